@@ -1,0 +1,29 @@
+//! Compiles the .proto contracts with protox (a pure-Rust protobuf compiler), so a fresh
+//! machine needs no `protoc`, and keeps the descriptor set for gRPC server reflection.
+use std::{env, fs, path::PathBuf};
+
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = [
+        "frontline/common/v1/feed.proto",
+        "frontline/ticketing/v1/customer.proto",
+        "frontline/ticketing/v1/ticket.proto",
+        "frontline/ticketing/v1/ticketing.proto",
+        "frontline/knowledge/v1/knowledge.proto",
+        "frontline/workforce/v1/workforce.proto",
+        "frontline/analytics/v1/analytics.proto",
+    ];
+    println!("cargo:rerun-if-changed=frontline");
+    let descriptors = protox::compile(files, ["."])?;
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    fs::write(out_dir.join("frontline_descriptor.bin"), descriptors.encode_to_vec())?;
+    // Type names let feed payloads travel as typed `google.protobuf.Any` messages.
+    let mut prost_config = prost_build::Config::new();
+    prost_config.enable_type_names();
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .compile_fds_with_config(descriptors, prost_config)?;
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! Bearer-token authentication. Tokens are JWTs whose algorithm is pinned by configuration
+//! (HS256 with a secret a local install mints for itself, or RS256 with a configured public
+//! key), with `exp`, `aud` and `iss` always checked. The verified [`Principal`] rides on the
+//! request's extensions so handlers can make object-level decisions; this module never decides
+//! what a role may do — each service's domain does.
+use std::{
+    fmt,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use anyhow::Context;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use tonic::{Request, Status, service::Interceptor};
+
+use crate::{config::Settings, error::ApiError};
+
+/// Where a person sits in the support organisation, or which program is calling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Agent,
+    TeamLead,
+    Supervisor,
+    Administrator,
+    Manager,
+    Director,
+    /// A CRM keeping customers and tickets in sync.
+    CrmSync,
+    /// A scheduling tool pulling rosters.
+    Scheduler,
+    /// A BI pipeline reading metrics and facts.
+    BiReader,
+    /// Another Frontline service.
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::Agent,
+        Role::TeamLead,
+        Role::Supervisor,
+        Role::Administrator,
+        Role::Manager,
+        Role::Director,
+        Role::CrmSync,
+        Role::Scheduler,
+        Role::BiReader,
+        Role::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::TeamLead => "team_lead",
+            Role::Supervisor => "supervisor",
+            Role::Administrator => "administrator",
+            Role::Manager => "manager",
+            Role::Director => "director",
+            Role::CrmSync => "crm_sync",
+            Role::Scheduler => "scheduler",
+            Role::BiReader => "bi_reader",
+            Role::Service => "service",
+        }
+    }
+
+    /// A person in the support organisation, as opposed to a program.
+    pub fn is_staff(self) -> bool {
+        matches!(
+            self,
+            Role::Agent | Role::TeamLead | Role::Supervisor | Role::Administrator | Role::Manager | Role::Director
+        )
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Role::ALL.into_iter().find(|role| role.as_str() == value).ok_or_else(|| {
+            let names: Vec<_> = Role::ALL.iter().map(|role| role.as_str()).collect();
+            format!("unknown role `{value}`; expected one of {}", names.join(", "))
+        })
+    }
+}
+
+/// The verified caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's subject: a person's id or a service account's name.
+    pub subject: String,
+    pub role: Role,
+    /// The team the person works in, when the token names one.
+    pub team_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    team: Option<String>,
+    iss: String,
+    aud: String,
+    iat: u64,
+    exp: u64,
+}
+
+/// Checks bearer tokens. Cheap to clone.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    key: Arc<DecodingKey>,
+    validation: Arc<Validation>,
+}
+
+impl TokenVerifier {
+    fn new(key: DecodingKey, algorithm: Algorithm, settings: &Settings) -> Self {
+        // Pinning one algorithm is what makes alg=none and RS/HS confusion attacks fail.
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[&settings.auth.issuer]);
+        validation.set_audience(&[&settings.auth.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        Self { key: Arc::new(key), validation: Arc::new(validation) }
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|error| {
+            use jsonwebtoken::errors::ErrorKind;
+            let why = match error.kind() {
+                ErrorKind::ExpiredSignature => "the bearer token has expired",
+                ErrorKind::InvalidSignature => "the bearer token's signature does not verify",
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                    "the bearer token uses an algorithm this server does not accept"
+                }
+                ErrorKind::InvalidAudience => "the bearer token is for another audience",
+                ErrorKind::InvalidIssuer => "the bearer token is from another issuer",
+                _ => "the bearer token is malformed",
+            };
+            ApiError::Unauthenticated { message: why.into() }
+        })?;
+        let claims = data.claims;
+        Ok(Principal { subject: claims.sub, role: claims.role, team_id: claims.team })
+    }
+}
+
+/// Mints tokens signed with this install's HS256 secret.
+#[derive(Clone)]
+pub struct TokenIssuer {
+    key: Arc<EncodingKey>,
+    issuer: String,
+    audience: String,
+}
+
+impl TokenIssuer {
+    pub fn issue(&self, subject: &str, role: Role, team_id: Option<&str>, ttl: Duration) -> anyhow::Result<String> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: subject.into(),
+            role,
+            team: team_id.map(Into::into),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now,
+            exp: now + ttl.as_secs(),
+        };
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)?)
+    }
+}
+
+/// The verifier for this install, and an issuer when it signs its own tokens (HS256).
+pub struct Keys {
+    pub verifier: TokenVerifier,
+    pub issuer: Option<TokenIssuer>,
+}
+
+impl Keys {
+    /// Loads the configured key; a local install with no secret configured creates one
+    /// under the data directory on first use.
+    pub fn load(settings: &Settings) -> anyhow::Result<Self> {
+        if let Some(path) = &settings.auth.rs256_public_key_file {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("reading auth.rs256_public_key_file {}", path.display()))?;
+            let key = DecodingKey::from_rsa_pem(&pem)
+                .with_context(|| format!("auth.rs256_public_key_file {} is not an RSA public key in PEM", path.display()))?;
+            return Ok(Self { verifier: TokenVerifier::new(key, Algorithm::RS256, settings), issuer: None });
+        }
+        let secret = if settings.auth.hs256_secret.is_empty() {
+            load_or_create_secret(&settings.data_dir)?
+        } else {
+            settings.auth.hs256_secret.as_bytes().to_vec()
+        };
+        Ok(Self {
+            verifier: TokenVerifier::new(DecodingKey::from_secret(&secret), Algorithm::HS256, settings),
+            issuer: Some(TokenIssuer {
+                key: Arc::new(EncodingKey::from_secret(&secret)),
+                issuer: settings.auth.issuer.clone(),
+                audience: settings.auth.audience.clone(),
+            }),
+        })
+    }
+}
+
+pub fn secret_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("token-secret")
+}
+
+fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = secret_path(data_dir);
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let secret = existing.trim();
+        anyhow::ensure!(secret.len() >= 32, "{} is too short to be a signing secret; delete it to mint a new one", path.display());
+        return Ok(secret.as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| anyhow::anyhow!("no randomness for the signing secret: {error}"))?;
+    let secret: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    write_private_file(&path, &secret).with_context(|| format!("writing signing secret {}", path.display()))?;
+    tracing::info!(path = %path.display(), "minted this install's token signing secret");
+    Ok(secret.into_bytes())
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => file.write_all(contents.as_bytes()),
+        // Another process created it first; both then read the same secret.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// Server-side interceptor: every call to a Frontline service must carry a valid bearer token.
+#[derive(Clone)]
+pub struct Authenticator(pub TokenVerifier);
+
+impl Interceptor for Authenticator {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let header = request
+            .metadata()
+            .get("authorization")
+            .ok_or_else(|| unauthenticated("missing bearer token: send `authorization: Bearer <token>` (mint one with `frontline token`)"))?;
+        let value = header.to_str().map_err(|_| unauthenticated("the authorization header is not text"))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or_else(|| unauthenticated("the authorization header must be `Bearer <token>`"))?;
+        let principal = self.0.verify(token.trim()).map_err(Status::from)?;
+        request.extensions_mut().insert(principal);
+        Ok(request)
+    }
+}
+
+fn unauthenticated(message: &str) -> Status {
+    ApiError::Unauthenticated { message: message.into() }.into()
+}
+
+/// The caller of a request that passed the [`Authenticator`].
+pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
+    request
+        .extensions()
+        .get::<Principal>()
+        .cloned()
+        .ok_or_else(|| unauthenticated("the call was not authenticated"))
+}
+
+/// Client-side token for service-to-service calls, re-minted before it expires.
+#[derive(Clone)]
+pub struct ServiceToken {
+    issuer: TokenIssuer,
+    subject: String,
+    cached: Arc<Mutex<Option<(String, std::time::Instant)>>>,
+}
+
+impl ServiceToken {
+    const TTL: Duration = Duration::from_secs(3600);
+
+    pub fn new(issuer: TokenIssuer, subject: impl Into<String>) -> Self {
+        Self { issuer, subject: subject.into(), cached: Arc::default() }
+    }
+
+    pub fn bearer(&self) -> anyhow::Result<String> {
+        let mut cached = self.cached.lock().expect("token cache lock");
+        if let Some((token, minted)) = cached.as_ref() {
+            if minted.elapsed() < Self::TTL / 2 {
+                return Ok(format!("Bearer {token}"));
+            }
+        }
+        let token = self.issuer.issue(&self.subject, Role::Service, None, Self::TTL)?;
+        *cached = Some((token.clone(), std::time::Instant::now()));
+        Ok(format!("Bearer {token}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(dir: &Path) -> Settings {
+        Settings::load_from(None, [("FRONTLINE__DATA_DIR".to_string(), dir.display().to_string())]).unwrap()
+    }
+
+    #[test]
+    fn issued_token_verifies_to_its_principal() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load(&settings(dir.path())).unwrap();
+        let token = keys.issuer.unwrap().issue("ada", Role::TeamLead, Some("t-1"), Duration::from_secs(60)).unwrap();
+        let principal = keys.verifier.verify(&token).unwrap();
+        assert_eq!(principal, Principal { subject: "ada".into(), role: Role::TeamLead, team_id: Some("t-1".into()) });
+    }
+
+    #[test]
+    fn secret_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_or_create_secret(dir.path()).unwrap();
+        let second = load_or_create_secret(dir.path()).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(first.len(), 64);
+    }
+
+    #[test]
+    fn roles_parse_by_their_snake_case_names() {
+        assert_eq!("team_lead".parse::<Role>().unwrap(), Role::TeamLead);
+        assert!("boss".parse::<Role>().unwrap_err().contains("team_lead"));
+    }
+}

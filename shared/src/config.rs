@@ -1,0 +1,310 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `FRONTLINE__SECTION__KEY`
+//! environment variables (env wins, as Kubernetes expects). Unknown or malformed keys stop
+//! start-up with an error naming the key, so a typo never silently falls back to a default.
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where a local install keeps its SQLite databases and signing secret.
+    pub data_dir: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub telemetry: TelemetrySettings,
+    pub peers: PeerSettings,
+    pub feed: FeedSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub addr: SocketAddr,
+    /// Upper bound for any call; a caller's shorter grpc-timeout wins.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Calls in flight across all connections; beyond it calls are shed with RESOURCE_EXHAUSTED.
+    pub concurrency_limit: usize,
+    pub max_message_bytes: usize,
+    /// Time between turning NOT_SERVING and closing the listener, so load balancers notice.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_drain_delay: Duration,
+    /// How long in-flight calls may take to finish once shutdown starts.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+    /// Browser origins allowed to call through gRPC-Web; empty allows any origin.
+    pub cors_allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Empty: one SQLite file per service under `data_dir`. `postgres://…`: PostgreSQL,
+    /// each service in its own schema.
+    pub url: String,
+    pub max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    /// HS256 secret. Empty: read (or, on first start, create) `data_dir/token-secret`.
+    pub hs256_secret: String,
+    /// Production: verify RS256 tokens with this PEM public key instead of HS256.
+    pub rs256_public_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    pub log_format: LogFormat,
+    /// A tracing EnvFilter directive; RUST_LOG overrides it.
+    pub log_filter: String,
+    /// OTLP/gRPC endpoint for traces; OTEL_EXPORTER_OTLP_ENDPOINT is honoured when this is empty.
+    pub otlp_endpoint: String,
+    pub service_name: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Where to reach services that do not run in this process (`http://ticketing:50051`).
+/// A service that runs in this process is always called in-process, whatever is set here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSettings {
+    pub ticketing: String,
+    pub knowledge: String,
+    pub workforce: String,
+    pub analytics: String,
+    /// Deadline of every service-to-service call.
+    #[serde(with = "humantime_serde")]
+    pub call_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSettings {
+    /// How often the sequencer looks for events committed by other replicas.
+    #[serde(with = "humantime_serde")]
+    pub sequencer_interval: Duration,
+    /// How often a watch re-reads the feed when nothing in this process announced a change.
+    #[serde(with = "humantime_serde")]
+    pub watch_poll_interval: Duration,
+}
+
+const DEFAULTS: &str = r#"
+data_dir = "./data"
+
+[server]
+addr = "127.0.0.1:50051"
+request_timeout = "30s"
+concurrency_limit = 512
+max_message_bytes = 4194304
+shutdown_drain_delay = "0s"
+shutdown_timeout = "20s"
+cors_allowed_origins = []
+
+[database]
+url = ""
+max_connections = 16
+acquire_timeout = "10s"
+
+[auth]
+issuer = "frontline"
+audience = "frontline"
+hs256_secret = ""
+
+[telemetry]
+log_format = "pretty"
+log_filter = "info,sqlx=warn,h2=warn,tower=warn"
+otlp_endpoint = ""
+service_name = "frontline"
+
+[peers]
+ticketing = ""
+knowledge = ""
+workforce = ""
+analytics = ""
+call_timeout = "5s"
+
+[feed]
+sequencer_interval = "250ms"
+watch_poll_interval = "1s"
+"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("configuration key `{key}`: {message} (set it in the config file or as {env})")]
+    Key { key: String, env: String, message: String },
+    #[error("configuration: {0}")]
+    Other(String),
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Like [`Settings::load`] with an explicit environment, so tests need not touch the process's.
+    pub fn load_from(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::File { path: path.into(), message: "no such file".into() });
+            }
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        let env: std::collections::HashMap<String, String> =
+            env.into_iter().filter(|(key, _)| key.starts_with("FRONTLINE__")).collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("FRONTLINE")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("server.cors_allowed_origins")
+                .try_parsing(true)
+                .source(Some(env)),
+        );
+        let merged = builder.build().map_err(|error| match error {
+            config::ConfigError::FileParse { uri, cause } => ConfigError::File {
+                path: uri.unwrap_or_default().into(),
+                message: cause.to_string(),
+            },
+            other => ConfigError::Other(other.to_string()),
+        })?;
+        // serde_path_to_error names the exact key (`server.addr`), which config's own
+        // deserializer does not for unknown fields.
+        let settings: Settings = serde_path_to_error::deserialize(merged).map_err(|error| {
+            let key = error.path().to_string();
+            let message = error.into_inner().to_string();
+            ConfigError::Key { env: env_name(&key), key, message }
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: &str| {
+            Err(ConfigError::Key { key: key.into(), env: env_name(key), message: message.into() })
+        };
+        if !self.database.url.is_empty()
+            && !self.database.url.starts_with("postgres://")
+            && !self.database.url.starts_with("postgresql://")
+        {
+            return bad("database.url", "must be empty (embedded SQLite) or a postgres:// URL");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        if self.server.concurrency_limit == 0 {
+            return bad("server.concurrency_limit", "must be at least 1");
+        }
+        if self.server.request_timeout.is_zero() {
+            return bad("server.request_timeout", "must be longer than zero");
+        }
+        if self.peers.call_timeout.is_zero() {
+            return bad("peers.call_timeout", "must be longer than zero");
+        }
+        for (key, url) in [
+            ("peers.ticketing", &self.peers.ticketing),
+            ("peers.knowledge", &self.peers.knowledge),
+            ("peers.workforce", &self.peers.workforce),
+            ("peers.analytics", &self.peers.analytics),
+        ] {
+            if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+                return bad(key, "must be an http:// or https:// URL");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn uses_postgres(&self) -> bool {
+        !self.database.url.is_empty()
+    }
+
+    /// The OTLP endpoint: this config's, else the standard OpenTelemetry variable.
+    pub fn otlp_endpoint(&self) -> Option<String> {
+        Some(self.telemetry.otlp_endpoint.clone())
+            .filter(|endpoint| !endpoint.is_empty())
+            .or_else(|| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok().filter(|v| !v.is_empty()))
+    }
+}
+
+fn env_name(key: &str) -> String {
+    format!("FRONTLINE__{}", key.replace('.', "__").to_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_serve_on_loopback_with_embedded_sqlite() {
+        let settings = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(settings.server.addr.to_string(), "127.0.0.1:50051");
+        assert!(!settings.uses_postgres());
+        assert_eq!(settings.data_dir, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn environment_overrides_file_and_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("frontline.toml");
+        std::fs::write(&file, "[server]\naddr = \"0.0.0.0:6000\"\nconcurrency_limit = 7\n").unwrap();
+        let settings = Settings::load_from(
+            Some(&file),
+            env(&[("FRONTLINE__SERVER__ADDR", "127.0.0.1:7000"), ("FRONTLINE__SERVER__REQUEST_TIMEOUT", "3s")]),
+        )
+        .unwrap();
+        assert_eq!(settings.server.addr.to_string(), "127.0.0.1:7000");
+        assert_eq!(settings.server.concurrency_limit, 7);
+        assert_eq!(settings.server.request_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn unknown_key_is_named_in_the_error() {
+        let error = Settings::load_from(None, env(&[("FRONTLINE__SERVER__ADRESS", "x")])).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("server.adress"), "{message}");
+    }
+
+    #[test]
+    fn malformed_value_is_named_in_the_error() {
+        let error = Settings::load_from(None, env(&[("FRONTLINE__SERVER__ADDR", "not-an-address")])).unwrap_err();
+        assert!(error.to_string().contains("server.addr"), "{error}");
+        let error = Settings::load_from(None, env(&[("FRONTLINE__DATABASE__URL", "mysql://x")])).unwrap_err();
+        assert!(error.to_string().contains("FRONTLINE__DATABASE__URL"), "{error}");
+    }
+
+    #[test]
+    fn list_of_origins_parses_from_the_environment() {
+        let settings = Settings::load_from(
+            None,
+            env(&[("FRONTLINE__SERVER__CORS_ALLOWED_ORIGINS", "https://a.example,https://b.example")]),
+        )
+        .unwrap();
+        assert_eq!(settings.server.cors_allowed_origins, vec!["https://a.example", "https://b.example"]);
+    }
+}

@@ -1,0 +1,185 @@
+//! The one mapping from a caller-facing error to a gRPC status with `google.rpc` details
+//! (AIP-193): an `ErrorInfo` with an UPPER_SNAKE reason on every error, `BadRequest` field
+//! violations on bad input. The caller's mistakes are never INTERNAL; internal causes are
+//! logged here and never leaked to the caller.
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The `ErrorInfo.domain` of every Frontline error.
+pub const ERROR_DOMAIN: &str = "frontline.dev";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self { field: field.into(), description: description.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid argument: {}", describe(.0))]
+    InvalidArgument(Vec<FieldViolation>),
+    #[error("{resource} {id} not found")]
+    NotFound { resource: &'static str, id: String },
+    #[error("{message}")]
+    AlreadyExists { reason: &'static str, message: String },
+    #[error("{message}")]
+    FailedPrecondition { reason: &'static str, message: String },
+    /// An etag mismatch or a lost race: the caller should re-read and retry.
+    #[error("{message}")]
+    Aborted { reason: &'static str, message: String },
+    #[error("{message}")]
+    PermissionDenied { message: String },
+    #[error("{message}")]
+    Unauthenticated { message: String },
+    #[error("{message}")]
+    Unavailable { message: String },
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+fn describe(violations: &[FieldViolation]) -> String {
+    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ")
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::InvalidArgument(vec![FieldViolation::new(field, description)])
+    }
+
+    pub fn not_found(resource: &'static str, id: impl Into<String>) -> Self {
+        Self::NotFound { resource, id: id.into() }
+    }
+
+    pub fn permission_denied(message: impl Into<String>) -> Self {
+        Self::PermissionDenied { message: message.into() }
+    }
+
+    pub fn stale_etag(resource: &'static str, id: &str) -> Self {
+        Self::Aborted {
+            reason: "ETAG_MISMATCH",
+            message: format!("{resource} {id} changed since it was read (etag mismatch); re-read it and retry"),
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::InvalidArgument(_) => "INVALID_ARGUMENT",
+            Self::NotFound { .. } => "NOT_FOUND",
+            Self::AlreadyExists { reason, .. }
+            | Self::FailedPrecondition { reason, .. }
+            | Self::Aborted { reason, .. } => reason,
+            Self::PermissionDenied { .. } => "PERMISSION_DENIED",
+            Self::Unauthenticated { .. } => "UNAUTHENTICATED",
+            Self::Unavailable { .. } => "UNAVAILABLE",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    fn code(&self) -> Code {
+        match self {
+            Self::InvalidArgument(_) => Code::InvalidArgument,
+            Self::NotFound { .. } => Code::NotFound,
+            Self::AlreadyExists { .. } => Code::AlreadyExists,
+            Self::FailedPrecondition { .. } => Code::FailedPrecondition,
+            Self::Aborted { .. } => Code::Aborted,
+            Self::PermissionDenied { .. } => Code::PermissionDenied,
+            Self::Unauthenticated { .. } => Code::Unauthenticated,
+            Self::Unavailable { .. } => Code::Unavailable,
+            Self::Internal(_) => Code::Internal,
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut => {
+                Self::Unavailable { message: "the database is busy; retry shortly".into() }
+            }
+            other => Self::Internal(anyhow::Error::new(other).context("database")),
+        }
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Self {
+        let code = error.code();
+        let mut details = ErrorDetails::new();
+        let mut metadata = std::collections::HashMap::new();
+        let message = match &error {
+            ApiError::Internal(cause) => {
+                // Logged with its chain for operators; the caller gets no internals.
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+                "internal error; it has been logged".to_string()
+            }
+            ApiError::NotFound { resource, id } => {
+                metadata.insert("resource".to_string(), resource.to_string());
+                metadata.insert("id".to_string(), id.clone());
+                error.to_string()
+            }
+            ApiError::InvalidArgument(violations) => {
+                for violation in violations {
+                    details.add_bad_request_violation(violation.field.clone(), violation.description.clone());
+                }
+                error.to_string()
+            }
+            _ => error.to_string(),
+        };
+        details.set_error_info(error.reason(), ERROR_DOMAIN, metadata);
+        Status::with_error_details(code, message, details)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Collects every field violation of a request before failing, so a caller fixes them in one go.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    pub fn check(&mut self, ok: bool, field: &str, description: &str) {
+        if !ok {
+            self.add(field, description);
+        }
+    }
+
+    pub fn into_result(self) -> ApiResult<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::InvalidArgument(self.0)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_names_the_field_in_bad_request_details() {
+        let status: Status = ApiError::invalid("ticket.subject", "must not be empty").into();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let violations = &details.bad_request().unwrap().field_violations;
+        assert_eq!(violations[0].field, "ticket.subject");
+        assert_eq!(details.error_info().unwrap().reason, "INVALID_ARGUMENT");
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let status: Status = ApiError::Internal(anyhow::anyhow!("password=hunter2")).into();
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("hunter2"));
+    }
+}

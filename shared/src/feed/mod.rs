@@ -1,0 +1,124 @@
+//! The change feed: a transactional outbox every service writes in the same transaction as the
+//! change, served as `ListEvents` / `WatchEvents`, and followed by other services.
+//!
+//! Ordering. Writers insert events without a position. A sequencer then numbers committed,
+//! unnumbered events under a lock (Postgres: a transaction-level advisory lock; SQLite has a
+//! single writer), each batch after everything numbered before. An event therefore only
+//! becomes visible to followers once it has a position, and no event can later appear below a
+//! position a follower has passed — even when transactions commit in another order than they
+//! inserted, which is what breaks a plain sequence or autoincrement cursor on Postgres.
+mod follower;
+mod service;
+mod store;
+
+use std::sync::Arc;
+
+use frontline_proto::common::v1::FeedEvent;
+use sqlx::AnyConnection;
+use tokio::sync::{Notify, watch};
+use tokio_util::sync::CancellationToken;
+
+pub use follower::{EventApplier, EventSource, Follower, FollowerStatus, follower_statuses};
+pub use service::{authorize_feed_read, list_events, watch_events};
+
+use crate::database::{Backend, Database, MigrationFile, Migrations};
+
+pub(crate) const MIGRATIONS: Migrations = Migrations::new(
+    &[MigrationFile { version: 1, description: "change feed", sql: include_str!("../../migrations/sqlite/0001_feed.sql") }],
+    &[MigrationFile { version: 1, description: "change feed", sql: include_str!("../../migrations/postgres/0001_feed.sql") }],
+);
+
+/// An event to append in the caller's transaction.
+pub struct NewEvent<'a, M: prost::Name> {
+    /// e.g. "ticket.created"
+    pub event_type: &'a str,
+    pub aggregate_type: &'a str,
+    pub aggregate_id: &'a str,
+    /// The subject of the principal who made the change.
+    pub actor: &'a str,
+    pub payload: &'a M,
+}
+
+/// Appends `event` inside the caller's open transaction: it commits or rolls back with the change.
+pub async fn append<M: prost::Name>(connection: &mut AnyConnection, event: NewEvent<'_, M>) -> sqlx::Result<()> {
+    store::insert(connection, event).await
+}
+
+/// One service's feed: sequencing, reading, and telling watchers that something new committed.
+#[derive(Clone)]
+pub struct Feed {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    /// Woken after a local commit so the sequencer numbers it at once.
+    committed: Notify,
+    /// The newest numbered position, for watchers in this process.
+    head: watch::Sender<i64>,
+}
+
+impl Feed {
+    pub fn new(db: Database) -> Self {
+        let (head, _) = watch::channel(0);
+        Self { inner: Arc::new(Inner { db, committed: Notify::new(), head }) }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.inner.db
+    }
+
+    /// Call after committing a transaction that appended events.
+    pub fn committed(&self) {
+        self.inner.committed.notify_one();
+    }
+
+    /// Numbers every committed, unnumbered event; returns how many it numbered.
+    pub async fn sequence(&self) -> sqlx::Result<u64> {
+        let numbered = store::sequence(&self.inner.db).await?;
+        if numbered > 0 {
+            let head = store::head(self.inner.db.reader()).await?;
+            self.inner.head.send_replace(head);
+        }
+        Ok(numbered)
+    }
+
+    /// Runs the sequencer until `shutdown`: at once after local commits, and every `interval`
+    /// for events other replicas committed.
+    pub async fn run_sequencer(self, interval: std::time::Duration, shutdown: CancellationToken) {
+        let head = store::head(self.inner.db.reader()).await.unwrap_or(0);
+        self.inner.head.send_replace(head);
+        loop {
+            match self.sequence().await {
+                // A full batch means more may be waiting: go again without sleeping.
+                Ok(numbered) if numbered >= store::SEQUENCE_BATCH => continue,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(feed = self.inner.db.name(), %error, "sequencing the change feed failed; retrying"),
+            }
+            tokio::select! {
+                _ = self.inner.committed.notified() => {}
+                _ = tokio::time::sleep(interval) => {}
+                _ = shutdown.cancelled() => break,
+            }
+        }
+        // Number what the last in-flight calls committed, so a restart finds a tidy feed.
+        let _ = self.sequence().await;
+    }
+
+    pub async fn list(&self, after: i64, limit: usize) -> sqlx::Result<(Vec<FeedEvent>, i64)> {
+        let events = store::list(self.inner.db.reader(), after, limit).await?;
+        let head = match events.last() {
+            Some(last) => store::head(self.inner.db.reader()).await?.max(last.position),
+            None => store::head(self.inner.db.reader()).await?,
+        };
+        Ok((events, head))
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<i64> {
+        self.inner.head.subscribe()
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.db.backend()
+    }
+}

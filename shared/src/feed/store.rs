@@ -1,0 +1,80 @@
+//! The feed's SQL. One text serves both backends; only the sequencer's lock differs.
+use frontline_proto::common::v1::FeedEvent;
+use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
+
+use super::NewEvent;
+use crate::database::{Backend, Database, time};
+
+pub(super) const SEQUENCE_BATCH: u64 = 1000;
+
+/// Any fixed number works; it only has to be the same in every replica.
+const SEQUENCER_LOCK_KEY: i64 = 0x6672_6f6e_746c_696e; // "frontlin"
+
+pub(super) async fn insert<M: prost::Name>(connection: &mut AnyConnection, event: NewEvent<'_, M>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO feed_events (event_id, event_type, aggregate_type, aggregate_id, actor, occurred_at, payload_type, payload)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(event.event_type)
+    .bind(event.aggregate_type)
+    .bind(event.aggregate_id)
+    .bind(event.actor)
+    .bind(time::now_micros())
+    .bind(M::type_url())
+    .bind(event.payload.encode_to_vec())
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn sequence(db: &Database) -> sqlx::Result<u64> {
+    let mut transaction = db.begin().await?;
+    if db.backend() == Backend::Postgres {
+        // Serialises numbering across replicas until this transaction commits, so each batch's
+        // positions are above every position committed before it.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SEQUENCER_LOCK_KEY).execute(&mut *transaction).await?;
+    }
+    let numbered = sqlx::query(
+        "UPDATE feed_events SET position = numbered.next_position
+         FROM (SELECT id,
+                      (SELECT COALESCE(MAX(position), 0) FROM feed_events) + ROW_NUMBER() OVER (ORDER BY id) AS next_position
+               FROM feed_events WHERE position IS NULL ORDER BY id LIMIT $1) AS numbered
+         WHERE feed_events.id = numbered.id",
+    )
+    .bind(SEQUENCE_BATCH as i64)
+    .execute(&mut *transaction)
+    .await?
+    .rows_affected();
+    transaction.commit().await?;
+    Ok(numbered)
+}
+
+pub(super) async fn head(pool: &AnyPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM feed_events").fetch_one(pool).await
+}
+
+pub(super) async fn list(pool: &AnyPool, after: i64, limit: usize) -> sqlx::Result<Vec<FeedEvent>> {
+    let rows = sqlx::query(
+        "SELECT position, event_id, event_type, aggregate_type, aggregate_id, actor, occurred_at, payload_type, payload
+         FROM feed_events WHERE position > $1 ORDER BY position LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit as i64)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(decode).collect()
+}
+
+fn decode(row: &AnyRow) -> sqlx::Result<FeedEvent> {
+    Ok(FeedEvent {
+        position: row.try_get("position")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        actor: row.try_get("actor")?,
+        occurred_at: Some(time::to_timestamp(row.try_get("occurred_at")?)),
+        payload: Some(prost_types::Any { type_url: row.try_get("payload_type")?, value: row.try_get("payload")? }),
+    })
+}

@@ -1,0 +1,16 @@
+//! frontline-shared: what every Frontline service stands on — configuration, telemetry, the
+//! database and its migrations, authentication, the error mapping, pagination, the change feed
+//! and the server builder. It knows no service's domain and must never grow one: a rule about
+//! tickets, articles or rosters belongs to that service's crate.
+pub mod auth;
+pub mod config;
+pub mod database;
+pub mod error;
+pub mod feed;
+pub mod filter;
+pub mod pagination;
+pub mod peers;
+pub mod server;
+pub mod telemetry;
+
+pub use error::{ApiError, ApiResult};

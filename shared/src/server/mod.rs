@@ -1,0 +1,131 @@
+//! The one gRPC server every shape of Frontline runs: the enabled services behind health,
+//! reflection, gRPC-Web with CORS, a request timeout that honours the caller's grpc-timeout,
+//! and a concurrency limit shared by all connections that sheds excess calls with
+//! RESOURCE_EXHAUSTED instead of queueing them until they time out.
+mod in_process;
+
+use std::{sync::Arc, time::Duration};
+
+use http::{HeaderName, Method};
+use tokio::sync::Semaphore;
+use tonic::{Status, service::Routes, transport::Server};
+use tonic_health::{ServingStatus, server::HealthReporter};
+use tower::{BoxError, ServiceBuilder};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use in_process::{InProcessConnector, in_process};
+
+use crate::config::ServerSettings;
+
+/// Health statuses: "" for the process (liveness), one per service (readiness), which turn
+/// NOT_SERVING as soon as shutdown starts so load balancers stop sending new calls.
+#[derive(Clone)]
+pub struct Health {
+    reporter: HealthReporter,
+    services: Vec<&'static str>,
+}
+
+impl Health {
+    pub fn new(reporter: HealthReporter, services: Vec<&'static str>) -> Self {
+        Self { reporter, services }
+    }
+
+    pub async fn serving(&self) {
+        self.reporter.set_service_status("", ServingStatus::Serving).await;
+        for service in &self.services {
+            self.reporter.set_service_status(*service, ServingStatus::Serving).await;
+        }
+    }
+
+    pub async fn draining(&self) {
+        for service in &self.services {
+            self.reporter.set_service_status(*service, ServingStatus::NotServing).await;
+        }
+    }
+}
+
+/// Adds gRPC health and reflection (every Frontline contract) to `routes`.
+pub fn add_health_and_reflection(routes: &mut tonic::service::RoutesBuilder) -> anyhow::Result<HealthReporter> {
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(frontline_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(frontline_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    routes.add_service(health_service).add_service(reflection).add_service(reflection_v1alpha);
+    Ok(reporter)
+}
+
+/// Serves `routes` on `incoming` until `shutdown` resolves, then drains in-flight calls.
+pub async fn serve<I, IO, IE>(
+    routes: Routes,
+    settings: &ServerSettings,
+    limit: Arc<Semaphore>,
+    incoming: I,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()>
+where
+    I: futures::Stream<Item = Result<IO, IE>>,
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + tonic::transport::server::Connected + Unpin + Send + 'static,
+    IE: Into<BoxError>,
+{
+    let layers = ServiceBuilder::new()
+        .layer(cors(settings))
+        .layer(tonic_web::GrpcWebLayer::new())
+        .map_err(shed_to_status)
+        .load_shed()
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(limit))
+        .into_inner();
+    Server::builder()
+        .accept_http1(true) // gRPC-Web arrives over HTTP/1.1
+        .timeout(settings.request_timeout)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .trace_fn(crate::telemetry::server_span)
+        .layer(layers)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await?;
+    Ok(())
+}
+
+/// The semaphore behind the process-wide concurrency limit (one for TCP and in-process calls).
+pub fn concurrency_limit(settings: &ServerSettings) -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(settings.concurrency_limit))
+}
+
+fn shed_to_status(error: BoxError) -> BoxError {
+    if error.is::<tower::load_shed::error::Overloaded>() {
+        Box::new(Status::resource_exhausted(
+            "the server is at its concurrency limit (server.concurrency_limit); retry with backoff",
+        ))
+    } else {
+        error
+    }
+}
+
+/// Browsers calling through gRPC-Web must be able to read the gRPC status trailers-as-headers.
+fn cors(settings: &ServerSettings) -> CorsLayer {
+    let origins = if settings.cors_allowed_origins.is_empty() {
+        AllowOrigin::mirror_request()
+    } else {
+        AllowOrigin::list(settings.cors_allowed_origins.iter().filter_map(|origin| origin.parse().ok()))
+    };
+    let header = HeaderName::from_static;
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header("authorization"),
+            header("content-type"),
+            header("x-grpc-web"),
+            header("x-user-agent"),
+            header("grpc-timeout"),
+            header("traceparent"),
+            header("tracestate"),
+        ])
+        .expose_headers([header("grpc-status"), header("grpc-message"), header("grpc-status-details-bin")])
+        .max_age(Duration::from_secs(86400))
+}

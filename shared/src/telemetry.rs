@@ -1,0 +1,102 @@
+//! Logs and traces. `tracing` everywhere, pretty for people or JSON for machines; OpenTelemetry
+//! spans exported over OTLP/gRPC when an endpoint is configured; W3C trace context extracted
+//! from every incoming call and injected into every outgoing one, so one request can be
+//! followed across services.
+use opentelemetry::{
+    global,
+    propagation::{Extractor, Injector},
+    trace::TracerProvider as _,
+};
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry, layer::SubscriberExt, util::SubscriberInitExt};
+
+use crate::config::{LogFormat, Settings};
+
+/// Flushes exported spans when dropped at exit.
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    pub fn shutdown(mut self) {
+        if let Some(provider) = self.provider.take() {
+            if let Err(error) = provider.shutdown() {
+                eprintln!("flushing traces failed: {error}");
+            }
+        }
+    }
+}
+
+/// Installs the global subscriber. Safe to call more than once (tests do): later calls keep
+/// the first subscriber.
+pub fn init(settings: &Settings) -> anyhow::Result<Telemetry> {
+    global::set_text_map_propagator(TraceContextPropagator::new());
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.telemetry.log_filter))
+        .map_err(|error| anyhow::anyhow!("telemetry.log_filter: {error}"))?;
+    let logs: Box<dyn Layer<Registry> + Send + Sync> = match settings.telemetry.log_format {
+        LogFormat::Pretty => Box::new(tracing_subscriber::fmt::layer().compact()),
+        LogFormat::Json => Box::new(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true)),
+    };
+    let mut layers = vec![logs.with_filter(filter).boxed()];
+    let mut provider = None;
+    if let Some(endpoint) = settings.otlp_endpoint() {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint.clone())
+            .build()
+            .map_err(|error| anyhow::anyhow!("telemetry.otlp_endpoint {endpoint}: {error}"))?;
+        let sdk = SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(Resource::builder().with_service_name(settings.telemetry.service_name.clone()).build())
+            .build();
+        let tracer = sdk.tracer("frontline");
+        global::set_tracer_provider(sdk.clone());
+        let spans = tracing_opentelemetry::layer().with_tracer(tracer).with_filter(EnvFilter::new("info,h2=off,hyper=off,tower=off"));
+        layers.push(spans.boxed());
+        provider = Some(sdk);
+    }
+    let _ = tracing_subscriber::registry().with(layers).try_init();
+    Ok(Telemetry { provider })
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|key| key.as_str()).collect()
+    }
+}
+
+struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(value.as_str()),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
+}
+
+/// The span of one incoming call, parented on the caller's W3C trace context (tonic's trace_fn).
+pub fn server_span(request: &http::Request<()>) -> tracing::Span {
+    let span = tracing::info_span!("grpc.server", otel.name = %request.uri().path(), rpc.method = %request.uri().path());
+    let parent = global::get_text_map_propagator(|propagator| propagator.extract(&HeaderExtractor(request.headers())));
+    let _ = span.set_parent(parent);
+    span
+}
+
+/// Writes the current span's trace context into an outgoing call's metadata.
+pub fn inject_current_context(metadata: &mut tonic::metadata::MetadataMap) {
+    let context = tracing::Span::current().context();
+    global::get_text_map_propagator(|propagator| propagator.inject_context(&context, &mut MetadataInjector(metadata)));
+}
