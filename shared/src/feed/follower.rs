@@ -15,7 +15,7 @@ use sqlx::{AnyConnection, Row};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
-use crate::database::{Database, time};
+use crate::database::{Backend, Database, time};
 
 /// Where a follower reads a feed from: in practice a generated gRPC client's `WatchEvents`.
 pub trait EventSource: Send + Sync + 'static {
@@ -99,11 +99,25 @@ impl<S: EventSource, A: EventApplier> Follower<S, A> {
     /// Applies the events of `batch` not yet applied, and moves the cursor, atomically.
     pub async fn apply_batch(&self, batch: WatchEventsResponse) -> anyhow::Result<()> {
         let mut transaction = self.db.begin().await?;
-        let mut position: i64 = sqlx::query_scalar("SELECT position FROM feed_cursors WHERE follower = $1")
-            .bind(&self.name)
-            .fetch_optional(&mut *transaction)
-            .await?
-            .unwrap_or(0);
+        // Replicas of a follower may run at once: on Postgres the cursor row is locked so one
+        // applies a batch while the other waits and then skips it. SQLite has one writer anyway.
+        sqlx::query(
+            "INSERT INTO feed_cursors (follower, position, head_position, updated_at, last_error)
+             VALUES ($1, 0, 0, $2, '') ON CONFLICT (follower) DO NOTHING",
+        )
+        .bind(&self.name)
+        .bind(time::now_micros())
+        .execute(&mut *transaction)
+        .await?;
+        let lock = match self.db.backend() {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let select = format!("SELECT position FROM feed_cursors WHERE follower = $1{lock}");
+        let mut position: i64 = sqlx::query_scalar(&select)
+        .bind(&self.name)
+        .fetch_one(&mut *transaction)
+        .await?;
         for event in &batch.events {
             if event.position <= position {
                 continue; // delivered again after a reconnect: already applied
