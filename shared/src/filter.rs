@@ -160,7 +160,8 @@ pub enum FieldKind {
     Enum(fn(&str) -> Option<i64>),
     /// An instant stored as microseconds since the epoch; filters take RFC 3339.
     Timestamp,
-    /// A repeated value held in another table; `{}` in the SQL is the value's placeholder,
+    /// A repeated value held in another table, tested with `:` (or `=`); `{}` in the SQL is the
+    /// value's placeholder,
     /// e.g. `id IN (SELECT ticket_id FROM ticket_tags WHERE tag = {})`.
     Contains(&'static str),
 }
@@ -196,7 +197,7 @@ pub fn to_sql(comparisons: &[Comparison], fields: &[FilterField], first_placehol
         let placeholder = format!("${}", first_placeholder + values.len());
         let value = &comparison.value;
         match (field.kind, comparison.op) {
-            (FieldKind::Contains(sql), Op::Has) => {
+            (FieldKind::Contains(sql), Op::Has | Op::Eq) => {
                 clauses.push(sql.replace("{}", &placeholder));
                 values.push(SqlValue::Text(value.to_lowercase()));
             }
@@ -287,7 +288,7 @@ mod tests {
         assert!(message("owner = 1").contains("unknown field `owner`"));
         assert!(message("status = LOST").contains("not a value of `status`"));
         assert!(message("status = OPEN OR status = SOLVED").contains("OR is not supported"));
-        assert!(message("tags = billing").contains("tags:"));
+        assert!(message("tags > billing").contains("tags:"));
         assert!(message("created_at > yesterday").contains("RFC 3339"));
         assert!(message(r#"team_id = "open"#).contains("unterminated"));
         assert!(message("status =").contains("expected a value"));

@@ -1,0 +1,54 @@
+//! Ticketing's SQL, one file per aggregate. Functions take a connection (a transaction when
+//! the caller needs one); they hold no rules — the domain decides, the store records.
+pub mod customers;
+pub mod idempotency;
+pub mod tickets;
+
+use frontline_shared::{
+    database::{MigrationFile, Migrations},
+    filter::SqlValue,
+};
+use sqlx::{Any, any::AnyArguments, query::Query};
+
+pub const MIGRATIONS: Migrations = Migrations::new(
+    &[MigrationFile {
+        version: 100,
+        description: "customers and tickets",
+        sql: include_str!("../../migrations/sqlite/0100_customers_tickets.sql"),
+    }],
+    &[MigrationFile {
+        version: 100,
+        description: "customers and tickets",
+        sql: include_str!("../../migrations/postgres/0100_customers_tickets.sql"),
+    }],
+);
+
+fn bind_all<'q>(mut query: Query<'q, Any, AnyArguments<'q>>, values: &'q [SqlValue]) -> Query<'q, Any, AnyArguments<'q>> {
+    for value in values {
+        query = match value {
+            SqlValue::Text(text) => query.bind(text.as_str()),
+            SqlValue::Integer(number) => query.bind(*number),
+        };
+    }
+    query
+}
+
+fn json_list(values: &[String]) -> String {
+    serde_json::to_string(values).expect("a list of strings serialises")
+}
+
+fn parse_json_list(column: &str, text: &str) -> sqlx::Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|error| sqlx::Error::ColumnDecode { index: column.into(), source: Box::new(error) })
+}
+
+fn decode_enum<T>(column: &str, number: i64, from_number: fn(i64) -> Option<T>) -> sqlx::Result<T> {
+    from_number(number).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: column.into(),
+        source: format!("{number} is not a known value").into(),
+    })
+}
+
+/// External ids are stored as NULL when unset, so the unique index permits any number of them.
+fn optional_text(value: &str) -> Option<&str> {
+    (!value.is_empty()).then_some(value)
+}
