@@ -1,1 +1,191 @@
-fn main(){}
+//! `frontline`: the support-operations suite in one binary.
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use frontline::{Application, ServiceKind, app::open_databases, demo, services};
+use frontline_shared::{
+    auth::{Keys, Role},
+    config::Settings,
+    telemetry,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "frontline",
+    version,
+    about = "Frontline: ticketing, knowledge, workforce and analytics for support teams, over gRPC",
+    long_about = "Frontline: ticketing, knowledge, workforce and analytics for support teams, over gRPC.\n\n\
+        Start everything locally with `frontline serve` (embedded SQLite under ./data, port 50051),\n\
+        mint a token with `frontline token --role administrator --subject me`, load sample data with\n\
+        `frontline demo`, and explore with `grpcurl -plaintext 127.0.0.1:50051 list`.\n\n\
+        Configuration: defaults, then --config FILE (TOML), then FRONTLINE__SECTION__KEY environment\n\
+        variables (for example FRONTLINE__DATABASE__URL=postgres://…), then these flags."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct ConfigArgs {
+    /// A TOML configuration file.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where SQLite databases and the token signing secret live (default ./data).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    fn load(&self) -> anyhow::Result<Settings> {
+        let mut settings = Settings::load(self.config.as_deref())?;
+        if let Some(dir) = &self.data_dir {
+            settings.data_dir = dir.clone();
+        }
+        Ok(settings)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the services: all four in one process by default (the local shape), or the ones
+    /// named with --service (the Kubernetes shape, one service per Deployment, on PostgreSQL
+    /// when database.url is a postgres:// URL). Stops gracefully on SIGTERM or Ctrl-C.
+    Serve {
+        /// A service to run; repeat for several. Default: all.
+        #[arg(long = "service", value_enum, value_name = "NAME")]
+        services: Vec<ServiceKind>,
+        /// Address to listen on (default 127.0.0.1:50051).
+        #[arg(long, value_name = "HOST:PORT")]
+        addr: Option<SocketAddr>,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Apply database migrations for the named services (default: all) and exit.
+    Migrate {
+        #[arg(long = "service", value_enum, value_name = "NAME")]
+        services: Vec<ServiceKind>,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Print a bearer token for this install; the token alone is the last line of output.
+    Token {
+        /// agent, team_lead, supervisor, administrator, manager, director, crm_sync, scheduler, bi_reader or service.
+        #[arg(long)]
+        role: Role,
+        /// Who the token speaks for: a person's id or a program's name.
+        #[arg(long)]
+        subject: String,
+        /// The team the person works in.
+        #[arg(long)]
+        team: Option<String>,
+        /// How long the token is valid, e.g. 30m, 12h, 7d.
+        #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Fill a running suite with a small, realistic help desk. Safe to run again.
+    Demo {
+        /// The suite to fill (default: server.addr of this install's configuration).
+        #[arg(long, value_name = "URL")]
+        addr: Option<String>,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: starting the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { services, addr, config } => {
+            let mut settings = config.load()?;
+            if let Some(addr) = addr {
+                settings.server.addr = addr;
+            }
+            let telemetry = telemetry::init(&settings)?;
+            let mut app = Application::build(settings, &services).await?;
+            eprintln!("Frontline is serving {} on {}", names(app.services()), app.local_addr());
+            let outcome = tokio::select! {
+                () = stop_signal() => Ok(()),
+                error = app.failed() => Err(error),
+            };
+            app.shutdown().await?;
+            telemetry.shutdown();
+            outcome
+        }
+        Command::Migrate { services, config } => {
+            let settings = config.load()?;
+            let services = services::selected(&services);
+            open_databases(&settings, &services).await?;
+            let backend = if settings.uses_postgres() { "PostgreSQL" } else { "SQLite" };
+            println!("migrated {} on {backend}", names(&services));
+            Ok(())
+        }
+        Command::Token { role, subject, team, ttl, config } => {
+            let settings = config.load()?;
+            let keys = Keys::load(&settings)?;
+            let issuer = keys.issuer.context(
+                "this install verifies RS256 tokens (auth.rs256_public_key_file); issue tokens from your identity provider",
+            )?;
+            if subject.trim().is_empty() {
+                anyhow::bail!("--subject must not be empty");
+            }
+            let token = issuer.issue(&subject, role, team.as_deref(), ttl)?;
+            eprintln!("{role} token for {subject}, valid for {}:", humantime::format_duration(ttl));
+            println!("{token}");
+            Ok(())
+        }
+        Command::Demo { addr, config } => {
+            let settings = config.load()?;
+            let target = addr.unwrap_or_else(|| format!("http://{}", settings.server.addr));
+            let keys = Keys::load(&settings)?;
+            let issuer = keys.issuer.context("the demo mints its own token; this install only verifies RS256 tokens")?;
+            let token = issuer.issue("demo-loader", Role::Administrator, None, Duration::from_secs(3600))?;
+            demo::load(&target, &token).await
+        }
+    }
+}
+
+fn names(services: &[ServiceKind]) -> String {
+    services.iter().map(|service| service.name()).collect::<Vec<_>>().join(", ")
+}
+
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

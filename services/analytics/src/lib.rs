@@ -1,1 +1,25 @@
-//! placeholder
+//! Analytics: follows the other services' change feeds and keeps the facts support KPIs are
+//! computed from. It owns the analytics database, reads other services only through their
+//! feeds, and never writes anywhere else.
+pub mod api;
+pub mod ingest;
+
+use frontline_shared::database::{MigrationFile, Migrations};
+
+pub use api::AnalyticsApi;
+
+/// The database (SQLite file stem / Postgres schema) analytics owns.
+pub const DATABASE: &str = "analytics";
+
+pub const MIGRATIONS: Migrations = Migrations::new(
+    &[MigrationFile {
+        version: 100,
+        description: "ticket facts",
+        sql: include_str!("../migrations/sqlite/0100_ticket_facts.sql"),
+    }],
+    &[MigrationFile {
+        version: 100,
+        description: "ticket facts",
+        sql: include_str!("../migrations/postgres/0100_ticket_facts.sql"),
+    }],
+);

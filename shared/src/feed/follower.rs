@@ -23,6 +23,20 @@ pub trait EventSource: Send + Sync + 'static {
     -> BoxFuture<'static, Result<BoxStream<'static, Result<WatchEventsResponse, Status>>, Status>>;
 }
 
+/// Any closure from a position to a watch is a source, so a generated client needs no wrapper type.
+impl<F> EventSource for F
+where
+    F: Fn(i64) -> BoxFuture<'static, Result<BoxStream<'static, Result<WatchEventsResponse, Status>>, Status>>
+        + Send
+        + Sync
+        + 'static,
+{
+    fn watch(&self, after_position: i64)
+    -> BoxFuture<'static, Result<BoxStream<'static, Result<WatchEventsResponse, Status>>, Status>> {
+        self(after_position)
+    }
+}
+
 /// What a follower does with each event, inside the transaction that also moves its cursor.
 pub trait EventApplier: Send + Sync + 'static {
     fn apply<'a>(&'a self, connection: &'a mut AnyConnection, event: &'a FeedEvent) -> BoxFuture<'a, anyhow::Result<()>>;

@@ -19,7 +19,7 @@ use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use follower::{EventApplier, EventSource, Follower, FollowerStatus, follower_statuses};
-pub use service::{authorize_feed_read, list_events, watch_events};
+pub use service::{FeedEndpoint, WatchEventsStream, authorize_feed_read, list_events, watch_events};
 
 use crate::database::{Backend, Database, MigrationFile, Migrations};
 

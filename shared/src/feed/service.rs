@@ -4,7 +4,7 @@ use std::time::Duration;
 use frontline_proto::common::v1::{ListEventsRequest, ListEventsResponse, WatchEventsRequest, WatchEventsResponse};
 use futures::stream::BoxStream;
 use tokio_util::sync::CancellationToken;
-use tonic::Status;
+use tonic::{Request, Response, Status};
 
 use super::Feed;
 use crate::{
@@ -73,4 +73,35 @@ pub fn watch_events(
         }
     };
     Ok(Box::pin(stream))
+}
+
+/// The two feed RPCs as every service serves them; each service's API holds one.
+#[derive(Clone)]
+pub struct FeedEndpoint {
+    feed: Feed,
+    poll_interval: Duration,
+    shutdown: CancellationToken,
+}
+
+pub type WatchEventsStream = BoxStream<'static, Result<WatchEventsResponse, Status>>;
+
+impl FeedEndpoint {
+    pub fn new(feed: Feed, poll_interval: Duration, shutdown: CancellationToken) -> Self {
+        Self { feed, poll_interval, shutdown }
+    }
+
+    pub fn feed(&self) -> &Feed {
+        &self.feed
+    }
+
+    pub async fn list(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {
+        let principal = crate::auth::principal(&request)?;
+        Ok(Response::new(list_events(&self.feed, &principal, request.into_inner()).await?))
+    }
+
+    pub fn watch(&self, request: Request<WatchEventsRequest>) -> Result<Response<WatchEventsStream>, Status> {
+        let principal = crate::auth::principal(&request)?;
+        let stream = watch_events(&self.feed, &principal, request.into_inner(), self.poll_interval, self.shutdown.clone())?;
+        Ok(Response::new(stream))
+    }
 }

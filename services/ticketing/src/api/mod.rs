@@ -4,20 +4,16 @@ mod convert;
 mod customers;
 mod tickets;
 
-use std::time::Duration;
-
 use frontline_proto::{
-    common::v1::{ListEventsRequest, ListEventsResponse, WatchEventsRequest, WatchEventsResponse},
+    common::v1::{ListEventsRequest, ListEventsResponse, WatchEventsRequest},
     ticketing::v1::{self as pb, ticketing_service_server::TicketingService},
 };
 use frontline_shared::{
     ApiError, auth,
     database::{Database, is_unique_violation},
-    feed::{self, Feed},
+    feed::{Feed, FeedEndpoint, WatchEventsStream},
 };
-use futures::stream::BoxStream;
 use sha2::{Digest, Sha256};
-use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 /// Ticketing's gRPC service. Cheap to clone.
@@ -25,13 +21,13 @@ use tonic::{Request, Response, Status};
 pub struct TicketingApi {
     db: Database,
     feed: Feed,
-    watch_poll_interval: Duration,
-    shutdown: CancellationToken,
+    events: FeedEndpoint,
 }
 
 impl TicketingApi {
-    pub fn new(db: Database, feed: Feed, watch_poll_interval: Duration, shutdown: CancellationToken) -> Self {
-        Self { db, feed, watch_poll_interval, shutdown }
+    pub fn new(events: FeedEndpoint) -> Self {
+        let feed = events.feed().clone();
+        Self { db: feed.database().clone(), feed, events }
     }
 }
 
@@ -114,20 +110,12 @@ impl TicketingService for TicketingApi {
     }
 
     async fn list_events(&self, request: Request<ListEventsRequest>) -> ApiResponse<ListEventsResponse> {
-        let principal = auth::principal(&request)?;
-        ok(feed::list_events(&self.feed, &principal, request.into_inner()).await?)
+        self.events.list(request).await
     }
 
-    type WatchEventsStream = BoxStream<'static, Result<WatchEventsResponse, Status>>;
+    type WatchEventsStream = WatchEventsStream;
 
     async fn watch_events(&self, request: Request<WatchEventsRequest>) -> ApiResponse<Self::WatchEventsStream> {
-        let principal = auth::principal(&request)?;
-        ok(feed::watch_events(
-            &self.feed,
-            &principal,
-            request.into_inner(),
-            self.watch_poll_interval,
-            self.shutdown.clone(),
-        )?)
+        self.events.watch(request)
     }
 }

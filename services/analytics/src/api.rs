@@ -1,0 +1,61 @@
+//! The gRPC face of analytics.
+use frontline_proto::{
+    analytics::v1::{self as pb, analytics_service_server::AnalyticsService},
+    common::v1::{ListEventsRequest, ListEventsResponse, WatchEventsRequest},
+};
+use frontline_shared::{
+    ApiError,
+    auth::{self, Role},
+    database::{Database, time},
+    feed::{FeedEndpoint, WatchEventsStream, follower_statuses},
+};
+use tonic::{Request, Response, Status};
+
+#[derive(Clone)]
+pub struct AnalyticsApi {
+    db: Database,
+    events: FeedEndpoint,
+}
+
+impl AnalyticsApi {
+    pub fn new(events: FeedEndpoint) -> Self {
+        Self { db: events.feed().database().clone(), events }
+    }
+}
+
+#[tonic::async_trait]
+impl AnalyticsService for AnalyticsApi {
+    async fn list_feed_subscriptions(
+        &self,
+        request: Request<pb::ListFeedSubscriptionsRequest>,
+    ) -> Result<Response<pb::ListFeedSubscriptionsResponse>, Status> {
+        let principal = auth::principal(&request)?;
+        // Ingestion health is operational data: for people and for the programs that depend on it.
+        if matches!(principal.role, Role::Scheduler | Role::CrmSync) {
+            return Err(ApiError::permission_denied(format!("the {} role may not read ingestion status", principal.role)).into());
+        }
+        let statuses = follower_statuses(&self.db).await.map_err(ApiError::from)?;
+        let subscriptions = statuses
+            .into_iter()
+            .map(|status| pb::FeedSubscription {
+                lag: (status.head_position - status.position).max(0),
+                feed: status.follower,
+                position: status.position,
+                head_position: status.head_position,
+                updated_at: Some(time::to_timestamp(status.updated_at)),
+                last_error: status.last_error,
+            })
+            .collect();
+        Ok(Response::new(pb::ListFeedSubscriptionsResponse { subscriptions }))
+    }
+
+    async fn list_events(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {
+        self.events.list(request).await
+    }
+
+    type WatchEventsStream = WatchEventsStream;
+
+    async fn watch_events(&self, request: Request<WatchEventsRequest>) -> Result<Response<Self::WatchEventsStream>, Status> {
+        self.events.watch(request)
+    }
+}

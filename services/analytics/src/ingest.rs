@@ -1,0 +1,76 @@
+//! Ingestion: the appliers that turn other services' feed events into analytics facts, and the
+//! followers that feed them. Applying is idempotent by feed position.
+use frontline_proto::{
+    common::v1::{FeedEvent, WatchEventsRequest},
+    ticketing::v1::{Ticket, TicketCreated, TicketUpdated, ticketing_service_client::TicketingServiceClient},
+};
+use frontline_shared::{
+    database::{Database, time},
+    feed::{EventApplier, Follower},
+    peers::PeerChannel,
+};
+use futures::{FutureExt, StreamExt, future::BoxFuture};
+use prost::Name;
+use sqlx::AnyConnection;
+use tokio_util::sync::CancellationToken;
+
+/// The follower name (and cursor) for the ticketing feed.
+pub const TICKETING_FEED: &str = "ticketing";
+
+/// Keeps `ticket_facts` in step with ticket.created / ticket.updated events.
+pub struct TicketFacts;
+
+impl EventApplier for TicketFacts {
+    fn apply<'a>(&'a self, connection: &'a mut AnyConnection, event: &'a FeedEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+        async move {
+            let Some(payload) = &event.payload else { return Ok(()) };
+            let ticket = if payload.type_url == TicketCreated::type_url() {
+                payload.to_msg::<TicketCreated>()?.ticket
+            } else if payload.type_url == TicketUpdated::type_url() {
+                payload.to_msg::<TicketUpdated>()?.ticket
+            } else {
+                return Ok(()); // an event analytics has no use for (yet)
+            };
+            match ticket {
+                Some(ticket) => upsert_ticket(connection, &ticket, event.position).await,
+                None => Ok(()),
+            }
+        }
+        .boxed()
+    }
+}
+
+async fn upsert_ticket(connection: &mut AnyConnection, ticket: &Ticket, position: i64) -> anyhow::Result<()> {
+    let micros = |t: &Option<prost_types::Timestamp>| t.as_ref().and_then(time::from_timestamp);
+    sqlx::query(
+        "INSERT INTO ticket_facts (ticket_id, status, priority, channel, team_id, assignee_id, created_at, updated_at, solved_at, last_position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (ticket_id) DO UPDATE SET status = excluded.status, priority = excluded.priority,
+             channel = excluded.channel, team_id = excluded.team_id, assignee_id = excluded.assignee_id,
+             updated_at = excluded.updated_at, solved_at = excluded.solved_at, last_position = excluded.last_position
+         WHERE ticket_facts.last_position < excluded.last_position",
+    )
+    .bind(&ticket.id)
+    .bind(i64::from(ticket.status))
+    .bind(i64::from(ticket.priority))
+    .bind(i64::from(ticket.channel))
+    .bind(&ticket.team_id)
+    .bind(&ticket.assignee_id)
+    .bind(micros(&ticket.created_at).unwrap_or_default())
+    .bind(micros(&ticket.updated_at).unwrap_or_default())
+    .bind(micros(&ticket.solved_at))
+    .bind(position)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+/// Follows ticketing's feed over `channel` until `shutdown`.
+pub async fn follow_ticketing(db: Database, channel: PeerChannel, shutdown: CancellationToken) {
+    let client = TicketingServiceClient::new(channel);
+    let source = move |after_position| {
+        let mut client = client.clone();
+        async move { Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed()) }.boxed()
+    };
+    Follower::new(TICKETING_FEED, db, source, TicketFacts).run(shutdown).await;
+}

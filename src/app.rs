@@ -1,0 +1,195 @@
+//! Starting and stopping Frontline: open each service's database and migrate it, start its
+//! feed sequencer, serve the services on one port (and in memory, for calls between them),
+//! start the feed followers, and on shutdown turn NOT_SERVING, drain, and close in order.
+use std::{collections::HashMap, net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use frontline_proto::{
+    analytics::v1::analytics_service_server::AnalyticsServiceServer, knowledge::v1::knowledge_service_server::KnowledgeServiceServer,
+    ticketing::v1::ticketing_service_server::TicketingServiceServer, workforce::v1::workforce_service_server::WorkforceServiceServer,
+};
+use frontline_shared::{
+    auth::{Authenticator, Keys, ServiceToken},
+    config::Settings,
+    database::Database,
+    feed::{Feed, FeedEndpoint},
+    peers::{self, PeerAddress},
+    server::{self, Health, InProcessConnector},
+};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::service::{RoutesBuilder, interceptor::InterceptedService};
+
+use crate::services::ServiceKind;
+
+pub struct Application {
+    local_addr: SocketAddr,
+    settings: Settings,
+    services: Vec<ServiceKind>,
+    health: Health,
+    /// Cancelled to stop serving (servers drain) and to stop background work.
+    shutdown: CancellationToken,
+    servers: Vec<JoinHandle<anyhow::Result<()>>>,
+    background: Vec<JoinHandle<()>>,
+    databases: Vec<Database>,
+}
+
+/// Opens and migrates the databases of `services`: what `frontline migrate` does, and the
+/// first step of every start.
+pub async fn open_databases(settings: &Settings, services: &[ServiceKind]) -> anyhow::Result<HashMap<ServiceKind, Database>> {
+    let mut databases = HashMap::new();
+    for &service in services {
+        let db = Database::connect(settings, service.database()).await?;
+        db.migrate(&service.migrations()).await?;
+        databases.insert(service, db);
+    }
+    Ok(databases)
+}
+
+impl Application {
+    /// Starts `services` (all four when empty) as `settings` say, bound and serving on return.
+    pub async fn build(settings: Settings, services: &[ServiceKind]) -> anyhow::Result<Self> {
+        let services = crate::services::selected(services);
+        let keys = Keys::load(&settings)?;
+        let shutdown = CancellationToken::new();
+        let databases = open_databases(&settings, &services).await?;
+
+        let mut background = Vec::new();
+        let mut routes = RoutesBuilder::default();
+        let reporter = server::add_health_and_reflection(&mut routes)?;
+        let authenticator = Authenticator(keys.verifier.clone());
+        let max_message = settings.server.max_message_bytes;
+        for &service in &services {
+            let db = databases[&service].clone();
+            let feed = Feed::new(db);
+            background.push(tokio::spawn(feed.clone().run_sequencer(settings.feed.sequencer_interval, shutdown.clone())));
+            let events = FeedEndpoint::new(feed, settings.feed.watch_poll_interval, shutdown.clone());
+            // Every service server sits behind the same authenticator and message-size limits.
+            macro_rules! add {
+                ($server:ident, $api:expr) => {
+                    routes.add_service(InterceptedService::new(
+                        $server::new($api).max_decoding_message_size(max_message).max_encoding_message_size(max_message),
+                        authenticator.clone(),
+                    ))
+                };
+            }
+            match service {
+                ServiceKind::Ticketing => add!(TicketingServiceServer, frontline_ticketing::TicketingApi::new(events)),
+                ServiceKind::Knowledge => add!(KnowledgeServiceServer, frontline_knowledge::KnowledgeApi::new(events)),
+                ServiceKind::Workforce => add!(WorkforceServiceServer, frontline_workforce::WorkforceApi::new(events)),
+                ServiceKind::Analytics => add!(AnalyticsServiceServer, frontline_analytics::AnalyticsApi::new(events)),
+            };
+        }
+        let routes = routes.routes();
+        let limit = server::concurrency_limit(&settings.server);
+
+        let listener = tokio::net::TcpListener::bind(settings.server.addr)
+            .await
+            .with_context(|| format!("binding {} (server.addr / --addr); is another Frontline already running?", settings.server.addr))?;
+        let local_addr = listener.local_addr()?;
+        let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        let (connector, in_process) = server::in_process();
+        let mut servers = Vec::new();
+        for incoming in [Either::Tcp(incoming), Either::InProcess(in_process)] {
+            let (routes, settings, limit, stop) = (routes.clone(), settings.server.clone(), limit.clone(), shutdown.clone());
+            servers.push(tokio::spawn(async move {
+                let stopped = stop.cancelled_owned();
+                match incoming {
+                    Either::Tcp(incoming) => server::serve(routes, &settings, limit, incoming, stopped).await,
+                    Either::InProcess(incoming) => server::serve(routes, &settings, limit, incoming, stopped).await,
+                }
+            }));
+        }
+
+        let health = Health::new(reporter, services.iter().map(|service| service.grpc_name()).collect());
+        health.serving().await;
+
+        if services.contains(&ServiceKind::Analytics) {
+            let db = databases[&ServiceKind::Analytics].clone();
+            match peer(&settings, &services, &keys, &connector, ServiceKind::Ticketing)? {
+                Some(channel) => {
+                    background.push(tokio::spawn(frontline_analytics::ingest::follow_ticketing(db, channel, shutdown.clone())))
+                }
+                None => tracing::warn!(
+                    "analytics runs without ticketing and peers.ticketing is not set: ticket facts will not be collected"
+                ),
+            }
+        }
+
+        tracing::info!(
+            addr = %local_addr,
+            services = ?services.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            backend = if settings.uses_postgres() { "postgres" } else { "sqlite" },
+            "Frontline is serving"
+        );
+        Ok(Self { local_addr, settings, services, health, shutdown, servers, background, databases: databases.into_values().collect() })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn services(&self) -> &[ServiceKind] {
+        &self.services
+    }
+
+    /// Resolves when a server stops on its own (an error), so `serve` can exit instead of
+    /// running on half-alive.
+    pub async fn failed(&mut self) -> anyhow::Error {
+        let (result, _, _) = futures::future::select_all(self.servers.iter_mut()).await;
+        match result {
+            Ok(Ok(())) => anyhow::anyhow!("a server stopped unexpectedly"),
+            Ok(Err(error)) => error,
+            Err(join) => anyhow::anyhow!("a server task panicked: {join}"),
+        }
+    }
+
+    /// Graceful shutdown: readiness turns NOT_SERVING, new calls keep being served for the
+    /// drain delay (while load balancers notice), then the listener closes, in-flight calls
+    /// finish (up to the shutdown timeout), background work stops, databases close.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        tracing::info!("shutting down: draining in-flight calls");
+        self.health.draining().await;
+        tokio::time::sleep(self.settings.server.shutdown_drain_delay).await;
+        self.shutdown.cancel();
+        let drained = tokio::time::timeout(self.settings.server.shutdown_timeout, futures::future::join_all(self.servers)).await;
+        if drained.is_err() {
+            tracing::warn!(timeout = ?self.settings.server.shutdown_timeout, "calls still in flight at the shutdown timeout were cut off");
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), futures::future::join_all(self.background)).await;
+        for db in &self.databases {
+            db.close().await;
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+enum Either<A, B> {
+    Tcp(A),
+    InProcess(B),
+}
+
+/// A channel to `target`: in memory when it runs here, else at its configured URL, else none.
+fn peer(
+    settings: &Settings,
+    running: &[ServiceKind],
+    keys: &Keys,
+    connector: &InProcessConnector,
+    target: ServiceKind,
+) -> anyhow::Result<Option<peers::PeerChannel>> {
+    let Some(issuer) = keys.issuer.clone() else {
+        tracing::warn!("tokens are verified with an RS256 public key, so this process cannot mint service tokens for {}", target.name());
+        return Ok(None);
+    };
+    let token = ServiceToken::new(issuer, format!("service:{}", settings.telemetry.service_name));
+    let url = target.peer_url(&settings.peers);
+    let address = if running.contains(&target) {
+        PeerAddress::InProcess(connector)
+    } else if !url.is_empty() {
+        PeerAddress::Url(url)
+    } else {
+        return Ok(None);
+    };
+    peers::connect(address, token, settings.peers.call_timeout).map(Some)
+}

@@ -1,0 +1,8 @@
+//! The `frontline` binary's library half: starting the suite ([`app::Application`]) and the
+//! command-line tools around it, kept in a library so end-to-end tests run the real thing.
+pub mod app;
+pub mod demo;
+pub mod services;
+
+pub use app::Application;
+pub use services::ServiceKind;
