@@ -14,13 +14,22 @@ demo:
 
 ## Run every test: on SQLite always, and on PostgreSQL too when FRONTLINE_TEST_DATABASE_URL is set
 ## (e.g. postgres://postgres@127.0.0.1:5432/postgres; each test creates and drops its own database).
-test:
+# cargo-nextest (when installed) runs the suite with one closing summary; plain cargo test otherwise.
+HAS_NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 ifdef FRONTLINE_TEST_DATABASE_URL
-	@echo "make test: SQLite and PostgreSQL ($$FRONTLINE_TEST_DATABASE_URL)"
-	$(CARGO) test --workspace --locked -- --include-ignored
+TEST_SCOPE := SQLite and PostgreSQL
+NEXTEST_IGNORED := --run-ignored all
+CARGO_TEST_IGNORED := -- --include-ignored
 else
-	@echo "make test: SQLite only; PostgreSQL tests are reported as ignored (set FRONTLINE_TEST_DATABASE_URL to run them)"
-	$(CARGO) test --workspace --locked
+TEST_SCOPE := SQLite only; PostgreSQL variants are skipped (set FRONTLINE_TEST_DATABASE_URL to run them)
+endif
+
+test:
+	@echo "make test: $(TEST_SCOPE)"
+ifeq ($(HAS_NEXTEST),yes)
+	$(CARGO) nextest run --workspace --locked --no-fail-fast $(NEXTEST_IGNORED)
+else
+	$(CARGO) test --workspace --locked $(CARGO_TEST_IGNORED)
 endif
 
 ## Build the Kubernetes overlays and validate them strictly against the Kubernetes schema.
