@@ -100,3 +100,30 @@ pub fn inject_current_context(metadata: &mut tonic::metadata::MetadataMap) {
     let context = tracing::Span::current().context();
     global::get_text_map_propagator(|propagator| propagator.inject_context(&context, &mut MetadataInjector(metadata)));
 }
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::{global, trace::TracerProvider as _};
+    use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider};
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::{inject_current_context, server_span};
+
+    #[test]
+    fn trace_context_flows_from_an_incoming_call_to_the_calls_it_makes() {
+        global::set_text_map_propagator(TraceContextPropagator::new());
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+            let request = http::Request::builder().header("traceparent", caller).body(()).unwrap();
+            let span = server_span(&request);
+            let _entered = span.enter();
+            let mut outgoing = tonic::metadata::MetadataMap::new();
+            inject_current_context(&mut outgoing);
+            let traceparent = outgoing.get("traceparent").expect("context injected").to_str().unwrap().to_string();
+            assert!(traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "same trace: {traceparent}");
+            assert!(!traceparent.contains("00f067aa0ba902b7"), "parented on this server's span, not the caller's");
+        });
+    }
+}

@@ -3,6 +3,7 @@
 mod support;
 
 mod analytics;
+mod apart;
 mod auth;
 mod customers;
 mod feed;

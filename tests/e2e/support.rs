@@ -3,7 +3,7 @@
 //! and generated gRPC clients carrying real tokens.
 use std::{net::SocketAddr, time::Duration};
 
-use frontline::Application;
+use frontline::{Application, ServiceKind};
 use frontline_proto::{
     analytics::v1::analytics_service_client::AnalyticsServiceClient, ticketing::v1::ticketing_service_client::TicketingServiceClient,
 };
@@ -89,6 +89,7 @@ pub struct TestApp {
     app: Option<Application>,
     pub addr: SocketAddr,
     pub settings: Settings,
+    services: Vec<ServiceKind>,
     issuer: TokenIssuer,
     _data_dir: tempfile::TempDir,
     postgres: Option<(String, String)>, // (admin URL, database name)
@@ -99,8 +100,13 @@ impl TestApp {
         Self::spawn_with(backend, |_| {}).await
     }
 
-    /// Spawns with `adjust` applied to the test settings.
+    /// Spawns all four services with `adjust` applied to the test settings.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_services(backend, &[], adjust).await
+    }
+
+    /// Spawns only `services` (all four when empty): the Kubernetes shape.
+    pub async fn spawn_services(backend: Backend, services: &[ServiceKind], adjust: impl FnOnce(&mut Settings)) -> Self {
         let data_dir = tempfile::tempdir().expect("temporary directory");
         let mut env = vec![
             ("FRONTLINE__DATA_DIR".to_string(), data_dir.path().display().to_string()),
@@ -123,17 +129,22 @@ impl TestApp {
             let _ = frontline_shared::telemetry::init(&settings);
         }
         let issuer = Keys::load(&settings).expect("keys").issuer.expect("a local install issues tokens");
-        let app = Application::build(settings.clone(), &[]).await.expect("Frontline starts");
+        let app = Application::build(settings.clone(), services).await.expect("Frontline starts");
         let addr = app.local_addr();
-        Self { app: Some(app), addr, settings, issuer, _data_dir: data_dir, postgres }
+        Self { app: Some(app), addr, settings, services: services.to_vec(), issuer, _data_dir: data_dir, postgres }
     }
 
     /// Stops gracefully and starts again on the same databases (on a new port).
     pub async fn restart(&mut self) {
         self.app.take().expect("running").shutdown().await.expect("graceful shutdown");
-        let app = Application::build(self.settings.clone(), &[]).await.expect("Frontline restarts");
+        let app = Application::build(self.settings.clone(), &self.services).await.expect("Frontline restarts");
         self.addr = app.local_addr();
         self.app = Some(app);
+    }
+
+    /// Takes the running application, e.g. to shut it down while watching from outside.
+    pub fn take_app(&mut self) -> Application {
+        self.app.take().expect("running")
     }
 
     /// Stops gracefully, then drops the test's PostgreSQL database.

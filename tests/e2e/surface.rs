@@ -97,3 +97,29 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    /// Kubernetes stops routing to a pod as soon as SIGTERM arrives: readiness (each service's
+    /// status) turns NOT_SERVING at once, liveness ("") stays SERVING, and calls are still
+    /// answered during the drain delay.
+    async fn readiness_turns_not_serving_as_soon_as_shutdown_starts(app) {
+        let mut draining = crate::support::TestApp::spawn_with(crate::support::Backend::Sqlite, |settings| {
+            settings.server.shutdown_drain_delay = std::time::Duration::from_secs(2);
+        }).await;
+        let mut health = HealthClient::new(draining.channel().await);
+        let shutdown = tokio::spawn(draining.take_app().shutdown());
+        let readiness = crate::support::eventually(std::time::Duration::from_secs(5), || {
+            let mut health = health.clone();
+            async move {
+                let status = health.check(HealthCheckRequest { service: ServiceKind::Ticketing.grpc_name().into() }).await.ok()?.into_inner().status;
+                (status == ServingStatus::NotServing as i32).then_some(status)
+            }
+        }).await;
+        assert_eq!(readiness, ServingStatus::NotServing as i32);
+        let liveness = health.check(HealthCheckRequest { service: String::new() }).await.unwrap().into_inner().status;
+        assert_eq!(liveness, ServingStatus::Serving as i32);
+        shutdown.await.unwrap().unwrap();
+        draining.stop().await;
+        let _ = &app;
+    }
+}

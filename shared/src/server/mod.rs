@@ -75,9 +75,7 @@ where
     let layers = ServiceBuilder::new()
         .layer(cors(settings))
         .layer(tonic_web::GrpcWebLayer::new())
-        .map_err(shed_to_status)
-        .load_shed()
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(limit))
+        .layer(shed_beyond(limit))
         .into_inner();
     Server::builder()
         .accept_http1(true) // gRPC-Web arrives over HTTP/1.1
@@ -89,6 +87,23 @@ where
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
     Ok(())
+}
+
+type ShedLayers = tower::layer::util::Stack<
+    tower::limit::GlobalConcurrencyLimitLayer,
+    tower::layer::util::Stack<
+        tower::load_shed::LoadShedLayer,
+        tower::layer::util::Stack<tower::util::MapErrLayer<fn(BoxError) -> BoxError>, tower::layer::util::Identity>,
+    >,
+>;
+
+/// At most as many calls in flight as `limit` has permits, across every connection; a call
+/// beyond that fails at once with RESOURCE_EXHAUSTED rather than queueing towards its deadline.
+pub fn shed_beyond(limit: Arc<Semaphore>) -> ServiceBuilder<ShedLayers> {
+    ServiceBuilder::new()
+        .map_err(shed_to_status as fn(BoxError) -> BoxError)
+        .load_shed()
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(limit))
 }
 
 /// The semaphore behind the process-wide concurrency limit (one for TCP and in-process calls).
@@ -128,4 +143,45 @@ fn cors(settings: &ServerSettings) -> CorsLayer {
         ])
         .expose_headers([header("grpc-status"), header("grpc-message"), header("grpc-status-details-bin")])
         .max_age(Duration::from_secs(86400))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::sync::{Notify, Semaphore};
+    use tonic::{Code, Status};
+    use tower::{BoxError, Service, ServiceExt};
+
+    use super::shed_beyond;
+
+    #[tokio::test]
+    async fn calls_beyond_the_shared_limit_are_shed_with_resource_exhausted() {
+        let release = Arc::new(Notify::new());
+        let inner = {
+            let release = release.clone();
+            tower::service_fn(move |_: ()| {
+                let release = release.clone();
+                async move {
+                    release.notified().await;
+                    Ok::<_, BoxError>("done")
+                }
+            })
+        };
+        let limit = Arc::new(Semaphore::new(1));
+        let mut first = shed_beyond(limit.clone()).service(inner.clone());
+        let mut second = shed_beyond(limit).service(inner); // another connection, same limit
+
+        let in_flight = first.ready().await.unwrap().call(());
+        let error = second.ready().await.unwrap().call(()).await.unwrap_err();
+        let status = error.downcast::<Status>().expect("a gRPC status");
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert!(status.message().contains("server.concurrency_limit"));
+
+        release.notify_one();
+        assert_eq!(in_flight.await.unwrap(), "done");
+        let next = second.ready().await.unwrap().call(());
+        release.notify_one();
+        assert_eq!(next.await.unwrap(), "done", "capacity returns when the call finishes");
+    }
 }
