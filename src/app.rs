@@ -5,8 +5,10 @@ use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
 use anyhow::Context;
 use frontline_proto::{
-    analytics::v1::analytics_service_server::AnalyticsServiceServer, knowledge::v1::knowledge_service_server::KnowledgeServiceServer,
-    ticketing::v1::ticketing_service_server::TicketingServiceServer, workforce::v1::workforce_service_server::WorkforceServiceServer,
+    analytics::v1::analytics_service_server::AnalyticsServiceServer,
+    knowledge::v1::knowledge_service_server::KnowledgeServiceServer,
+    ticketing::v1::ticketing_service_server::TicketingServiceServer,
+    workforce::v1::workforce_service_server::WorkforceServiceServer,
 };
 use frontline_shared::{
     auth::{Authenticator, Keys, ServiceToken},
@@ -36,7 +38,10 @@ pub struct Application {
 
 /// Opens and migrates the databases of `services`: what `frontline migrate` does, and the
 /// first step of every start.
-pub async fn open_databases(settings: &Settings, services: &[ServiceKind]) -> anyhow::Result<HashMap<ServiceKind, Database>> {
+pub async fn open_databases(
+    settings: &Settings,
+    services: &[ServiceKind],
+) -> anyhow::Result<HashMap<ServiceKind, Database>> {
     let mut databases = HashMap::new();
     for &service in services {
         let db = Database::connect(settings, service.database()).await?;
@@ -62,13 +67,16 @@ impl Application {
         for &service in &services {
             let db = databases[&service].clone();
             let feed = Feed::new(db);
-            background.push(tokio::spawn(feed.clone().run_sequencer(settings.feed.sequencer_interval, shutdown.clone())));
+            background
+                .push(tokio::spawn(feed.clone().run_sequencer(settings.feed.sequencer_interval, shutdown.clone())));
             let events = FeedEndpoint::new(feed, settings.feed.watch_poll_interval, shutdown.clone());
             // Every service server sits behind the same authenticator and message-size limits.
             macro_rules! add {
                 ($server:ident, $api:expr) => {
                     routes.add_service(InterceptedService::new(
-                        $server::new($api).max_decoding_message_size(max_message).max_encoding_message_size(max_message),
+                        $server::new($api)
+                            .max_decoding_message_size(max_message)
+                            .max_encoding_message_size(max_message),
                         authenticator.clone(),
                     ))
                 };
@@ -83,15 +91,16 @@ impl Application {
         let routes = routes.routes();
         let limit = server::concurrency_limit(&settings.server);
 
-        let listener = tokio::net::TcpListener::bind(settings.server.addr)
-            .await
-            .with_context(|| format!("binding {} (server.addr / --addr); is another Frontline already running?", settings.server.addr))?;
+        let listener = tokio::net::TcpListener::bind(settings.server.addr).await.with_context(|| {
+            format!("binding {} (server.addr / --addr); is another Frontline already running?", settings.server.addr)
+        })?;
         let local_addr = listener.local_addr()?;
         let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
         let (connector, in_process) = server::in_process();
         let mut servers = Vec::new();
         for incoming in [Either::Tcp(incoming), Either::InProcess(in_process)] {
-            let (routes, settings, limit, stop) = (routes.clone(), settings.server.clone(), limit.clone(), shutdown.clone());
+            let (routes, settings, limit, stop) =
+                (routes.clone(), settings.server.clone(), limit.clone(), shutdown.clone());
             servers.push(tokio::spawn(async move {
                 let stopped = stop.cancelled_owned();
                 match incoming {
@@ -107,9 +116,11 @@ impl Application {
         if services.contains(&ServiceKind::Analytics) {
             let db = databases[&ServiceKind::Analytics].clone();
             match peer(&settings, &services, &keys, &connector, ServiceKind::Ticketing)? {
-                Some(channel) => {
-                    background.push(tokio::spawn(frontline_analytics::ingest::follow_ticketing(db, channel, shutdown.clone())))
-                }
+                Some(channel) => background.push(tokio::spawn(frontline_analytics::ingest::follow_ticketing(
+                    db,
+                    channel,
+                    shutdown.clone(),
+                ))),
                 None => tracing::warn!(
                     "analytics runs without ticketing and peers.ticketing is not set: ticket facts will not be collected"
                 ),
@@ -122,7 +133,16 @@ impl Application {
             backend = if settings.uses_postgres() { "postgres" } else { "sqlite" },
             "Frontline is serving"
         );
-        Ok(Self { local_addr, settings, services, health, shutdown, servers, background, databases: databases.into_values().collect() })
+        Ok(Self {
+            local_addr,
+            settings,
+            services,
+            health,
+            shutdown,
+            servers,
+            background,
+            databases: databases.into_values().collect(),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -152,7 +172,8 @@ impl Application {
         self.health.draining().await;
         tokio::time::sleep(self.settings.server.shutdown_drain_delay).await;
         self.shutdown.cancel();
-        let drained = tokio::time::timeout(self.settings.server.shutdown_timeout, futures::future::join_all(self.servers)).await;
+        let drained =
+            tokio::time::timeout(self.settings.server.shutdown_timeout, futures::future::join_all(self.servers)).await;
         if drained.is_err() {
             tracing::warn!(timeout = ?self.settings.server.shutdown_timeout, "calls still in flight at the shutdown timeout were cut off");
         }
@@ -179,7 +200,10 @@ fn peer(
     target: ServiceKind,
 ) -> anyhow::Result<Option<peers::PeerChannel>> {
     let Some(issuer) = keys.issuer.clone() else {
-        tracing::warn!("tokens are verified with an RS256 public key, so this process cannot mint service tokens for {}", target.name());
+        tracing::warn!(
+            "tokens are verified with an RS256 public key, so this process cannot mint service tokens for {}",
+            target.name()
+        );
         return Ok(None);
     };
     let token = ServiceToken::new(issuer, format!("service:{}", settings.telemetry.service_name));

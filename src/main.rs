@@ -158,7 +158,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = config.load()?;
             let target = addr.unwrap_or_else(|| format!("http://{}", settings.server.addr));
             let keys = Keys::load(&settings)?;
-            let issuer = keys.issuer.context("the demo mints its own token; this install only verifies RS256 tokens")?;
+            let issuer =
+                keys.issuer.context("the demo mints its own token; this install only verifies RS256 tokens")?;
             let token = issuer.issue("demo-loader", Role::Administrator, None, Duration::from_secs(3600))?;
             demo::load(&target, &token).await
         }

@@ -10,7 +10,8 @@ pub enum ServiceKind {
 }
 
 impl ServiceKind {
-    pub const ALL: [ServiceKind; 4] = [ServiceKind::Ticketing, ServiceKind::Knowledge, ServiceKind::Workforce, ServiceKind::Analytics];
+    pub const ALL: [ServiceKind; 4] =
+        [ServiceKind::Ticketing, ServiceKind::Knowledge, ServiceKind::Workforce, ServiceKind::Analytics];
 
     /// Its database: the SQLite file stem, or the Postgres schema.
     pub fn database(self) -> &'static str {

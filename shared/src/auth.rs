@@ -189,8 +189,9 @@ impl Keys {
         if let Some(path) = &settings.auth.rs256_public_key_file {
             let pem = std::fs::read(path)
                 .with_context(|| format!("reading auth.rs256_public_key_file {}", path.display()))?;
-            let key = DecodingKey::from_rsa_pem(&pem)
-                .with_context(|| format!("auth.rs256_public_key_file {} is not an RSA public key in PEM", path.display()))?;
+            let key = DecodingKey::from_rsa_pem(&pem).with_context(|| {
+                format!("auth.rs256_public_key_file {} is not an RSA public key in PEM", path.display())
+            })?;
             return Ok(Self { verifier: TokenVerifier::new(key, Algorithm::RS256, settings), issuer: None });
         }
         let secret = if settings.auth.hs256_secret.is_empty() {
@@ -217,7 +218,11 @@ fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     let path = secret_path(data_dir);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let secret = existing.trim();
-        anyhow::ensure!(secret.len() >= 32, "{} is too short to be a signing secret; delete it to mint a new one", path.display());
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "{} is too short to be a signing secret; delete it to mint a new one",
+            path.display()
+        );
         return Ok(secret.as_bytes().to_vec());
     }
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
@@ -249,10 +254,11 @@ pub struct Authenticator(pub TokenVerifier);
 
 impl Interceptor for Authenticator {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let header = request
-            .metadata()
-            .get("authorization")
-            .ok_or_else(|| unauthenticated("missing bearer token: send `authorization: Bearer <token>` (mint one with `frontline token`)"))?;
+        let header = request.metadata().get("authorization").ok_or_else(|| {
+            unauthenticated(
+                "missing bearer token: send `authorization: Bearer <token>` (mint one with `frontline token`)",
+            )
+        })?;
         let value = header.to_str().map_err(|_| unauthenticated("the authorization header is not text"))?;
         let token = value
             .strip_prefix("Bearer ")
@@ -270,11 +276,7 @@ fn unauthenticated(message: &str) -> Status {
 
 /// The caller of a request that passed the [`Authenticator`].
 pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
-    request
-        .extensions()
-        .get::<Principal>()
-        .cloned()
-        .ok_or_else(|| unauthenticated("the call was not authenticated"))
+    request.extensions().get::<Principal>().cloned().ok_or_else(|| unauthenticated("the call was not authenticated"))
 }
 
 /// Client-side token for service-to-service calls, re-minted before it expires.
@@ -294,10 +296,10 @@ impl ServiceToken {
 
     pub fn bearer(&self) -> anyhow::Result<String> {
         let mut cached = self.cached.lock().expect("token cache lock");
-        if let Some((token, minted)) = cached.as_ref() {
-            if minted.elapsed() < Self::TTL / 2 {
-                return Ok(format!("Bearer {token}"));
-            }
+        if let Some((token, minted)) = cached.as_ref()
+            && minted.elapsed() < Self::TTL / 2
+        {
+            return Ok(format!("Bearer {token}"));
         }
         let token = self.issuer.issue(&self.subject, Role::Service, None, Self::TTL)?;
         *cached = Some((token.clone(), std::time::Instant::now()));

@@ -164,8 +164,8 @@ impl Settings {
         file: Option<&std::path::Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(path) = file {
             if !path.exists() {
                 return Err(ConfigError::File { path: path.into(), message: "no such file".into() });
@@ -184,10 +184,9 @@ impl Settings {
                 .source(Some(env)),
         );
         let merged = builder.build().map_err(|error| match error {
-            config::ConfigError::FileParse { uri, cause } => ConfigError::File {
-                path: uri.unwrap_or_default().into(),
-                message: cause.to_string(),
-            },
+            config::ConfigError::FileParse { uri, cause } => {
+                ConfigError::File { path: uri.unwrap_or_default().into(), message: cause.to_string() }
+            }
             other => ConfigError::Other(other.to_string()),
         })?;
         // serde_path_to_error names the exact key (`server.addr`), which config's own
@@ -229,7 +228,7 @@ impl Settings {
             ("peers.workforce", &self.peers.workforce),
             ("peers.analytics", &self.peers.analytics),
         ] {
-            if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+            if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
                 return bad(key, "must be an http:// or https:// URL");
             }
         }

@@ -99,9 +99,7 @@ impl ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         match error {
-            sqlx::Error::PoolTimedOut => {
-                Self::Unavailable { message: "the database is busy; retry shortly".into() }
-            }
+            sqlx::Error::PoolTimedOut => Self::Unavailable { message: "the database is busy; retry shortly".into() },
             other => Self::Internal(anyhow::Error::new(other).context("database")),
         }
     }

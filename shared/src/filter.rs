@@ -91,10 +91,14 @@ fn tokenize(input: &str) -> ApiResult<Vec<Token>> {
                     ('<', true) => Op::Le,
                     ('>', false) => Op::Gt,
                     ('>', true) => Op::Ge,
-                    _ => return Err(bad(format!("unexpected `!` at character {}; use `!=`", at + 1))),
+                    _ => {
+                        return Err(bad(format!("unexpected `!` at character {}; use `!=`", at + 1)));
+                    }
                 }));
             }
-            '(' | ')' => return Err(bad("parentheses are not supported; join comparisons with AND")),
+            '(' | ')' => {
+                return Err(bad("parentheses are not supported; join comparisons with AND"));
+            }
             _ => {
                 // A value runs to the next space, so bare times like 2026-01-01T09:00:00Z parse.
                 let is_value = matches!(tokens.last(), Some(Token::Op(_)));
@@ -130,12 +134,16 @@ pub fn parse(filter: &str) -> ApiResult<Vec<Comparison>> {
         }
         let field = match rest.next() {
             Some(Token::Word(field)) if is_field_name(&field) => field,
-            Some(Token::Word(word)) if word == "NOT" => return Err(bad("NOT is not supported; use !=")),
+            Some(Token::Word(word)) if word == "NOT" => {
+                return Err(bad("NOT is not supported; use !="));
+            }
             _ => return Err(bad("expected a field name")),
         };
         let op = match rest.next() {
             Some(Token::Op(op)) => op,
-            _ => return Err(bad(format!("expected an operator (=, !=, <, <=, >, >=, :) after `{field}`"))),
+            _ => {
+                return Err(bad(format!("expected an operator (=, !=, <, <=, >, >=, :) after `{field}`")));
+            }
         };
         let value = match rest.next() {
             Some(Token::Word(value)) | Some(Token::Quoted(value)) => value,
@@ -202,16 +210,21 @@ pub fn to_sql(comparisons: &[Comparison], fields: &[FilterField], first_placehol
                 values.push(SqlValue::Text(value.to_lowercase()));
             }
             (FieldKind::Contains(_), _) => {
-                return Err(bad(format!("`{}` is repeated; test membership with `{}:\"value\"`", field.name, field.name)));
+                return Err(bad(format!(
+                    "`{}` is repeated; test membership with `{}:\"value\"`",
+                    field.name, field.name
+                )));
             }
-            (_, Op::Has) => return Err(bad(format!("`:` applies to repeated fields; compare `{}` with =", field.name))),
+            (_, Op::Has) => {
+                return Err(bad(format!("`:` applies to repeated fields; compare `{}` with =", field.name)));
+            }
             (FieldKind::Text, op) => {
                 clauses.push(format!("{} {} {placeholder}", field.column, op.sql()));
                 values.push(SqlValue::Text(value.clone()));
             }
             (FieldKind::Enum(parse), op) => {
-                let number = parse(value)
-                    .ok_or_else(|| bad(format!("`{value}` is not a value of `{}`", field.name)))?;
+                let number =
+                    parse(value).ok_or_else(|| bad(format!("`{value}` is not a value of `{}`", field.name)))?;
                 clauses.push(format!("{} {} {placeholder}", field.column, op.sql()));
                 values.push(SqlValue::Integer(number));
             }
@@ -252,7 +265,11 @@ mod tests {
         FilterField { name: "status", column: "status", kind: FieldKind::Enum(status) },
         FilterField { name: "team_id", column: "team_id", kind: FieldKind::Text },
         FilterField { name: "created_at", column: "created_at", kind: FieldKind::Timestamp },
-        FilterField { name: "tags", column: "", kind: FieldKind::Contains("id IN (SELECT ticket_id FROM ticket_tags WHERE tag = {})") },
+        FilterField {
+            name: "tags",
+            column: "",
+            kind: FieldKind::Contains("id IN (SELECT ticket_id FROM ticket_tags WHERE tag = {})"),
+        },
     ];
 
     #[test]
@@ -267,7 +284,10 @@ mod tests {
     fn builds_bound_sql_without_splicing_values() {
         let parsed = parse(r#"status != SOLVED AND tags:"Billing" AND team_id = "x' OR 1=1""#).unwrap();
         let sql = to_sql(&parsed, FIELDS, 3).unwrap();
-        assert_eq!(sql.clause, "status <> $3 AND id IN (SELECT ticket_id FROM ticket_tags WHERE tag = $4) AND team_id = $5");
+        assert_eq!(
+            sql.clause,
+            "status <> $3 AND id IN (SELECT ticket_id FROM ticket_tags WHERE tag = $4) AND team_id = $5"
+        );
         assert_eq!(
             sql.values,
             vec![SqlValue::Integer(5), SqlValue::Text("billing".into()), SqlValue::Text("x' OR 1=1".into())]

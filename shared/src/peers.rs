@@ -25,7 +25,8 @@ impl Interceptor for PeerInterceptor {
             request.set_timeout(self.deadline);
         }
         telemetry::inject_current_context(request.metadata_mut());
-        let bearer = self.token.bearer().map_err(|error| Status::internal(format!("minting a service token: {error}")))?;
+        let bearer =
+            self.token.bearer().map_err(|error| Status::internal(format!("minting a service token: {error}")))?;
         let value = bearer.parse().map_err(|_| Status::internal("service token is not a valid header"))?;
         request.metadata_mut().insert("authorization", value);
         Ok(request)

@@ -21,10 +21,10 @@ pub struct Telemetry {
 
 impl Telemetry {
     pub fn shutdown(mut self) {
-        if let Some(provider) = self.provider.take() {
-            if let Err(error) = provider.shutdown() {
-                eprintln!("flushing traces failed: {error}");
-            }
+        if let Some(provider) = self.provider.take()
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("flushing traces failed: {error}");
         }
     }
 }
@@ -38,7 +38,9 @@ pub fn init(settings: &Settings) -> anyhow::Result<Telemetry> {
         .map_err(|error| anyhow::anyhow!("telemetry.log_filter: {error}"))?;
     let logs: Box<dyn Layer<Registry> + Send + Sync> = match settings.telemetry.log_format {
         LogFormat::Pretty => Box::new(tracing_subscriber::fmt::layer().compact()),
-        LogFormat::Json => Box::new(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true)),
+        LogFormat::Json => {
+            Box::new(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true))
+        }
     };
     let mut layers = vec![logs.with_filter(filter).boxed()];
     let mut provider = None;
@@ -54,7 +56,9 @@ pub fn init(settings: &Settings) -> anyhow::Result<Telemetry> {
             .build();
         let tracer = sdk.tracer("frontline");
         global::set_tracer_provider(sdk.clone());
-        let spans = tracing_opentelemetry::layer().with_tracer(tracer).with_filter(EnvFilter::new("info,h2=off,hyper=off,tower=off"));
+        let spans = tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_filter(EnvFilter::new("info,h2=off,hyper=off,tower=off"));
         layers.push(spans.boxed());
         provider = Some(sdk);
     }
@@ -89,7 +93,8 @@ impl Injector for MetadataInjector<'_> {
 
 /// The span of one incoming call, parented on the caller's W3C trace context (tonic's trace_fn).
 pub fn server_span(request: &http::Request<()>) -> tracing::Span {
-    let span = tracing::info_span!("grpc.server", otel.name = %request.uri().path(), rpc.method = %request.uri().path());
+    let span =
+        tracing::info_span!("grpc.server", otel.name = %request.uri().path(), rpc.method = %request.uri().path());
     let parent = global::get_text_map_propagator(|propagator| propagator.extract(&HeaderExtractor(request.headers())));
     let _ = span.set_parent(parent);
     span
@@ -113,7 +118,8 @@ mod tests {
     fn trace_context_flows_from_an_incoming_call_to_the_calls_it_makes() {
         global::set_text_map_propagator(TraceContextPropagator::new());
         let provider = SdkTracerProvider::builder().build();
-        let subscriber = tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let subscriber =
+            tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
         tracing::subscriber::with_default(subscriber, || {
             let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
             let request = http::Request::builder().header("traceparent", caller).body(()).unwrap();

@@ -21,7 +21,11 @@ fn sign(secret: &[u8], claims: serde_json::Value) -> String {
 }
 
 fn install_secret(app: &TestApp) -> Vec<u8> {
-    std::fs::read_to_string(frontline_shared::auth::secret_path(&app.settings.data_dir)).unwrap().trim().as_bytes().to_vec()
+    std::fs::read_to_string(frontline_shared::auth::secret_path(&app.settings.data_dir))
+        .unwrap()
+        .trim()
+        .as_bytes()
+        .to_vec()
 }
 
 fn claims(exp: u64) -> serde_json::Value {

@@ -1,9 +1,5 @@
 //! The change feed: every write appears once, in commit order, and a follower never misses one.
-use std::{
-    collections::BTreeSet,
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use frontline_proto::{
     common::v1::{FeedEvent, ListEventsRequest, WatchEventsRequest},
@@ -32,7 +28,8 @@ async fn all_events(app: &TestApp) -> Vec<FeedEvent> {
     let mut events = Vec::new();
     let mut after_position = 0;
     loop {
-        let page = client.list_events(ListEventsRequest { after_position, page_size: 1000 }).await.unwrap().into_inner();
+        let page =
+            client.list_events(ListEventsRequest { after_position, page_size: 1000 }).await.unwrap().into_inner();
         if page.events.is_empty() {
             return events;
         }
@@ -98,7 +95,11 @@ on_both_backends! {
 struct Recorder;
 
 impl EventApplier for Recorder {
-    fn apply<'a>(&'a self, connection: &'a mut AnyConnection, event: &'a FeedEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn apply<'a>(
+        &'a self,
+        connection: &'a mut AnyConnection,
+        event: &'a FeedEvent,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
             sqlx::query("INSERT INTO seen_events (position, event_id, aggregate_id) VALUES ($1, $2, $3)")
                 .bind(event.position)
@@ -135,12 +136,18 @@ impl TestFollower {
         let source = move |after_position| {
             let (url, token) = (url.clone(), token.clone());
             async move {
-                let channel = tonic::transport::Channel::from_shared(url).unwrap().connect().await
+                let channel = tonic::transport::Channel::from_shared(url)
+                    .unwrap()
+                    .connect()
+                    .await
                     .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-                let mut client = pb::ticketing_service_client::TicketingServiceClient::with_interceptor(channel, move |mut r: tonic::Request<()>| {
-                    r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-                    Ok(r)
-                });
+                let mut client = pb::ticketing_service_client::TicketingServiceClient::with_interceptor(
+                    channel,
+                    move |mut r: tonic::Request<()>| {
+                        r.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+                        Ok(r)
+                    },
+                );
                 Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed())
             }
             .boxed()

@@ -5,7 +5,8 @@ use std::{net::SocketAddr, time::Duration};
 
 use frontline::{Application, ServiceKind};
 use frontline_proto::{
-    analytics::v1::analytics_service_client::AnalyticsServiceClient, ticketing::v1::ticketing_service_client::TicketingServiceClient,
+    analytics::v1::analytics_service_client::AnalyticsServiceClient,
+    ticketing::v1::ticketing_service_client::TicketingServiceClient,
 };
 use frontline_shared::{
     auth::{Keys, Role, TokenIssuer},
@@ -106,7 +107,11 @@ impl TestApp {
     }
 
     /// Spawns only `services` (all four when empty): the Kubernetes shape.
-    pub async fn spawn_services(backend: Backend, services: &[ServiceKind], adjust: impl FnOnce(&mut Settings)) -> Self {
+    pub async fn spawn_services(
+        backend: Backend,
+        services: &[ServiceKind],
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         let data_dir = tempfile::tempdir().expect("temporary directory");
         let mut env = vec![
             ("FRONTLINE__DATA_DIR".to_string(), data_dir.path().display().to_string()),
@@ -235,7 +240,11 @@ pub fn expect_error<T: std::fmt::Debug>(result: Result<tonic::Response<T>, Statu
 /// The field named in the status's BadRequest details.
 pub fn violated_fields(status: &Status) -> Vec<String> {
     use tonic_types::StatusExt;
-    status.get_error_details().bad_request().map(|bad| bad.field_violations.iter().map(|v| v.field.clone()).collect()).unwrap_or_default()
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| bad.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
 }
 
 pub fn error_reason(status: &Status) -> String {

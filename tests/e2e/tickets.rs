@@ -5,8 +5,7 @@ use prost_types::FieldMask;
 use tonic::Code;
 
 use crate::{
-    customers,
-    on_both_backends,
+    customers, on_both_backends,
     support::{Ticketing, error_reason, expect_error, violated_fields},
 };
 
@@ -15,7 +14,11 @@ pub fn ticket(requester_id: &str, subject: &str) -> pb::Ticket {
 }
 
 pub async fn create(client: &mut Ticketing, ticket: pb::Ticket) -> pb::Ticket {
-    client.create_ticket(pb::CreateTicketRequest { ticket: Some(ticket), request_id: String::new() }).await.expect("ticket created").into_inner()
+    client
+        .create_ticket(pb::CreateTicketRequest { ticket: Some(ticket), request_id: String::new() })
+        .await
+        .expect("ticket created")
+        .into_inner()
 }
 
 pub async fn requester(client: &mut Ticketing) -> String {
@@ -27,7 +30,10 @@ fn mask(paths: &[&str]) -> Option<FieldMask> {
 }
 
 async fn update(client: &mut Ticketing, ticket: pb::Ticket, paths: &[&str]) -> Result<pb::Ticket, tonic::Status> {
-    client.update_ticket(pb::UpdateTicketRequest { ticket: Some(ticket), update_mask: mask(paths) }).await.map(|r| r.into_inner())
+    client
+        .update_ticket(pb::UpdateTicketRequest { ticket: Some(ticket), update_mask: mask(paths) })
+        .await
+        .map(|r| r.into_inner())
 }
 
 on_both_backends! {

@@ -32,7 +32,11 @@ impl AnalyticsService for AnalyticsApi {
         let principal = auth::principal(&request)?;
         // Ingestion health is operational data: for people and for the programs that depend on it.
         if matches!(principal.role, Role::Scheduler | Role::CrmSync) {
-            return Err(ApiError::permission_denied(format!("the {} role may not read ingestion status", principal.role)).into());
+            return Err(ApiError::permission_denied(format!(
+                "the {} role may not read ingestion status",
+                principal.role
+            ))
+            .into());
         }
         let statuses = follower_statuses(&self.db).await.map_err(ApiError::from)?;
         let subscriptions = statuses
@@ -55,7 +59,10 @@ impl AnalyticsService for AnalyticsApi {
 
     type WatchEventsStream = WatchEventsStream;
 
-    async fn watch_events(&self, request: Request<WatchEventsRequest>) -> Result<Response<Self::WatchEventsStream>, Status> {
+    async fn watch_events(
+        &self,
+        request: Request<WatchEventsRequest>,
+    ) -> Result<Response<Self::WatchEventsStream>, Status> {
         self.events.watch(request)
     }
 }

@@ -21,9 +21,15 @@ pub const TICKETING_FEED: &str = "ticketing";
 pub struct TicketFacts;
 
 impl EventApplier for TicketFacts {
-    fn apply<'a>(&'a self, connection: &'a mut AnyConnection, event: &'a FeedEvent) -> BoxFuture<'a, anyhow::Result<()>> {
+    fn apply<'a>(
+        &'a self,
+        connection: &'a mut AnyConnection,
+        event: &'a FeedEvent,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
-            let Some(payload) = &event.payload else { return Ok(()) };
+            let Some(payload) = &event.payload else {
+                return Ok(());
+            };
             let ticket = if payload.type_url == TicketCreated::type_url() {
                 payload.to_msg::<TicketCreated>()?.ticket
             } else if payload.type_url == TicketUpdated::type_url() {
@@ -70,7 +76,8 @@ pub async fn follow_ticketing(db: Database, channel: PeerChannel, shutdown: Canc
     let client = TicketingServiceClient::new(channel);
     let source = move |after_position| {
         let mut client = client.clone();
-        async move { Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed()) }.boxed()
+        async move { Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed()) }
+            .boxed()
     };
     Follower::new(TICKETING_FEED, db, source, TicketFacts).run(shutdown).await;
 }

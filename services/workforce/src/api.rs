@@ -25,7 +25,10 @@ impl WorkforceService for WorkforceApi {
 
     type WatchEventsStream = WatchEventsStream;
 
-    async fn watch_events(&self, request: Request<WatchEventsRequest>) -> Result<Response<Self::WatchEventsStream>, Status> {
+    async fn watch_events(
+        &self,
+        request: Request<WatchEventsRequest>,
+    ) -> Result<Response<Self::WatchEventsStream>, Status> {
         self.events.watch(request)
     }
 }

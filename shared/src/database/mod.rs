@@ -12,9 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use futures::future::BoxFuture;
 use sqlx::{
-    Any, AnyConnection, AnyPool, Connection, Executor, Transaction,
-    any::AnyPoolOptions,
-    pool::PoolConnectionMetadata,
+    Any, AnyConnection, AnyPool, Connection, Executor, Transaction, any::AnyPoolOptions, pool::PoolConnectionMetadata,
 };
 
 pub use migrations::{MigrationFile, Migrations};
@@ -120,7 +118,10 @@ impl Database {
     /// Applies the shared change-feed tables and then the service's own migrations.
     pub async fn migrate(&self, service: &Migrations) -> anyhow::Result<()> {
         let migrations = crate::feed::MIGRATIONS.then(service);
-        migrations.run(self.backend, &self.writer).await.with_context(|| format!("migrating the {} database", self.name))
+        migrations
+            .run(self.backend, &self.writer)
+            .await
+            .with_context(|| format!("migrating the {} database", self.name))
     }
 
     pub async fn close(&self) {
@@ -144,7 +145,8 @@ async fn create_schema(url: &str, schema: &str) -> anyhow::Result<()> {
     let statement = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
     if let Err(error) = connection.execute(statement.as_str()).await {
         // Two replicas starting together can race on IF NOT EXISTS; the loser's error is harmless.
-        let raced = error.as_database_error().and_then(|e| e.code()).is_some_and(|code| code == "23505" || code == "42P06");
+        let raced =
+            error.as_database_error().and_then(|e| e.code()).is_some_and(|code| code == "23505" || code == "42P06");
         if !raced {
             return Err(error).with_context(|| format!("creating schema {schema}"));
         }

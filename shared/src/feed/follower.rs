@@ -6,11 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use frontline_proto::common::v1::{FeedEvent, WatchEventsResponse};
-use futures::{
-    StreamExt,
-    future::BoxFuture,
-    stream::BoxStream,
-};
+use futures::{StreamExt, future::BoxFuture, stream::BoxStream};
 use sqlx::{AnyConnection, Row};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
@@ -19,8 +15,10 @@ use crate::database::{Backend, Database, time};
 
 /// Where a follower reads a feed from: in practice a generated gRPC client's `WatchEvents`.
 pub trait EventSource: Send + Sync + 'static {
-    fn watch(&self, after_position: i64)
-    -> BoxFuture<'static, Result<BoxStream<'static, Result<WatchEventsResponse, Status>>, Status>>;
+    fn watch(
+        &self,
+        after_position: i64,
+    ) -> BoxFuture<'static, Result<BoxStream<'static, Result<WatchEventsResponse, Status>>, Status>>;
 }
 
 /// Any closure from a position to a watch is a source, so a generated client needs no wrapper type.
@@ -31,15 +29,21 @@ where
         + Sync
         + 'static,
 {
-    fn watch(&self, after_position: i64)
-    -> BoxFuture<'static, Result<BoxStream<'static, Result<WatchEventsResponse, Status>>, Status>> {
+    fn watch(
+        &self,
+        after_position: i64,
+    ) -> BoxFuture<'static, Result<BoxStream<'static, Result<WatchEventsResponse, Status>>, Status>> {
         self(after_position)
     }
 }
 
 /// What a follower does with each event, inside the transaction that also moves its cursor.
 pub trait EventApplier: Send + Sync + 'static {
-    fn apply<'a>(&'a self, connection: &'a mut AnyConnection, event: &'a FeedEvent) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn apply<'a>(
+        &'a self,
+        connection: &'a mut AnyConnection,
+        event: &'a FeedEvent,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
 }
 
 pub struct Follower<S, A> {
@@ -128,10 +132,7 @@ impl<S: EventSource, A: EventApplier> Follower<S, A> {
             Backend::Sqlite => "",
         };
         let select = format!("SELECT position FROM feed_cursors WHERE follower = $1{lock}");
-        let mut position: i64 = sqlx::query_scalar(&select)
-        .bind(&self.name)
-        .fetch_one(&mut *transaction)
-        .await?;
+        let mut position: i64 = sqlx::query_scalar(&select).bind(&self.name).fetch_one(&mut *transaction).await?;
         for event in &batch.events {
             if event.position <= position {
                 continue; // delivered again after a reconnect: already applied
@@ -182,9 +183,11 @@ impl<S: EventSource, A: EventApplier> Follower<S, A> {
 
 /// Every follower's progress in this database.
 pub async fn follower_statuses(db: &Database) -> sqlx::Result<Vec<FollowerStatus>> {
-    let rows = sqlx::query("SELECT follower, position, head_position, updated_at, last_error FROM feed_cursors ORDER BY follower")
-        .fetch_all(db.reader())
-        .await?;
+    let rows = sqlx::query(
+        "SELECT follower, position, head_position, updated_at, last_error FROM feed_cursors ORDER BY follower",
+    )
+    .fetch_all(db.reader())
+    .await?;
     rows.iter()
         .map(|row| {
             Ok(FollowerStatus {

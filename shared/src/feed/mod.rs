@@ -24,8 +24,16 @@ pub use service::{FeedEndpoint, WatchEventsStream, authorize_feed_read, list_eve
 use crate::database::{Backend, Database, MigrationFile, Migrations};
 
 pub(crate) const MIGRATIONS: Migrations = Migrations::new(
-    &[MigrationFile { version: 1, description: "change feed", sql: include_str!("../../migrations/sqlite/0001_feed.sql") }],
-    &[MigrationFile { version: 1, description: "change feed", sql: include_str!("../../migrations/postgres/0001_feed.sql") }],
+    &[MigrationFile {
+        version: 1,
+        description: "change feed",
+        sql: include_str!("../../migrations/sqlite/0001_feed.sql"),
+    }],
+    &[MigrationFile {
+        version: 1,
+        description: "change feed",
+        sql: include_str!("../../migrations/postgres/0001_feed.sql"),
+    }],
 );
 
 /// An event to append in the caller's transaction.
@@ -93,7 +101,9 @@ impl Feed {
                 // A full batch means more may be waiting: go again without sleeping.
                 Ok(numbered) if numbered >= store::SEQUENCE_BATCH => continue,
                 Ok(_) => {}
-                Err(error) => tracing::warn!(feed = self.inner.db.name(), %error, "sequencing the change feed failed; retrying"),
+                Err(error) => {
+                    tracing::warn!(feed = self.inner.db.name(), %error, "sequencing the change feed failed; retrying")
+                }
             }
             tokio::select! {
                 _ = self.inner.committed.notified() => {}

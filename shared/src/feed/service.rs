@@ -32,7 +32,11 @@ fn check_position(after_position: i64) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn list_events(feed: &Feed, principal: &Principal, request: ListEventsRequest) -> ApiResult<ListEventsResponse> {
+pub async fn list_events(
+    feed: &Feed,
+    principal: &Principal,
+    request: ListEventsRequest,
+) -> ApiResult<ListEventsResponse> {
     authorize_feed_read(principal)?;
     check_position(request.after_position)?;
     let limit = page_size_within(request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
@@ -101,7 +105,8 @@ impl FeedEndpoint {
 
     pub fn watch(&self, request: Request<WatchEventsRequest>) -> Result<Response<WatchEventsStream>, Status> {
         let principal = crate::auth::principal(&request)?;
-        let stream = watch_events(&self.feed, &principal, request.into_inner(), self.poll_interval, self.shutdown.clone())?;
+        let stream =
+            watch_events(&self.feed, &principal, request.into_inner(), self.poll_interval, self.shutdown.clone())?;
         Ok(Response::new(stream))
     }
 }

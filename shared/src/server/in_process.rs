@@ -19,17 +19,18 @@ pub struct InProcessConnector {
 impl InProcessConnector {
     pub fn channel(&self) -> Channel {
         let connections = self.connections.clone();
-        Endpoint::from_static("http://in-process.frontline")
-            .connect_with_connector_lazy(tower::service_fn(move |_: http::Uri| {
+        Endpoint::from_static("http://in-process.frontline").connect_with_connector_lazy(tower::service_fn(
+            move |_: http::Uri| {
                 let connections = connections.clone();
                 async move {
                     let (client, server) = tokio::io::duplex(BUFFER_BYTES);
-                    connections
-                        .send(server)
-                        .map_err(|_| io::Error::new(io::ErrorKind::ConnectionRefused, "the in-process server has stopped"))?;
+                    connections.send(server).map_err(|_| {
+                        io::Error::new(io::ErrorKind::ConnectionRefused, "the in-process server has stopped")
+                    })?;
                     Ok::<_, io::Error>(TokioIo::new(client))
                 }
-            }))
+            },
+        ))
     }
 }
 

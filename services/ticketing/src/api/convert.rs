@@ -8,10 +8,16 @@ use frontline_shared::{
 };
 
 use crate::domain::{
-    Channel, Customer, CustomerTier, Priority, Status, Ticket, TicketType, customer::CustomerFields, ticket::TicketFields,
+    Channel, Customer, CustomerTier, Priority, Status, Ticket, TicketType, customer::CustomerFields,
+    ticket::TicketFields,
 };
 
-fn enum_field<T>(violations: &mut Violations, field: &str, number: i32, from_number: fn(i64) -> Option<T>) -> Option<T> {
+fn enum_field<T>(
+    violations: &mut Violations,
+    field: &str,
+    number: i32,
+    from_number: fn(i64) -> Option<T>,
+) -> Option<T> {
     if number == 0 {
         return None;
     }
@@ -115,7 +121,9 @@ pub fn customer(customer: &Customer) -> pb::Customer {
 
 /// Filter values for enums accept `OPEN`, `open` or `TICKET_STATUS_OPEN`.
 pub fn status_filter(value: &str) -> Option<i64> {
-    frontline_shared::filter::enum_value(value, "TICKET_STATUS_", |name| pb::TicketStatus::from_str_name(name).map(|v| v as i32))
+    frontline_shared::filter::enum_value(value, "TICKET_STATUS_", |name| {
+        pb::TicketStatus::from_str_name(name).map(|v| v as i32)
+    })
 }
 
 pub fn priority_filter(value: &str) -> Option<i64> {
@@ -127,9 +135,13 @@ pub fn channel_filter(value: &str) -> Option<i64> {
 }
 
 pub fn type_filter(value: &str) -> Option<i64> {
-    frontline_shared::filter::enum_value(value, "TICKET_TYPE_", |name| pb::TicketType::from_str_name(name).map(|v| v as i32))
+    frontline_shared::filter::enum_value(value, "TICKET_TYPE_", |name| {
+        pb::TicketType::from_str_name(name).map(|v| v as i32)
+    })
 }
 
 pub fn tier_filter(value: &str) -> Option<i64> {
-    frontline_shared::filter::enum_value(value, "CUSTOMER_TIER_", |name| pb::CustomerTier::from_str_name(name).map(|v| v as i32))
+    frontline_shared::filter::enum_value(value, "CUSTOMER_TIER_", |name| {
+        pb::CustomerTier::from_str_name(name).map(|v| v as i32)
+    })
 }

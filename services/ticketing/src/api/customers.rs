@@ -36,7 +36,11 @@ const FILTER_FIELDS: &[FilterField] = &[
 ];
 
 impl TicketingApi {
-    pub(super) async fn create_customer(&self, principal: &Principal, request: pb::CreateCustomerRequest) -> ApiResult<pb::Customer> {
+    pub(super) async fn create_customer(
+        &self,
+        principal: &Principal,
+        request: pb::CreateCustomerRequest,
+    ) -> ApiResult<pb::Customer> {
         authorize(principal, Action::WriteCustomers)?;
         check_request_id(&request.request_id)?;
         let given = request.customer.ok_or_else(|| ApiError::invalid("customer", "is required"))?;
@@ -46,12 +50,11 @@ impl TicketingApi {
 
         let mut transaction = self.db.begin().await?;
         let scope = format!("create_customer/{}", principal.subject);
-        if !request.request_id.is_empty() {
-            if let idempotency::Claim::Existing { resource_id, same_request } =
+        if !request.request_id.is_empty()
+            && let idempotency::Claim::Existing { resource_id, same_request } =
                 idempotency::claim(&mut transaction, &scope, &request.request_id, &request_hash).await?
-            {
-                return self.replay(&mut transaction, &resource_id, same_request).await;
-            }
+        {
+            return self.replay(&mut transaction, &resource_id, same_request).await;
         }
         self.record_creation(&mut transaction, principal, &customer).await?;
         if !request.request_id.is_empty() {
@@ -71,17 +74,27 @@ impl TicketingApi {
         Ok(convert::customer(&customer))
     }
 
-    pub(super) async fn get_customer(&self, principal: &Principal, request: pb::GetCustomerRequest) -> ApiResult<pb::Customer> {
+    pub(super) async fn get_customer(
+        &self,
+        principal: &Principal,
+        request: pb::GetCustomerRequest,
+    ) -> ApiResult<pb::Customer> {
         authorize(principal, Action::ReadCustomers)?;
         if request.id.is_empty() {
             return Err(ApiError::invalid("id", "is required"));
         }
         let mut connection = self.db.reader().acquire().await?;
-        let customer = customers::get(&mut connection, &request.id).await?.ok_or_else(|| ApiError::not_found("customer", &request.id))?;
+        let customer = customers::get(&mut connection, &request.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("customer", &request.id))?;
         Ok(convert::customer(&customer))
     }
 
-    pub(super) async fn list_customers(&self, principal: &Principal, request: pb::ListCustomersRequest) -> ApiResult<pb::ListCustomersResponse> {
+    pub(super) async fn list_customers(
+        &self,
+        principal: &Principal,
+        request: pb::ListCustomersRequest,
+    ) -> ApiResult<pb::ListCustomersResponse> {
         authorize(principal, Action::ReadCustomers)?;
         let page_size = pagination::page_size(request.page_size)?;
         let sql_filter = filter::to_sql(&filter::parse(&request.filter)?, FILTER_FIELDS, 1)?;
@@ -100,7 +113,11 @@ impl TicketingApi {
         Ok(pb::ListCustomersResponse { customers: page.iter().map(convert::customer).collect(), next_page_token })
     }
 
-    pub(super) async fn update_customer(&self, principal: &Principal, request: pb::UpdateCustomerRequest) -> ApiResult<pb::Customer> {
+    pub(super) async fn update_customer(
+        &self,
+        principal: &Principal,
+        request: pb::UpdateCustomerRequest,
+    ) -> ApiResult<pb::Customer> {
         authorize(principal, Action::WriteCustomers)?;
         let given = request.customer.ok_or_else(|| ApiError::invalid("customer", "is required"))?;
         if given.id.is_empty() {
@@ -111,7 +128,8 @@ impl TicketingApi {
         let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
 
         let mut transaction = self.db.begin().await?;
-        let current = customers::get(&mut transaction, &id).await?.ok_or_else(|| ApiError::not_found("customer", &id))?;
+        let current =
+            customers::get(&mut transaction, &id).await?.ok_or_else(|| ApiError::not_found("customer", &id))?;
         if !etag.is_empty() && etag != current.etag() {
             return Err(ApiError::stale_etag("customer", &id));
         }
@@ -122,7 +140,11 @@ impl TicketingApi {
         Ok(convert::customer(&customer))
     }
 
-    pub(super) async fn upsert_customer(&self, principal: &Principal, request: pb::UpsertCustomerRequest) -> ApiResult<pb::UpsertCustomerResponse> {
+    pub(super) async fn upsert_customer(
+        &self,
+        principal: &Principal,
+        request: pb::UpsertCustomerRequest,
+    ) -> ApiResult<pb::UpsertCustomerResponse> {
         authorize(principal, Action::WriteCustomers)?;
         let given = request.customer.ok_or_else(|| ApiError::invalid("customer", "is required"))?;
         if given.external_id.trim().is_empty() {
@@ -157,16 +179,24 @@ impl TicketingApi {
         unreachable!("the second attempt returns")
     }
 
-    async fn record_creation(&self, connection: &mut AnyConnection, principal: &Principal, customer: &Customer) -> ApiResult<()> {
+    async fn record_creation(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        customer: &Customer,
+    ) -> ApiResult<()> {
         check_unique_fields(connection, customer).await?;
         customers::insert(connection, customer).await.map_err(concurrent_write)?;
-        feed::append(connection, NewEvent {
-            event_type: "customer.created",
-            aggregate_type: "customer",
-            aggregate_id: &customer.id,
-            actor: &principal.subject,
-            payload: &pb::CustomerCreated { customer: Some(convert::customer(customer)) },
-        })
+        feed::append(
+            connection,
+            NewEvent {
+                event_type: "customer.created",
+                aggregate_type: "customer",
+                aggregate_id: &customer.id,
+                actor: &principal.subject,
+                payload: &pb::CustomerCreated { customer: Some(convert::customer(customer)) },
+            },
+        )
         .await?;
         Ok(())
     }
@@ -188,19 +218,25 @@ impl TicketingApi {
         if !written {
             return Err(ApiError::Aborted {
                 reason: "CONCURRENT_UPDATE",
-                message: format!("customer {} was changed by another request at the same moment; re-read it and retry", customer.id),
+                message: format!(
+                    "customer {} was changed by another request at the same moment; re-read it and retry",
+                    customer.id
+                ),
             });
         }
-        feed::append(connection, NewEvent {
-            event_type: "customer.updated",
-            aggregate_type: "customer",
-            aggregate_id: &customer.id,
-            actor: &principal.subject,
-            payload: &pb::CustomerUpdated {
-                customer: Some(convert::customer(&customer)),
-                changed_fields: changed_fields.iter().map(|field| field.to_string()).collect(),
+        feed::append(
+            connection,
+            NewEvent {
+                event_type: "customer.updated",
+                aggregate_type: "customer",
+                aggregate_id: &customer.id,
+                actor: &principal.subject,
+                payload: &pb::CustomerUpdated {
+                    customer: Some(convert::customer(&customer)),
+                    changed_fields: changed_fields.iter().map(|field| field.to_string()).collect(),
+                },
             },
-        })
+        )
         .await?;
         Ok(customer)
     }
@@ -208,18 +244,17 @@ impl TicketingApi {
 
 /// External ids and email addresses each identify one customer.
 async fn check_unique_fields(connection: &mut AnyConnection, customer: &Customer) -> ApiResult<()> {
-    if !customer.external_id.is_empty() {
-        if let Some(other) = customers::find_by_external_id(connection, &customer.external_id).await? {
-            if other.id != customer.id {
-                return Err(ApiError::AlreadyExists {
-                    reason: "EXTERNAL_ID_TAKEN",
-                    message: format!(
-                        "customer {} already has external_id {}; use UpsertCustomer to update it",
-                        other.id, customer.external_id
-                    ),
-                });
-            }
-        }
+    if !customer.external_id.is_empty()
+        && let Some(other) = customers::find_by_external_id(connection, &customer.external_id).await?
+        && other.id != customer.id
+    {
+        return Err(ApiError::AlreadyExists {
+            reason: "EXTERNAL_ID_TAKEN",
+            message: format!(
+                "customer {} already has external_id {}; use UpsertCustomer to update it",
+                other.id, customer.external_id
+            ),
+        });
     }
     if let Some((email, owner)) = customers::email_taken(connection, &customer.emails, &customer.id).await? {
         return Err(ApiError::AlreadyExists {

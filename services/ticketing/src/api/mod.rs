@@ -74,7 +74,10 @@ impl TicketingService for TicketingApi {
         ok(self.get_customer(&principal, request.into_inner()).await?)
     }
 
-    async fn list_customers(&self, request: Request<pb::ListCustomersRequest>) -> ApiResponse<pb::ListCustomersResponse> {
+    async fn list_customers(
+        &self,
+        request: Request<pb::ListCustomersRequest>,
+    ) -> ApiResponse<pb::ListCustomersResponse> {
         let principal = auth::principal(&request)?;
         ok(self.list_customers(&principal, request.into_inner()).await?)
     }
@@ -84,7 +87,10 @@ impl TicketingService for TicketingApi {
         ok(self.update_customer(&principal, request.into_inner()).await?)
     }
 
-    async fn upsert_customer(&self, request: Request<pb::UpsertCustomerRequest>) -> ApiResponse<pb::UpsertCustomerResponse> {
+    async fn upsert_customer(
+        &self,
+        request: Request<pb::UpsertCustomerRequest>,
+    ) -> ApiResponse<pb::UpsertCustomerResponse> {
         let principal = auth::principal(&request)?;
         ok(self.upsert_customer(&principal, request.into_inner()).await?)
     }

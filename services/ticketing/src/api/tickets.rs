@@ -57,7 +57,11 @@ fn parse_ticket_id(field: &str, id: &str) -> ApiResult<i64> {
 }
 
 impl TicketingApi {
-    pub(super) async fn create_ticket(&self, principal: &Principal, request: pb::CreateTicketRequest) -> ApiResult<pb::Ticket> {
+    pub(super) async fn create_ticket(
+        &self,
+        principal: &Principal,
+        request: pb::CreateTicketRequest,
+    ) -> ApiResult<pb::Ticket> {
         authorize(principal, Action::WriteTickets)?;
         check_request_id(&request.request_id)?;
         let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
@@ -66,17 +70,17 @@ impl TicketingApi {
 
         let mut transaction = self.db.begin().await?;
         let scope = format!("create_ticket/{}", principal.subject);
-        if !request.request_id.is_empty() {
-            if let idempotency::Claim::Existing { resource_id, same_request } =
+        if !request.request_id.is_empty()
+            && let idempotency::Claim::Existing { resource_id, same_request } =
                 idempotency::claim(&mut transaction, &scope, &request.request_id, &request_hash).await?
-            {
-                if !same_request {
-                    return Err(ApiError::invalid("request_id", "was already used for a different request"));
-                }
-                let id = parse_ticket_id("request_id", &resource_id)?;
-                let original = tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", &resource_id))?;
-                return Ok(convert::ticket(&original));
+        {
+            if !same_request {
+                return Err(ApiError::invalid("request_id", "was already used for a different request"));
             }
+            let id = parse_ticket_id("request_id", &resource_id)?;
+            let original =
+                tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", &resource_id))?;
+            return Ok(convert::ticket(&original));
         }
         let requester = customers::get(&mut transaction, &ticket.requester_id).await?.ok_or_else(|| {
             ApiError::invalid("ticket.requester_id", format!("no customer has id {}", ticket.requester_id))
@@ -96,33 +100,46 @@ impl TicketingApi {
             "team_id": [null, ticket.team_id],
             "tags": [null, ticket.tags],
         });
-        tickets::insert_audit(&mut transaction, ticket.id, &principal.subject, "created", &created, ticket.created_at).await?;
+        tickets::insert_audit(&mut transaction, ticket.id, &principal.subject, "created", &created, ticket.created_at)
+            .await?;
         if !request.request_id.is_empty() {
             idempotency::complete(&mut transaction, &scope, &request.request_id, &ticket.id.to_string()).await?;
         }
         let wire = convert::ticket(&ticket);
-        feed::append(&mut transaction, NewEvent {
-            event_type: "ticket.created",
-            aggregate_type: "ticket",
-            aggregate_id: &wire.id,
-            actor: &principal.subject,
-            payload: &pb::TicketCreated { ticket: Some(wire.clone()) },
-        })
+        feed::append(
+            &mut transaction,
+            NewEvent {
+                event_type: "ticket.created",
+                aggregate_type: "ticket",
+                aggregate_id: &wire.id,
+                actor: &principal.subject,
+                payload: &pb::TicketCreated { ticket: Some(wire.clone()) },
+            },
+        )
         .await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(wire)
     }
 
-    pub(super) async fn get_ticket(&self, principal: &Principal, request: pb::GetTicketRequest) -> ApiResult<pb::Ticket> {
+    pub(super) async fn get_ticket(
+        &self,
+        principal: &Principal,
+        request: pb::GetTicketRequest,
+    ) -> ApiResult<pb::Ticket> {
         authorize(principal, Action::ReadTickets)?;
         let id = parse_ticket_id("id", &request.id)?;
         let mut connection = self.db.reader().acquire().await?;
-        let ticket = tickets::get(&mut connection, id).await?.ok_or_else(|| ApiError::not_found("ticket", &request.id))?;
+        let ticket =
+            tickets::get(&mut connection, id).await?.ok_or_else(|| ApiError::not_found("ticket", &request.id))?;
         Ok(convert::ticket(&ticket))
     }
 
-    pub(super) async fn list_tickets(&self, principal: &Principal, request: pb::ListTicketsRequest) -> ApiResult<pb::ListTicketsResponse> {
+    pub(super) async fn list_tickets(
+        &self,
+        principal: &Principal,
+        request: pb::ListTicketsRequest,
+    ) -> ApiResult<pb::ListTicketsResponse> {
         authorize(principal, Action::ReadTickets)?;
         let page_size = pagination::page_size(request.page_size)?;
         let order = TicketOrder::parse(&request.order_by)?;
@@ -143,7 +160,11 @@ impl TicketingApi {
         Ok(pb::ListTicketsResponse { tickets: page.iter().map(convert::ticket).collect(), next_page_token })
     }
 
-    pub(super) async fn update_ticket(&self, principal: &Principal, request: pb::UpdateTicketRequest) -> ApiResult<pb::Ticket> {
+    pub(super) async fn update_ticket(
+        &self,
+        principal: &Principal,
+        request: pb::UpdateTicketRequest,
+    ) -> ApiResult<pb::Ticket> {
         authorize(principal, Action::WriteTickets)?;
         let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
         let id = parse_ticket_id("ticket.id", &given.id)?;
@@ -152,7 +173,8 @@ impl TicketingApi {
         let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
 
         let mut transaction = self.db.begin().await?;
-        let current = tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", id.to_string()))?;
+        let current =
+            tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", id.to_string()))?;
         if !etag.is_empty() && etag != current.etag() {
             return Err(ApiError::stale_etag("ticket", &id.to_string()));
         }
@@ -175,7 +197,10 @@ impl TicketingApi {
     ) -> ApiResult<pb::Ticket> {
         let TicketChange { ticket, changed_fields, previous_status } = change;
         if changed_fields.contains(&"requester_id") && !customers::exists(connection, &ticket.requester_id).await? {
-            return Err(ApiError::invalid("ticket.requester_id", format!("no customer has id {}", ticket.requester_id)));
+            return Err(ApiError::invalid(
+                "ticket.requester_id",
+                format!("no customer has id {}", ticket.requester_id),
+            ));
         }
         if changed_fields.contains(&"external_id") {
             check_external_id(connection, &ticket).await?;
@@ -186,7 +211,10 @@ impl TicketingApi {
         if !written {
             return Err(ApiError::Aborted {
                 reason: "CONCURRENT_UPDATE",
-                message: format!("ticket {} was changed by another request at the same moment; re-read it and retry", ticket.id),
+                message: format!(
+                    "ticket {} was changed by another request at the same moment; re-read it and retry",
+                    ticket.id
+                ),
             });
         }
         let before = serde_json::to_value(audit_view(current)).unwrap_or_default();
@@ -195,19 +223,23 @@ impl TicketingApi {
             .iter()
             .map(|field| (field.to_string(), json!([before.get(*field), after.get(*field)])))
             .collect();
-        tickets::insert_audit(connection, ticket.id, &principal.subject, "updated", &changes.into(), ticket.updated_at).await?;
+        tickets::insert_audit(connection, ticket.id, &principal.subject, "updated", &changes.into(), ticket.updated_at)
+            .await?;
         let wire = convert::ticket(&ticket);
-        feed::append(connection, NewEvent {
-            event_type: "ticket.updated",
-            aggregate_type: "ticket",
-            aggregate_id: &wire.id,
-            actor: &principal.subject,
-            payload: &pb::TicketUpdated {
-                ticket: Some(wire.clone()),
-                changed_fields: changed_fields.iter().map(|field| field.to_string()).collect(),
-                previous_status: previous_status.map_or(0, |status| status.number() as i32),
+        feed::append(
+            connection,
+            NewEvent {
+                event_type: "ticket.updated",
+                aggregate_type: "ticket",
+                aggregate_id: &wire.id,
+                actor: &principal.subject,
+                payload: &pb::TicketUpdated {
+                    ticket: Some(wire.clone()),
+                    changed_fields: changed_fields.iter().map(|field| field.to_string()).collect(),
+                    previous_status: previous_status.map_or(0, |status| status.number() as i32),
+                },
             },
-        })
+        )
         .await?;
         Ok(wire)
     }

@@ -205,7 +205,9 @@ pub fn normalise_emails(emails: &[String]) -> Vec<String> {
 /// Deliberately loose: one @ with text either side and a dot in the domain. Deliverability is
 /// proven by mail, not by a regular expression.
 fn looks_like_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -225,7 +227,12 @@ mod tests {
 
     #[test]
     fn emails_are_lower_cased_and_deduplicated_keeping_the_primary_first() {
-        let customer = Customer::create("c".into(), CustomerFields { emails: vec!["B@x.io".into(), "a@x.io".into(), "b@X.io".into()], ..fields() }, 0).unwrap();
+        let customer = Customer::create(
+            "c".into(),
+            CustomerFields { emails: vec!["B@x.io".into(), "a@x.io".into(), "b@X.io".into()], ..fields() },
+            0,
+        )
+        .unwrap();
         assert_eq!(customer.emails, ["b@x.io", "a@x.io"]);
     }
 
@@ -233,7 +240,12 @@ mod tests {
     fn bad_contact_details_are_named() {
         let error = Customer::create(
             "c".into(),
-            CustomerFields { emails: vec!["not-an-address".into()], phones: vec!["call me".into()], time_zone: "Mars/Olympus".into(), ..fields() },
+            CustomerFields {
+                emails: vec!["not-an-address".into()],
+                phones: vec!["call me".into()],
+                time_zone: "Mars/Olympus".into(),
+                ..fields()
+            },
             0,
         )
         .unwrap_err()

@@ -16,7 +16,10 @@ pub fn resolve(
     let mut resolved = Vec::new();
     for path in paths {
         let known = updatable.iter().copied().find(|candidate| candidate == path).ok_or_else(|| {
-            ApiError::invalid("update_mask.paths", format!("`{path}` cannot be updated; updatable fields are {}", updatable.join(", ")))
+            ApiError::invalid(
+                "update_mask.paths",
+                format!("`{path}` cannot be updated; updatable fields are {}", updatable.join(", ")),
+            )
         })?;
         if !resolved.contains(&known) {
             resolved.push(known);

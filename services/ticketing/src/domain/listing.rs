@@ -38,7 +38,9 @@ impl TicketOrder {
         let descending = match words.next() {
             None | Some("asc") => false,
             Some("desc") => true,
-            Some(other) => return Err(ApiError::invalid("order_by", format!("`{other}` is not asc or desc"))),
+            Some(other) => {
+                return Err(ApiError::invalid("order_by", format!("`{other}` is not asc or desc")));
+            }
         };
         if words.next().is_some() {
             return Err(ApiError::invalid("order_by", "orders by one field only"));
@@ -54,7 +56,10 @@ mod tests {
     #[test]
     fn parses_field_and_direction() {
         assert_eq!(TicketOrder::parse("").unwrap(), TicketOrder { key: TicketSortKey::CreatedAt, descending: true });
-        assert_eq!(TicketOrder::parse("priority desc").unwrap(), TicketOrder { key: TicketSortKey::Priority, descending: true });
+        assert_eq!(
+            TicketOrder::parse("priority desc").unwrap(),
+            TicketOrder { key: TicketSortKey::Priority, descending: true }
+        );
         assert_eq!(TicketOrder::parse("due_at").unwrap(), TicketOrder { key: TicketSortKey::DueAt, descending: false });
         assert!(TicketOrder::parse("subject").is_err());
         assert!(TicketOrder::parse("priority sideways").is_err());

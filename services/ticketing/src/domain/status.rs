@@ -14,7 +14,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [Status::New, Status::Open, Status::Pending, Status::OnHold, Status::Solved, Status::Closed];
+    pub const ALL: [Status; 6] =
+        [Status::New, Status::Open, Status::Pending, Status::OnHold, Status::Solved, Status::Closed];
 
     pub fn number(self) -> i64 {
         self as i64
@@ -54,7 +55,9 @@ impl Status {
 
     pub fn why_not(self, next: Status) -> String {
         match (self, next) {
-            (Status::Closed, _) => "the ticket is closed, and closed tickets are final; create a follow-up ticket instead".into(),
+            (Status::Closed, _) => {
+                "the ticket is closed, and closed tickets are final; create a follow-up ticket instead".into()
+            }
             (_, Status::New) => "a ticket cannot return to new".into(),
             (_, Status::Closed) => format!("only a solved ticket can be closed; this one is {}", self.name()),
             _ => format!("a {} ticket cannot become {}", self.name(), next.name()),

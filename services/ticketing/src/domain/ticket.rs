@@ -169,7 +169,9 @@ impl Ticket {
                 "due_at" => next.due_at = fields.due_at,
                 "external_id" => next.external_id = fields.external_id.trim().to_string(),
                 "locale" => next.locale = fields.locale.clone(),
-                other => unreachable!("field_mask::resolve only returns updatable paths, got {other}"),
+                other => {
+                    unreachable!("field_mask::resolve only returns updatable paths, got {other}")
+                }
             }
         }
         // Assigning a new ticket puts it in the assignee's hands: it is open from now on.
@@ -320,7 +322,10 @@ mod tests {
     #[test]
     fn defaults_apply_at_creation() {
         let ticket = Ticket::create(fields(), 10).unwrap();
-        assert_eq!((ticket.status, ticket.priority, ticket.channel, ticket.ticket_type), (Status::New, Priority::Normal, Channel::Api, TicketType::Question));
+        assert_eq!(
+            (ticket.status, ticket.priority, ticket.channel, ticket.ticket_type),
+            (Status::New, Priority::Normal, Channel::Api, TicketType::Question)
+        );
         assert_eq!(ticket.revision, 1);
         let assigned = Ticket::create(TicketFields { assignee_id: "agent-7".into(), ..fields() }, 10).unwrap();
         assert_eq!(assigned.status, Status::Open);
@@ -329,7 +334,12 @@ mod tests {
     #[test]
     fn every_bad_field_is_reported_at_once() {
         let error = Ticket::create(
-            TicketFields { subject: "  ".into(), requester_id: String::new(), locale: "english please".into(), ..Default::default() },
+            TicketFields {
+                subject: "  ".into(),
+                requester_id: String::new(),
+                locale: "english please".into(),
+                ..Default::default()
+            },
             0,
         )
         .unwrap_err();
@@ -353,7 +363,8 @@ mod tests {
     #[test]
     fn update_changes_only_the_masked_fields_and_bumps_the_revision() {
         let ticket = Ticket::create(fields(), 10).unwrap();
-        let incoming = TicketFields { subject: "ignored".into(), priority: Some(Priority::Urgent), ..Default::default() };
+        let incoming =
+            TicketFields { subject: "ignored".into(), priority: Some(Priority::Urgent), ..Default::default() };
         let change = ticket.update(&incoming, &paths(&["priority"]), 20).unwrap();
         assert_eq!(change.ticket.priority, Priority::Urgent);
         assert_eq!(change.ticket.subject, "Printer on fire");
@@ -371,24 +382,33 @@ mod tests {
     #[test]
     fn solving_stamps_solved_at_and_reopening_clears_it() {
         let ticket = Ticket::create(fields(), 10).unwrap();
-        let solved = ticket.update(&TicketFields { status: Some(Status::Solved), ..Default::default() }, &paths(&["status"]), 20).unwrap();
+        let solved = ticket
+            .update(&TicketFields { status: Some(Status::Solved), ..Default::default() }, &paths(&["status"]), 20)
+            .unwrap();
         assert_eq!(solved.ticket.solved_at, Some(20));
         assert_eq!(solved.previous_status, Some(Status::New));
-        let reopened = solved.ticket.update(&TicketFields { status: Some(Status::Open), ..Default::default() }, &paths(&["status"]), 30).unwrap();
+        let reopened = solved
+            .ticket
+            .update(&TicketFields { status: Some(Status::Open), ..Default::default() }, &paths(&["status"]), 30)
+            .unwrap();
         assert_eq!(reopened.ticket.solved_at, None);
     }
 
     #[test]
     fn illegal_moves_are_failed_preconditions() {
         let ticket = Ticket::create(fields(), 10).unwrap();
-        let error = ticket.update(&TicketFields { status: Some(Status::Closed), ..Default::default() }, &paths(&["status"]), 20).unwrap_err();
+        let error = ticket
+            .update(&TicketFields { status: Some(Status::Closed), ..Default::default() }, &paths(&["status"]), 20)
+            .unwrap_err();
         assert!(matches!(error, ApiError::FailedPrecondition { reason: "INVALID_STATUS_TRANSITION", .. }));
     }
 
     #[test]
     fn assigning_a_new_ticket_opens_it() {
         let ticket = Ticket::create(fields(), 10).unwrap();
-        let change = ticket.update(&TicketFields { assignee_id: "agent-1".into(), ..Default::default() }, &paths(&["assignee_id"]), 20).unwrap();
+        let change = ticket
+            .update(&TicketFields { assignee_id: "agent-1".into(), ..Default::default() }, &paths(&["assignee_id"]), 20)
+            .unwrap();
         assert_eq!(change.ticket.status, Status::Open);
         assert_eq!(change.changed_fields, ["status", "assignee_id"]);
     }

@@ -13,9 +13,9 @@ pub(crate) fn locale(violations: &mut Violations, field: &str, value: &str) {
         return;
     }
     let mut parts = value.split('-');
-    let language_ok = parts.next().is_some_and(|language| {
-        (2..=3).contains(&language.len()) && language.chars().all(|c| c.is_ascii_alphabetic())
-    });
+    let language_ok = parts
+        .next()
+        .is_some_and(|language| (2..=3).contains(&language.len()) && language.chars().all(|c| c.is_ascii_alphabetic()));
     let rest_ok = parts.all(|part| (2..=8).contains(&part.len()) && part.chars().all(|c| c.is_ascii_alphanumeric()));
     if !(language_ok && rest_ok) {
         violations.add(field, "must be a BCP 47 language tag such as en, en-GB or zh-Hans");

@@ -56,7 +56,10 @@ pub async fn update(connection: &mut AnyConnection, customer: &Customer, expecte
     if updated == 0 {
         return Ok(false);
     }
-    sqlx::query("DELETE FROM customer_emails WHERE customer_id = $1").bind(&customer.id).execute(&mut *connection).await?;
+    sqlx::query("DELETE FROM customer_emails WHERE customer_id = $1")
+        .bind(&customer.id)
+        .execute(&mut *connection)
+        .await?;
     insert_emails(connection, &customer.id, &customer.emails).await?;
     Ok(true)
 }
@@ -73,7 +76,10 @@ async fn insert_emails(connection: &mut AnyConnection, customer_id: &str, emails
 }
 
 pub async fn get(connection: &mut AnyConnection, id: &str) -> sqlx::Result<Option<Customer>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM customers WHERE id = $1")).bind(id).fetch_optional(connection).await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM customers WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(connection)
+        .await?;
     row.as_ref().map(decode).transpose()
 }
 

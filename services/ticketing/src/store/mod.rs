@@ -23,7 +23,10 @@ pub const MIGRATIONS: Migrations = Migrations::new(
     }],
 );
 
-fn bind_all<'q>(mut query: Query<'q, Any, AnyArguments<'q>>, values: &'q [SqlValue]) -> Query<'q, Any, AnyArguments<'q>> {
+fn bind_all<'q>(
+    mut query: Query<'q, Any, AnyArguments<'q>>,
+    values: &'q [SqlValue],
+) -> Query<'q, Any, AnyArguments<'q>> {
     for value in values {
         query = match value {
             SqlValue::Text(text) => query.bind(text.as_str()),
@@ -38,7 +41,8 @@ fn json_list(values: &[String]) -> String {
 }
 
 fn parse_json_list(column: &str, text: &str) -> sqlx::Result<Vec<String>> {
-    serde_json::from_str(text).map_err(|error| sqlx::Error::ColumnDecode { index: column.into(), source: Box::new(error) })
+    serde_json::from_str(text)
+        .map_err(|error| sqlx::Error::ColumnDecode { index: column.into(), source: Box::new(error) })
 }
 
 fn decode_enum<T>(column: &str, number: i64, from_number: fn(i64) -> Option<T>) -> sqlx::Result<T> {

@@ -48,7 +48,12 @@ pub async fn insert(connection: &mut AnyConnection, ticket: &Ticket) -> sqlx::Re
 }
 
 /// Writes `ticket` if it is still at `expected_revision`; false when someone else got there first.
-pub async fn update(connection: &mut AnyConnection, ticket: &Ticket, expected_revision: i64, tags_changed: bool) -> sqlx::Result<bool> {
+pub async fn update(
+    connection: &mut AnyConnection,
+    ticket: &Ticket,
+    expected_revision: i64,
+    tags_changed: bool,
+) -> sqlx::Result<bool> {
     let updated = sqlx::query(
         "UPDATE tickets SET subject = $2, description = $3, requester_id = $4, organization_id = $5, type = $6,
              order_reference = $7, priority = $8, status = $9, assignee_id = $10, team_id = $11, tags = $12, due_at = $13,
@@ -107,19 +112,24 @@ pub async fn insert_audit(
     changes: &serde_json::Value,
     at: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO ticket_audits (ticket_id, actor, action, changes, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(ticket_id)
-        .bind(actor)
-        .bind(action)
-        .bind(changes.to_string())
-        .bind(at)
-        .execute(connection)
-        .await?;
+    sqlx::query(
+        "INSERT INTO ticket_audits (ticket_id, actor, action, changes, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(ticket_id)
+    .bind(actor)
+    .bind(action)
+    .bind(changes.to_string())
+    .bind(at)
+    .execute(connection)
+    .await?;
     Ok(())
 }
 
 pub async fn get(connection: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Ticket>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1")).bind(id).fetch_optional(connection).await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(connection)
+        .await?;
     row.as_ref().map(decode).transpose()
 }
 
