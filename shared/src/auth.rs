@@ -333,6 +333,54 @@ mod tests {
         assert_eq!(first.len(), 64);
     }
 
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    }
+
+    fn rs256_settings(dir: &Path) -> Settings {
+        let mut settings = settings(dir);
+        settings.auth.rs256_public_key_file = Some(fixture("rs256-public.pem"));
+        settings
+    }
+
+    fn rs256_claims() -> Claims {
+        let now = jsonwebtoken::get_current_timestamp();
+        Claims {
+            sub: "idp-user-7".into(),
+            role: Role::Supervisor,
+            team: None,
+            iss: "frontline".into(),
+            aud: "frontline".into(),
+            iat: now,
+            exp: now + 600,
+        }
+    }
+
+    #[test]
+    fn production_verifies_rs256_tokens_from_an_identity_provider() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load(&rs256_settings(dir.path())).unwrap();
+        assert!(keys.issuer.is_none(), "an RS256 install cannot mint tokens itself");
+        let private = EncodingKey::from_rsa_pem(&std::fs::read(fixture("rs256-private.pem")).unwrap()).unwrap();
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &rs256_claims(), &private).unwrap();
+        assert_eq!(keys.verifier.verify(&token).unwrap().role, Role::Supervisor);
+    }
+
+    #[test]
+    fn an_hs256_token_keyed_with_the_public_key_is_refused() {
+        // The classic algorithm-confusion attack: sign HS256 with the (public) RSA key as secret.
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load(&rs256_settings(dir.path())).unwrap();
+        let public_pem = std::fs::read(fixture("rs256-public.pem")).unwrap();
+        let forged = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &rs256_claims(),
+            &EncodingKey::from_secret(&public_pem),
+        )
+        .unwrap();
+        assert!(matches!(keys.verifier.verify(&forged), Err(ApiError::Unauthenticated { .. })));
+    }
+
     #[test]
     fn roles_parse_by_their_snake_case_names() {
         assert_eq!("team_lead".parse::<Role>().unwrap(), Role::TeamLead);
