@@ -7,9 +7,13 @@ use prost::Message;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "frontline/common/v1/feed.proto",
+        "frontline/ticketing/v1/conversation.proto",
         "frontline/ticketing/v1/customer.proto",
+        "frontline/ticketing/v1/fields.proto",
+        "frontline/ticketing/v1/organization.proto",
         "frontline/ticketing/v1/ticket.proto",
         "frontline/ticketing/v1/ticketing.proto",
+        "frontline/ticketing/v1/views.proto",
         "frontline/knowledge/v1/knowledge.proto",
         "frontline/workforce/v1/workforce.proto",
         "frontline/analytics/v1/analytics.proto",

@@ -82,7 +82,16 @@ impl Application {
                 };
             }
             match service {
-                ServiceKind::Ticketing => add!(TicketingServiceServer, frontline_ticketing::TicketingApi::new(events)),
+                ServiceKind::Ticketing => {
+                    let api = frontline_ticketing::TicketingApi::new(events);
+                    let ticketing = &settings.ticketing;
+                    background.push(tokio::spawn(api.clone().run_auto_close(
+                        ticketing.close_solved_after,
+                        ticketing.close_check_interval,
+                        shutdown.clone(),
+                    )));
+                    add!(TicketingServiceServer, api)
+                }
                 ServiceKind::Knowledge => add!(KnowledgeServiceServer, frontline_knowledge::KnowledgeApi::new(events)),
                 ServiceKind::Workforce => add!(WorkforceServiceServer, frontline_workforce::WorkforceApi::new(events)),
                 ServiceKind::Analytics => add!(AnalyticsServiceServer, frontline_analytics::AnalyticsApi::new(events)),

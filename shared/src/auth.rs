@@ -35,10 +35,13 @@ pub enum Role {
     BiReader,
     /// Another Frontline service.
     Service,
+    /// A customer portal or channel gateway (email, chat) acting for requesters: it adds their
+    /// replies and ratings and never sees internal notes.
+    Portal,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Agent,
         Role::TeamLead,
         Role::Supervisor,
@@ -49,6 +52,7 @@ impl Role {
         Role::Scheduler,
         Role::BiReader,
         Role::Service,
+        Role::Portal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +67,7 @@ impl Role {
             Role::Scheduler => "scheduler",
             Role::BiReader => "bi_reader",
             Role::Service => "service",
+            Role::Portal => "portal",
         }
     }
 

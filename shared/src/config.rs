@@ -16,6 +16,18 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub peers: PeerSettings,
     pub feed: FeedSettings,
+    pub ticketing: TicketingSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketingSettings {
+    /// A solved ticket closes this long after its solve (Zendesk's default is 4 days).
+    #[serde(with = "humantime_serde")]
+    pub close_solved_after: Duration,
+    /// How often solved tickets are checked for closing.
+    #[serde(with = "humantime_serde")]
+    pub close_check_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -141,6 +153,10 @@ call_timeout = "5s"
 [feed]
 sequencer_interval = "250ms"
 watch_poll_interval = "1s"
+
+[ticketing]
+close_solved_after = "4days"
+close_check_interval = "1min"
 "#;
 
 #[derive(Debug, thiserror::Error)]
@@ -218,6 +234,9 @@ impl Settings {
         }
         if self.server.request_timeout.is_zero() {
             return bad("server.request_timeout", "must be longer than zero");
+        }
+        if self.ticketing.close_check_interval.is_zero() {
+            return bad("ticketing.close_check_interval", "must be longer than zero");
         }
         if self.peers.call_timeout.is_zero() {
             return bad("peers.call_timeout", "must be longer than zero");

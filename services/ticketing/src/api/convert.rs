@@ -8,8 +8,13 @@ use frontline_shared::{
 };
 
 use crate::domain::{
-    Channel, Customer, CustomerTier, Priority, Status, Ticket, TicketType, customer::CustomerFields,
-    ticket::TicketFields,
+    Channel, Customer, CustomerTier, Priority, Status, Ticket, TicketType,
+    comment::{Attachment, AuthorRole, Comment},
+    custom_fields::{CustomValue, DefinitionFields, FieldDefinition, FieldType, FieldValue},
+    customer::CustomerFields,
+    organization::{Organization, OrganizationFields},
+    ticket::{SatisfactionRating, TicketFields},
+    view::{TicketView, ViewFields},
 };
 
 fn enum_field<T>(
@@ -52,9 +57,52 @@ pub fn ticket_fields(ticket: pb::Ticket) -> ApiResult<TicketFields> {
         tags: ticket.tags,
         external_id: ticket.external_id,
         locale: ticket.locale,
+        problem_id: optional_ticket_number(&mut violations, "ticket.problem_id", &ticket.problem_id),
+        custom_fields: ticket.custom_fields.into_iter().map(custom_value).collect(),
     };
     violations.into_result()?;
     Ok(fields)
+}
+
+fn optional_ticket_number(violations: &mut Violations, field: &str, id: &str) -> Option<i64> {
+    if id.is_empty() {
+        return None;
+    }
+    let number = id.parse::<i64>().ok().filter(|n| *n > 0);
+    if number.is_none() {
+        violations.add(field, format!("`{id}` is not a ticket number"));
+    }
+    number
+}
+
+fn custom_value(value: pb::CustomFieldValue) -> CustomValue {
+    use pb::custom_field_value::Value;
+    let value_of = |value| match value {
+        Value::Text(text) => FieldValue::Text(text),
+        Value::Number(number) => FieldValue::Number(number),
+        Value::Date(date) => FieldValue::Date(date),
+        Value::Option(option) => FieldValue::Option(option),
+        Value::Checkbox(checked) => FieldValue::Checkbox(checked),
+    };
+    CustomValue { key: value.key, value: value.value.map(value_of) }
+}
+
+fn wire_custom_value(value: &CustomValue) -> pb::CustomFieldValue {
+    use pb::custom_field_value::Value;
+    pb::CustomFieldValue {
+        key: value.key.clone(),
+        value: value.value.clone().map(|value| match value {
+            FieldValue::Text(text) => Value::Text(text),
+            FieldValue::Number(number) => Value::Number(number),
+            FieldValue::Date(date) => Value::Date(date),
+            FieldValue::Option(option) => Value::Option(option),
+            FieldValue::Checkbox(checked) => Value::Checkbox(checked),
+        }),
+    }
+}
+
+pub fn rating(number: i32) -> Option<SatisfactionRating> {
+    SatisfactionRating::from_number(i64::from(number))
 }
 
 pub fn ticket(ticket: &Ticket) -> pb::Ticket {
@@ -81,6 +129,17 @@ pub fn ticket(ticket: &Ticket) -> pb::Ticket {
         solved_at: optional_timestamp(ticket.solved_at),
         closed_at: optional_timestamp(ticket.closed_at),
         etag: ticket.etag(),
+        custom_fields: ticket.custom_fields.iter().map(wire_custom_value).collect(),
+        problem_id: ticket.problem_id.map(|id| id.to_string()).unwrap_or_default(),
+        satisfaction: ticket.satisfaction.rating.map(|rating| pb::Satisfaction {
+            rating: rating.number() as i32,
+            comment: ticket.satisfaction.comment.clone(),
+            rated_at: optional_timestamp(ticket.satisfaction.rated_at),
+        }),
+        merged_into_id: ticket.merged_into_id.map(|id| id.to_string()).unwrap_or_default(),
+        last_requester_reply_at: optional_timestamp(ticket.last_requester_reply_at),
+        last_agent_reply_at: optional_timestamp(ticket.last_agent_reply_at),
+        solve_count: ticket.solve_count as i32,
     }
 }
 
@@ -116,6 +175,128 @@ pub fn customer(customer: &Customer) -> pb::Customer {
         created_at: Some(to_timestamp(customer.created_at)),
         updated_at: Some(to_timestamp(customer.updated_at)),
         etag: customer.etag(),
+        merged_into_id: customer.merged_into_id.clone(),
+    }
+}
+
+pub fn organization_fields(organization: pb::Organization) -> OrganizationFields {
+    OrganizationFields {
+        name: organization.name,
+        domains: organization.domains,
+        notes: organization.notes,
+        external_id: organization.external_id,
+    }
+}
+
+pub fn organization(organization: &Organization) -> pb::Organization {
+    pb::Organization {
+        id: organization.id.clone(),
+        name: organization.name.clone(),
+        domains: organization.domains.clone(),
+        notes: organization.notes.clone(),
+        external_id: organization.external_id.clone(),
+        created_at: Some(to_timestamp(organization.created_at)),
+        updated_at: Some(to_timestamp(organization.updated_at)),
+        etag: organization.etag(),
+    }
+}
+
+pub fn definition_fields(field: pb::CustomFieldDefinition) -> ApiResult<DefinitionFields> {
+    let mut violations = Violations::new();
+    let field_type = enum_field(&mut violations, "field.type", field.r#type, FieldType::from_number);
+    violations.into_result()?;
+    Ok(DefinitionFields {
+        key: field.key,
+        title: field.title,
+        field_type,
+        options: field.options,
+        required_on_solve: field.required_on_solve,
+        active: field.active,
+        description: field.description,
+    })
+}
+
+pub fn definition(field: &FieldDefinition) -> pb::CustomFieldDefinition {
+    pb::CustomFieldDefinition {
+        key: field.key.clone(),
+        title: field.title.clone(),
+        r#type: field.field_type.number() as i32,
+        options: field.options.clone(),
+        required_on_solve: field.required_on_solve,
+        active: field.active,
+        description: field.description.clone(),
+        created_at: Some(to_timestamp(field.created_at)),
+        updated_at: Some(to_timestamp(field.updated_at)),
+        etag: field.etag(),
+    }
+}
+
+pub fn attachments(attachments: Vec<pb::Attachment>) -> Vec<Attachment> {
+    attachments
+        .into_iter()
+        .map(|a| Attachment { name: a.name, size_bytes: a.size_bytes, content_type: a.content_type, url: a.url })
+        .collect()
+}
+
+pub fn comment(comment: &Comment) -> pb::Comment {
+    pb::Comment {
+        id: comment.id.to_string(),
+        ticket_id: comment.ticket_id.to_string(),
+        author_id: comment.author_id.clone(),
+        author_role: comment.author_role.number() as i32,
+        public: comment.public,
+        body: comment.body.clone(),
+        channel: comment.channel.number() as i32,
+        attachments: comment
+            .attachments
+            .iter()
+            .map(|a| pb::Attachment {
+                name: a.name.clone(),
+                size_bytes: a.size_bytes,
+                content_type: a.content_type.clone(),
+                url: a.url.clone(),
+            })
+            .collect(),
+        created_at: Some(to_timestamp(comment.created_at)),
+    }
+}
+
+pub fn author_role(number: i32) -> Option<AuthorRole> {
+    AuthorRole::from_number(i64::from(number))
+}
+
+pub fn channel(violations: &mut Violations, field: &str, number: i32) -> Option<Channel> {
+    enum_field(violations, field, number, Channel::from_number)
+}
+
+pub fn status(violations: &mut Violations, field: &str, number: i32) -> Option<Status> {
+    enum_field(violations, field, number, Status::from_number)
+}
+
+pub fn view_fields(view: pb::TicketView) -> ViewFields {
+    ViewFields { name: view.name, filter: view.filter, order_by: view.order_by, team_id: view.team_id }
+}
+
+pub fn view(view: &TicketView) -> pb::TicketView {
+    pb::TicketView {
+        id: view.id.clone(),
+        name: view.name.clone(),
+        filter: view.filter.clone(),
+        order_by: view.order_by.clone(),
+        owner_id: view.owner_id.clone(),
+        team_id: view.team_id.clone(),
+        created_at: Some(to_timestamp(view.created_at)),
+        updated_at: Some(to_timestamp(view.updated_at)),
+        etag: view.etag(),
+    }
+}
+
+pub fn link(row: crate::store::links::LinkRow) -> pb::TicketLink {
+    pb::TicketLink {
+        ticket_id: row.0.to_string(),
+        linked_ticket_id: row.1.to_string(),
+        kind: row.2 as i32,
+        created_at: Some(to_timestamp(row.3)),
     }
 }
 

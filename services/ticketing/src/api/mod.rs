@@ -1,8 +1,14 @@
 //! The gRPC face of ticketing: decode the request, authorise the caller, let the domain decide,
 //! record the outcome and its feed event in one transaction, encode the answer.
+mod automation;
+mod conversation;
 mod convert;
 mod customers;
+mod fields;
+mod organizations;
+mod relations;
 mod tickets;
+mod views;
 
 use frontline_proto::{
     common::v1::{ListEventsRequest, ListEventsResponse, WatchEventsRequest},
@@ -15,6 +21,8 @@ use frontline_shared::{
 };
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
+
+use crate::domain::access::{Action, authorize};
 
 /// Ticketing's gRPC service. Cheap to clone.
 #[derive(Clone)]
@@ -62,66 +70,95 @@ fn concurrent_write(error: sqlx::Error) -> ApiError {
     }
 }
 
-#[tonic::async_trait]
-impl TicketingService for TicketingApi {
-    async fn create_customer(&self, request: Request<pb::CreateCustomerRequest>) -> ApiResponse<pb::Customer> {
-        let principal = auth::principal(&request)?;
-        ok(self.create_customer(&principal, request.into_inner()).await?)
-    }
+/// The service impl: each plain RPC takes the principal, hands the message to its handler and
+/// maps the outcome. Generated as one block so `async_trait` sees every method.
+macro_rules! ticketing_service {
+    ($($name:ident($request:ty) -> $response:ty;)*) => {
+        #[tonic::async_trait]
+        impl TicketingService for TicketingApi {
+            $(
+                async fn $name(&self, request: Request<$request>) -> ApiResponse<$response> {
+                    let principal = auth::principal(&request)?;
+                    ok(TicketingApi::$name(self, &principal, request.into_inner()).await?)
+                }
+            )*
 
-    async fn get_customer(&self, request: Request<pb::GetCustomerRequest>) -> ApiResponse<pb::Customer> {
-        let principal = auth::principal(&request)?;
-        ok(self.get_customer(&principal, request.into_inner()).await?)
-    }
+            async fn list_ticket_views(&self, request: Request<pb::ListTicketViewsRequest>) -> ApiResponse<pb::ListTicketViewsResponse> {
+                let principal = auth::principal(&request)?;
+                ok(TicketingApi::list_ticket_views(self, &principal).await?)
+            }
 
-    async fn list_customers(
-        &self,
-        request: Request<pb::ListCustomersRequest>,
-    ) -> ApiResponse<pb::ListCustomersResponse> {
-        let principal = auth::principal(&request)?;
-        ok(self.list_customers(&principal, request.into_inner()).await?)
-    }
+            /// Each record is imported in its own transaction; a refused record stores nothing and is
+            /// reported with its index, and the stream goes on.
+            async fn import_tickets(&self, request: Request<tonic::Streaming<pb::ImportTicketRecord>>) -> ApiResponse<pb::ImportTicketsResponse> {
+                let principal = auth::principal(&request)?;
+                authorize(&principal, Action::ImportTickets)?;
+                let mut records = request.into_inner();
+                let mut response = pb::ImportTicketsResponse::default();
+                let mut index = 0;
+                while let Some(record) = records.message().await? {
+                    let external_id = record.ticket.as_ref().map(|t| t.external_id.clone()).unwrap_or_default();
+                    let result = match self.import_one(&principal, record).await {
+                        Ok(ticket) => {
+                            response.imported += 1;
+                            pb::ImportResult { index, external_id, ticket_id: ticket.id.to_string(), error: String::new() }
+                        }
+                        Err(error) => {
+                            response.failed += 1;
+                            let status = Status::from(error);
+                            pb::ImportResult { index, external_id, ticket_id: String::new(), error: status.message().to_string() }
+                        }
+                    };
+                    response.results.push(result);
+                    index += 1;
+                }
+                ok(response)
+            }
 
-    async fn update_customer(&self, request: Request<pb::UpdateCustomerRequest>) -> ApiResponse<pb::Customer> {
-        let principal = auth::principal(&request)?;
-        ok(self.update_customer(&principal, request.into_inner()).await?)
-    }
+            async fn list_events(&self, request: Request<ListEventsRequest>) -> ApiResponse<ListEventsResponse> {
+                self.events.list(request).await
+            }
 
-    async fn upsert_customer(
-        &self,
-        request: Request<pb::UpsertCustomerRequest>,
-    ) -> ApiResponse<pb::UpsertCustomerResponse> {
-        let principal = auth::principal(&request)?;
-        ok(self.upsert_customer(&principal, request.into_inner()).await?)
-    }
+            type WatchEventsStream = WatchEventsStream;
 
-    async fn create_ticket(&self, request: Request<pb::CreateTicketRequest>) -> ApiResponse<pb::Ticket> {
-        let principal = auth::principal(&request)?;
-        ok(self.create_ticket(&principal, request.into_inner()).await?)
-    }
+            async fn watch_events(&self, request: Request<WatchEventsRequest>) -> ApiResponse<Self::WatchEventsStream> {
+                self.events.watch(request)
+            }
+        }
+    };
+}
 
-    async fn get_ticket(&self, request: Request<pb::GetTicketRequest>) -> ApiResponse<pb::Ticket> {
-        let principal = auth::principal(&request)?;
-        ok(self.get_ticket(&principal, request.into_inner()).await?)
-    }
-
-    async fn list_tickets(&self, request: Request<pb::ListTicketsRequest>) -> ApiResponse<pb::ListTicketsResponse> {
-        let principal = auth::principal(&request)?;
-        ok(self.list_tickets(&principal, request.into_inner()).await?)
-    }
-
-    async fn update_ticket(&self, request: Request<pb::UpdateTicketRequest>) -> ApiResponse<pb::Ticket> {
-        let principal = auth::principal(&request)?;
-        ok(self.update_ticket(&principal, request.into_inner()).await?)
-    }
-
-    async fn list_events(&self, request: Request<ListEventsRequest>) -> ApiResponse<ListEventsResponse> {
-        self.events.list(request).await
-    }
-
-    type WatchEventsStream = WatchEventsStream;
-
-    async fn watch_events(&self, request: Request<WatchEventsRequest>) -> ApiResponse<Self::WatchEventsStream> {
-        self.events.watch(request)
-    }
+ticketing_service! {
+    create_customer(pb::CreateCustomerRequest) -> pb::Customer;
+    get_customer(pb::GetCustomerRequest) -> pb::Customer;
+    list_customers(pb::ListCustomersRequest) -> pb::ListCustomersResponse;
+    update_customer(pb::UpdateCustomerRequest) -> pb::Customer;
+    upsert_customer(pb::UpsertCustomerRequest) -> pb::UpsertCustomerResponse;
+    merge_customers(pb::MergeCustomersRequest) -> pb::MergeCustomersResponse;
+    create_organization(pb::CreateOrganizationRequest) -> pb::Organization;
+    get_organization(pb::GetOrganizationRequest) -> pb::Organization;
+    list_organizations(pb::ListOrganizationsRequest) -> pb::ListOrganizationsResponse;
+    update_organization(pb::UpdateOrganizationRequest) -> pb::Organization;
+    upsert_organization(pb::UpsertOrganizationRequest) -> pb::UpsertOrganizationResponse;
+    create_custom_field(pb::CreateCustomFieldRequest) -> pb::CustomFieldDefinition;
+    list_custom_fields(pb::ListCustomFieldsRequest) -> pb::ListCustomFieldsResponse;
+    update_custom_field(pb::UpdateCustomFieldRequest) -> pb::CustomFieldDefinition;
+    create_ticket(pb::CreateTicketRequest) -> pb::Ticket;
+    get_ticket(pb::GetTicketRequest) -> pb::Ticket;
+    list_tickets(pb::ListTicketsRequest) -> pb::ListTicketsResponse;
+    update_ticket(pb::UpdateTicketRequest) -> pb::Ticket;
+    upsert_ticket(pb::UpsertTicketRequest) -> pb::UpsertTicketResponse;
+    bulk_update_tickets(pb::BulkUpdateTicketsRequest) -> pb::BulkUpdateTicketsResponse;
+    search_tickets(pb::SearchTicketsRequest) -> pb::SearchTicketsResponse;
+    add_comment(pb::AddCommentRequest) -> pb::AddCommentResponse;
+    list_comments(pb::ListCommentsRequest) -> pb::ListCommentsResponse;
+    link_tickets(pb::LinkTicketsRequest) -> pb::TicketLink;
+    unlink_tickets(pb::UnlinkTicketsRequest) -> pb::TicketLink;
+    list_ticket_links(pb::ListTicketLinksRequest) -> pb::ListTicketLinksResponse;
+    merge_tickets(pb::MergeTicketsRequest) -> pb::MergeTicketsResponse;
+    rate_ticket(pb::RateTicketRequest) -> pb::Ticket;
+    list_ticket_audits(pb::ListTicketAuditsRequest) -> pb::ListTicketAuditsResponse;
+    create_ticket_view(pb::CreateTicketViewRequest) -> pb::TicketView;
+    update_ticket_view(pb::UpdateTicketViewRequest) -> pb::TicketView;
+    delete_ticket_view(pb::DeleteTicketViewRequest) -> pb::DeleteTicketViewResponse;
 }

@@ -1,5 +1,6 @@
-//! Ticket handlers: create (idempotent by request id), get, list with filter / order / page
-//! token, update by mask and etag. Every write leaves an audit row and a feed event in the
+//! Ticket handlers: create (idempotent by request id), get, list with filter / view / order /
+//! page token, update by mask and etag, upsert by external id, bulk update, search and import.
+//! Every write leaves an audit row, a feed event and an up-to-date search index in the
 //! transaction that makes it.
 use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
@@ -7,7 +8,7 @@ use frontline_shared::{
     auth::Principal,
     database::time,
     feed::{self, NewEvent},
-    filter::{self, FieldKind, FilterField},
+    filter::{self, FieldKind, FilterField, SqlFilter, SqlValue},
     pagination::{self, Cursor},
 };
 use serde_json::json;
@@ -16,15 +17,17 @@ use sqlx::AnyConnection;
 use super::{TicketingApi, check_request_id, concurrent_write, convert, fingerprint};
 use crate::{
     domain::{
-        Ticket,
-        access::{Action, authorize},
-        listing::TicketOrder,
-        ticket::TicketChange,
+        Status, Ticket, TicketType,
+        access::{self, Action, TicketScope, authorize},
+        custom_fields,
+        listing::{TicketOrder, TicketSortKey},
+        search,
+        ticket::{TicketChange, TicketFields},
     },
-    store::{customers, idempotency, tickets},
+    store::{comments, custom_fields as field_store, customers, idempotency, tickets, views},
 };
 
-const FILTER_FIELDS: &[FilterField] = &[
+pub(super) const FILTER_FIELDS: &[FilterField] = &[
     FilterField { name: "status", column: "status", kind: FieldKind::Enum(convert::status_filter) },
     FilterField { name: "priority", column: "priority", kind: FieldKind::Enum(convert::priority_filter) },
     FilterField { name: "channel", column: "channel", kind: FieldKind::Enum(convert::channel_filter) },
@@ -39,34 +42,63 @@ const FILTER_FIELDS: &[FilterField] = &[
     FilterField { name: "created_at", column: "created_at", kind: FieldKind::Timestamp },
     FilterField { name: "updated_at", column: "updated_at", kind: FieldKind::Timestamp },
     FilterField { name: "due_at", column: "due_at", kind: FieldKind::Timestamp },
-    FilterField {
-        name: "tags",
-        column: "",
-        kind: FieldKind::Contains("id IN (SELECT ticket_id FROM ticket_tags WHERE tag = {})"),
-    },
+    FilterField { name: "solved_at", column: "solved_at", kind: FieldKind::Timestamp },
+    FilterField { name: "tags", column: "", kind: FieldKind::Contains("id IN (SELECT ticket_id FROM ticket_tags WHERE tag = {})") },
 ];
 
-fn parse_ticket_id(field: &str, id: &str) -> ApiResult<i64> {
+pub(super) const MAX_BULK: usize = 100;
+
+pub(super) fn parse_ticket_id(field: &str, id: &str) -> ApiResult<i64> {
     if id.is_empty() {
         return Err(ApiError::invalid(field, "is required"));
     }
-    id.parse::<i64>()
-        .ok()
-        .filter(|number| *number > 0)
-        .ok_or_else(|| ApiError::invalid(field, format!("`{id}` is not a ticket number")))
+    id.parse::<i64>().ok().filter(|number| *number > 0).ok_or_else(|| ApiError::invalid(field, format!("`{id}` is not a ticket number")))
+}
+
+/// Joins WHERE fragments with AND, renumbering nothing: each part was built for its position.
+fn and(parts: Vec<SqlFilter>) -> SqlFilter {
+    let clause = parts.iter().map(|part| format!("({})", part.clause)).collect::<Vec<_>>().join(" AND ");
+    SqlFilter { clause, values: parts.into_iter().flat_map(|part| part.values).collect() }
+}
+
+/// The WHERE fragment limiting a list to what the caller may see.
+fn scope_clause(scope: &TicketScope, first_placeholder: usize) -> SqlFilter {
+    match scope {
+        TicketScope::All => SqlFilter { clause: "TRUE".into(), values: vec![] },
+        TicketScope::Team { team_id, person_id } => SqlFilter {
+            clause: format!("team_id = '' OR assignee_id = ${first_placeholder} OR team_id = ${}", first_placeholder + 1),
+            values: vec![SqlValue::Text(person_id.clone()), SqlValue::Text(team_id.clone().unwrap_or_default())],
+        },
+    }
+}
+
+/// The filter of a list: the caller's filter text, a view's filter, and the caller's scope.
+pub(super) fn visible_filter(principal: &Principal, filters: &[&str]) -> ApiResult<SqlFilter> {
+    let mut parts = Vec::new();
+    let mut next = 1;
+    for text in filters.iter().filter(|text| !text.trim().is_empty()) {
+        let part = filter::to_sql(&filter::parse(text)?, FILTER_FIELDS, next)?;
+        next += part.values.len();
+        parts.push(part);
+    }
+    parts.push(scope_clause(&access::ticket_scope(principal), next));
+    Ok(and(parts))
 }
 
 impl TicketingApi {
-    pub(super) async fn create_ticket(
-        &self,
-        principal: &Principal,
-        request: pb::CreateTicketRequest,
-    ) -> ApiResult<pb::Ticket> {
+    /// Loads a ticket the caller may see (others' tickets are NOT_FOUND, as if absent).
+    pub(super) async fn visible_ticket(&self, connection: &mut AnyConnection, principal: &Principal, id: i64) -> ApiResult<Ticket> {
+        let ticket = tickets::get(connection, id).await?.ok_or_else(|| ApiError::not_found("ticket", id.to_string()))?;
+        access::check_visible(principal, &ticket)?;
+        Ok(ticket)
+    }
+
+    pub(super) async fn create_ticket(&self, principal: &Principal, request: pb::CreateTicketRequest) -> ApiResult<pb::Ticket> {
         authorize(principal, Action::WriteTickets)?;
         check_request_id(&request.request_id)?;
         let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
         let request_hash = fingerprint(&given);
-        let mut ticket = Ticket::create(convert::ticket_fields(given)?, time::now_micros())?;
+        let fields = convert::ticket_fields(given)?;
 
         let mut transaction = self.db.begin().await?;
         let scope = format!("create_ticket/{}", principal.subject);
@@ -78,19 +110,51 @@ impl TicketingApi {
                 return Err(ApiError::invalid("request_id", "was already used for a different request"));
             }
             let id = parse_ticket_id("request_id", &resource_id)?;
-            let original =
-                tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", &resource_id))?;
+            let original = tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", &resource_id))?;
             return Ok(convert::ticket(&original));
         }
-        let requester = customers::get(&mut transaction, &ticket.requester_id).await?.ok_or_else(|| {
-            ApiError::invalid("ticket.requester_id", format!("no customer has id {}", ticket.requester_id))
-        })?;
+        let ticket = self.insert_ticket(&mut transaction, principal, fields, time::now_micros(), "created").await?;
+        if !request.request_id.is_empty() {
+            idempotency::complete(&mut transaction, &scope, &request.request_id, &ticket.id.to_string()).await?;
+        }
+        transaction.commit().await?;
+        self.feed.committed();
+        Ok(convert::ticket(&ticket))
+    }
+
+    /// Validates and stores a new ticket with its audit row, index and feed event.
+    async fn insert_ticket(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        fields: TicketFields,
+        now: i64,
+        action: &str,
+    ) -> ApiResult<Ticket> {
+        let incoming_custom = fields.custom_fields.clone();
+        let mut ticket = Ticket::create(fields, now)?;
+        let requester = customers::get(connection, &ticket.requester_id)
+            .await?
+            .ok_or_else(|| ApiError::invalid("ticket.requester_id", format!("no customer has id {}", ticket.requester_id)))?;
+        if !requester.merged_into_id.is_empty() {
+            return Err(ApiError::invalid(
+                "ticket.requester_id",
+                format!("customer {} was merged into {}; use that id", requester.id, requester.merged_into_id),
+            ));
+        }
         // A ticket belongs to its requester's organisation unless the caller says otherwise.
         if ticket.organization_id.is_empty() {
             ticket.organization_id = requester.organization_id;
         }
-        check_external_id(&mut transaction, &ticket).await?;
-        ticket.id = tickets::insert(&mut transaction, &ticket).await.map_err(concurrent_write)?;
+        self.check_custom_fields(connection, &incoming_custom, &ticket, None).await?;
+        self.check_problem(connection, &ticket).await?;
+        check_external_id(connection, &ticket).await?;
+        access::check_visible(principal, &ticket).map_err(|_| {
+            ApiError::permission_denied("you may only create tickets for your own team, the shared inbox or yourself")
+        })?;
+        ticket.id = tickets::insert(connection, &ticket).await.map_err(concurrent_write)?;
+        tickets::add_search_terms(connection, ticket.id, &search::index_terms(&format!("{}\n{}", ticket.subject, ticket.description)))
+            .await?;
         let created = json!({
             "subject": [null, ticket.subject],
             "status": [null, ticket.status.name()],
@@ -100,148 +164,371 @@ impl TicketingApi {
             "team_id": [null, ticket.team_id],
             "tags": [null, ticket.tags],
         });
-        tickets::insert_audit(&mut transaction, ticket.id, &principal.subject, "created", &created, ticket.created_at)
-            .await?;
-        if !request.request_id.is_empty() {
-            idempotency::complete(&mut transaction, &scope, &request.request_id, &ticket.id.to_string()).await?;
-        }
+        tickets::insert_audit(connection, ticket.id, &principal.subject, action, &created, now).await?;
         let wire = convert::ticket(&ticket);
-        feed::append(
-            &mut transaction,
-            NewEvent {
-                event_type: "ticket.created",
-                aggregate_type: "ticket",
-                aggregate_id: &wire.id,
-                actor: &principal.subject,
-                payload: &pb::TicketCreated { ticket: Some(wire.clone()) },
-            },
-        )
+        feed::append(connection, NewEvent {
+            event_type: "ticket.created",
+            aggregate_type: "ticket",
+            aggregate_id: &wire.id,
+            actor: &principal.subject,
+            payload: &pb::TicketCreated { ticket: Some(wire.clone()) },
+        })
         .await?;
-        transaction.commit().await?;
-        self.feed.committed();
-        Ok(wire)
+        Ok(ticket)
     }
 
-    pub(super) async fn get_ticket(
+    /// Custom-field values must match their definitions; a solve needs the required ones.
+    async fn check_custom_fields(
         &self,
-        principal: &Principal,
-        request: pb::GetTicketRequest,
-    ) -> ApiResult<pb::Ticket> {
+        connection: &mut AnyConnection,
+        incoming: &[custom_fields::CustomValue],
+        next: &Ticket,
+        previous_status: Option<Status>,
+    ) -> ApiResult<()> {
+        let becomes_solved = next.status == Status::Solved && previous_status != Some(Status::Solved);
+        if incoming.is_empty() && !becomes_solved {
+            return Ok(());
+        }
+        let definitions = field_store::all(connection).await?;
+        let violations = custom_fields::validate_values(&definitions, incoming);
+        if !violations.is_empty() {
+            return Err(ApiError::InvalidArgument(violations));
+        }
+        if becomes_solved {
+            let missing = custom_fields::missing_on_solve(&definitions, &next.custom_fields);
+            if !missing.is_empty() {
+                return Err(custom_fields::required_on_solve_error(&missing));
+            }
+        }
+        Ok(())
+    }
+
+    /// An incident's problem must exist and be a problem.
+    async fn check_problem(&self, connection: &mut AnyConnection, ticket: &Ticket) -> ApiResult<()> {
+        let Some(problem_id) = ticket.problem_id else { return Ok(()) };
+        if ticket.ticket_type != TicketType::Incident {
+            return Err(ApiError::invalid("ticket.problem_id", "only an incident can be an instance of a problem"));
+        }
+        match tickets::get(connection, problem_id).await? {
+            Some(problem) if problem.ticket_type == TicketType::Problem => Ok(()),
+            Some(_) => Err(ApiError::invalid("ticket.problem_id", format!("ticket {problem_id} is not a problem"))),
+            None => Err(ApiError::invalid("ticket.problem_id", format!("no ticket has number {problem_id}"))),
+        }
+    }
+
+    pub(super) async fn get_ticket(&self, principal: &Principal, request: pb::GetTicketRequest) -> ApiResult<pb::Ticket> {
         authorize(principal, Action::ReadTickets)?;
         let id = parse_ticket_id("id", &request.id)?;
         let mut connection = self.db.reader().acquire().await?;
-        let ticket =
-            tickets::get(&mut connection, id).await?.ok_or_else(|| ApiError::not_found("ticket", &request.id))?;
-        Ok(convert::ticket(&ticket))
+        Ok(convert::ticket(&self.visible_ticket(&mut connection, principal, id).await?))
     }
 
-    pub(super) async fn list_tickets(
-        &self,
-        principal: &Principal,
-        request: pb::ListTicketsRequest,
-    ) -> ApiResult<pb::ListTicketsResponse> {
-        authorize(principal, Action::ReadTickets)?;
+    pub(super) async fn list_tickets(&self, principal: &Principal, request: pb::ListTicketsRequest) -> ApiResult<pb::ListTicketsResponse> {
+        authorize(principal, Action::BrowseTickets)?;
         let page_size = pagination::page_size(request.page_size)?;
-        let order = TicketOrder::parse(&request.order_by)?;
-        let sql_filter = filter::to_sql(&filter::parse(&request.filter)?, FILTER_FIELDS, 1)?;
-        let query = pagination::query_fingerprint(&["tickets", &request.filter, &request.order_by]);
-        let after = pagination::decode_token(&request.page_token, &query)?;
         let mut connection = self.db.reader().acquire().await?;
-        let mut page = tickets::list(&mut connection, &sql_filter, order, after.as_ref(), page_size + 1).await?;
-        let more = page.len() > page_size;
-        page.truncate(page_size);
-        let next_page_token = match page.last() {
-            Some(last) if more => pagination::encode_token(
-                &query,
-                &Cursor { sort_key: tickets::sort_value(last, order.key).to_string(), id: last.id.to_string() },
-            ),
-            _ => String::new(),
+        let (view_filter, view_order) = match request.view_id.as_str() {
+            "" => (String::new(), String::new()),
+            id => {
+                let view = views::get(&mut connection, id).await?.ok_or_else(|| ApiError::not_found("view", id))?;
+                super::views::check_view_visible(principal, &view)?;
+                (view.filter, view.order_by)
+            }
         };
+        let order_by = if request.order_by.is_empty() { view_order } else { request.order_by.clone() };
+        let order = TicketOrder::parse(&order_by)?;
+        let sql_filter = visible_filter(principal, &[&request.filter, &view_filter])?;
+        let query = pagination::query_fingerprint(&["tickets", &request.filter, &order_by, &request.view_id]);
+        let after = pagination::decode_token(&request.page_token, &query)?;
+        let mut page = tickets::list(&mut connection, &sql_filter, order, after.as_ref(), page_size + 1).await?;
+        let next_page_token = next_token(&mut page, page_size, &query, order.key);
         Ok(pb::ListTicketsResponse { tickets: page.iter().map(convert::ticket).collect(), next_page_token })
     }
 
-    pub(super) async fn update_ticket(
-        &self,
-        principal: &Principal,
-        request: pb::UpdateTicketRequest,
-    ) -> ApiResult<pb::Ticket> {
+    pub(super) async fn search_tickets(&self, principal: &Principal, request: pb::SearchTicketsRequest) -> ApiResult<pb::SearchTicketsResponse> {
+        authorize(principal, Action::BrowseTickets)?;
+        let page_size = pagination::page_size(request.page_size)?;
+        let parsed = search::parse_query(&request.query).map_err(|why| ApiError::invalid("query", why))?;
+        let mut filter = visible_filter(principal, &[&request.filter])?;
+        for (term, excluded) in parsed.required.iter().map(|t| (t, false)).chain(parsed.excluded.iter().map(|t| (t, true))) {
+            let clause = tickets::term_clause(&term.term, term.prefix, excluded, filter.values.len() + 1);
+            filter = and(vec![filter, clause]);
+        }
+        let order = TicketOrder { key: TicketSortKey::UpdatedAt, descending: true };
+        let query = pagination::query_fingerprint(&["search", &request.query, &request.filter]);
+        let after = pagination::decode_token(&request.page_token, &query)?;
+        let mut connection = self.db.reader().acquire().await?;
+        let mut page = tickets::list(&mut connection, &filter, order, after.as_ref(), page_size + 1).await?;
+        let next_page_token = next_token(&mut page, page_size, &query, order.key);
+        Ok(pb::SearchTicketsResponse { tickets: page.iter().map(convert::ticket).collect(), next_page_token })
+    }
+
+    pub(super) async fn update_ticket(&self, principal: &Principal, request: pb::UpdateTicketRequest) -> ApiResult<pb::Ticket> {
         authorize(principal, Action::WriteTickets)?;
         let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
         let id = parse_ticket_id("ticket.id", &given.id)?;
         let etag = given.etag.clone();
         let fields = convert::ticket_fields(given)?;
         let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
-
         let mut transaction = self.db.begin().await?;
-        let current =
-            tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", id.to_string()))?;
-        if !etag.is_empty() && etag != current.etag() {
-            return Err(ApiError::stale_etag("ticket", &id.to_string()));
-        }
-        let change = current.update(&fields, &paths, time::now_micros())?;
-        if change.changed_fields.is_empty() {
-            return Ok(convert::ticket(&change.ticket));
-        }
-        let ticket = self.record_update(&mut transaction, principal, &current, change).await?;
+        let ticket = self.update_one(&mut transaction, principal, id, &etag, &fields, &paths).await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(ticket)
     }
 
-    async fn record_update(
+    /// One ticket's update inside the caller's transaction (shared by update and bulk update).
+    async fn update_one(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        id: i64,
+        etag: &str,
+        fields: &TicketFields,
+        paths: &[String],
+    ) -> ApiResult<pb::Ticket> {
+        let current = self.visible_ticket(connection, principal, id).await?;
+        if !etag.is_empty() && etag != current.etag() {
+            return Err(ApiError::stale_etag("ticket", &id.to_string()));
+        }
+        let change = current.update(fields, paths, time::now_micros())?;
+        if change.changed_fields.is_empty() {
+            return Ok(convert::ticket(&change.ticket));
+        }
+        let incoming = if change.changed_fields.contains(&"custom_fields") { fields.custom_fields.as_slice() } else { &[] };
+        self.check_custom_fields(connection, incoming, &change.ticket, Some(current.status)).await?;
+        if change.changed_fields.contains(&"problem_id") {
+            self.check_problem(connection, &change.ticket).await?;
+        }
+        let ticket = self.record_update(connection, principal, &current, change, "updated").await?;
+        self.solve_incidents_of(connection, principal, &current, &ticket).await?;
+        Ok(convert::ticket(&ticket))
+    }
+
+    /// Solving a problem solves its open incidents, as Zendesk does.
+    async fn solve_incidents_of(&self, connection: &mut AnyConnection, principal: &Principal, before: &Ticket, problem: &Ticket) -> ApiResult<()> {
+        if problem.ticket_type != TicketType::Problem || problem.status != Status::Solved || before.status == Status::Solved {
+            return Ok(());
+        }
+        let solved = TicketFields { status: Some(Status::Solved), ..Default::default() };
+        for incident_id in tickets::open_incidents_of(connection, problem.id).await? {
+            let Some(incident) = tickets::get(connection, incident_id).await? else { continue };
+            let change = incident.update(&solved, &["status".to_string()], time::now_micros())?;
+            self.record_update(connection, principal, &incident, change, "solved_with_problem").await?;
+        }
+        Ok(())
+    }
+
+    /// Stores a change with its audit row, search index and feed event.
+    pub(super) async fn record_update(
         &self,
         connection: &mut AnyConnection,
         principal: &Principal,
         current: &Ticket,
         change: TicketChange,
-    ) -> ApiResult<pb::Ticket> {
+        action: &str,
+    ) -> ApiResult<Ticket> {
         let TicketChange { ticket, changed_fields, previous_status } = change;
         if changed_fields.contains(&"requester_id") && !customers::exists(connection, &ticket.requester_id).await? {
-            return Err(ApiError::invalid(
-                "ticket.requester_id",
-                format!("no customer has id {}", ticket.requester_id),
-            ));
+            return Err(ApiError::invalid("ticket.requester_id", format!("no customer has id {}", ticket.requester_id)));
         }
         if changed_fields.contains(&"external_id") {
             check_external_id(connection, &ticket).await?;
         }
-        let written = tickets::update(connection, &ticket, current.revision, changed_fields.contains(&"tags"))
-            .await
-            .map_err(concurrent_write)?;
+        let written =
+            tickets::update(connection, &ticket, current.revision, changed_fields.contains(&"tags")).await.map_err(concurrent_write)?;
         if !written {
             return Err(ApiError::Aborted {
                 reason: "CONCURRENT_UPDATE",
-                message: format!(
-                    "ticket {} was changed by another request at the same moment; re-read it and retry",
-                    ticket.id
-                ),
+                message: format!("ticket {} was changed by another request at the same moment; re-read it and retry", ticket.id),
             });
         }
-        let before = serde_json::to_value(audit_view(current)).unwrap_or_default();
-        let after = serde_json::to_value(audit_view(&ticket)).unwrap_or_default();
+        if changed_fields.iter().any(|field| matches!(*field, "subject" | "description")) {
+            self.reindex(connection, &ticket).await?;
+        }
+        let before = audit_view(current);
+        let after = audit_view(&ticket);
         let changes: serde_json::Map<String, serde_json::Value> = changed_fields
             .iter()
             .map(|field| (field.to_string(), json!([before.get(*field), after.get(*field)])))
             .collect();
-        tickets::insert_audit(connection, ticket.id, &principal.subject, "updated", &changes.into(), ticket.updated_at)
-            .await?;
+        tickets::insert_audit(connection, ticket.id, &principal.subject, action, &changes.into(), ticket.updated_at).await?;
+        if action.starts_with("commented") || action == "rated" {
+            return Ok(ticket); // the comment's own event carries the ticket
+        }
         let wire = convert::ticket(&ticket);
-        feed::append(
-            connection,
-            NewEvent {
-                event_type: "ticket.updated",
-                aggregate_type: "ticket",
-                aggregate_id: &wire.id,
-                actor: &principal.subject,
-                payload: &pb::TicketUpdated {
-                    ticket: Some(wire.clone()),
-                    changed_fields: changed_fields.iter().map(|field| field.to_string()).collect(),
-                    previous_status: previous_status.map_or(0, |status| status.number() as i32),
-                },
+        feed::append(connection, NewEvent {
+            event_type: if action == "closed_automatically" { "ticket.closed_automatically" } else { "ticket.updated" },
+            aggregate_type: "ticket",
+            aggregate_id: &wire.id,
+            actor: &principal.subject,
+            payload: &pb::TicketUpdated {
+                ticket: Some(wire.clone()),
+                changed_fields: changed_fields.iter().map(|field| field.to_string()).collect(),
+                previous_status: previous_status.map_or(0, |status| status.number() as i32),
             },
-        )
+        })
         .await?;
-        Ok(wire)
+        Ok(ticket)
+    }
+
+    /// Rebuilds a ticket's search terms from its subject, description and every comment.
+    async fn reindex(&self, connection: &mut AnyConnection, ticket: &Ticket) -> ApiResult<()> {
+        let mut text = format!("{}\n{}", ticket.subject, ticket.description);
+        for comment in comments::all(connection, ticket.id).await? {
+            text.push('\n');
+            text.push_str(&comment.body);
+        }
+        tickets::replace_search_terms(connection, ticket.id, &search::index_terms(&text)).await?;
+        Ok(())
+    }
+
+    pub(super) async fn upsert_ticket(&self, principal: &Principal, request: pb::UpsertTicketRequest) -> ApiResult<pb::UpsertTicketResponse> {
+        authorize(principal, Action::WriteTickets)?;
+        let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
+        let external_id = given.external_id.trim().to_string();
+        if external_id.is_empty() {
+            return Err(ApiError::invalid("ticket.external_id", "is required: it is the key of an upsert"));
+        }
+        let fields = convert::ticket_fields(given)?;
+        for attempt in 1..=2 {
+            let mut transaction = self.db.begin().await?;
+            let outcome = match tickets::find_by_external_id(&mut transaction, &external_id).await? {
+                Some(current) => {
+                    let paths: Vec<String> = crate::domain::ticket::UPDATABLE_FIELDS
+                        .iter()
+                        .filter(|path| !matches!(**path, "status" | "type" | "priority" | "custom_fields" | "problem_id" | "due_at"))
+                        .map(|path| path.to_string())
+                        .chain(fields.status.map(|_| "status".to_string()))
+                        .chain(fields.ticket_type.map(|_| "type".to_string()))
+                        .chain(fields.priority.map(|_| "priority".to_string()))
+                        .chain(fields.due_at.map(|_| "due_at".to_string()))
+                        .chain((!fields.custom_fields.is_empty()).then(|| "custom_fields".to_string()))
+                        .collect();
+                    self.update_one(&mut transaction, principal, current.id, "", &fields, &paths).await.map(|ticket| (ticket, false))
+                }
+                None => self
+                    .insert_ticket(&mut transaction, principal, fields.clone(), time::now_micros(), "created")
+                    .await
+                    .map(|ticket| (convert::ticket(&ticket), true)),
+            };
+            match outcome {
+                Ok((ticket, created)) => {
+                    transaction.commit().await?;
+                    self.feed.committed();
+                    return Ok(pb::UpsertTicketResponse { ticket: Some(ticket), created });
+                }
+                Err(ApiError::Aborted { reason: "CONCURRENT_WRITE", .. }) if attempt == 1 => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        unreachable!("the second attempt returns")
+    }
+
+    pub(super) async fn bulk_update_tickets(
+        &self,
+        principal: &Principal,
+        request: pb::BulkUpdateTicketsRequest,
+    ) -> ApiResult<pb::BulkUpdateTicketsResponse> {
+        authorize(principal, Action::WriteTickets)?;
+        if request.ids.is_empty() {
+            return Err(ApiError::invalid("ids", "name at least one ticket"));
+        }
+        if request.ids.len() > MAX_BULK {
+            return Err(ApiError::invalid("ids", format!("at most {MAX_BULK} tickets per call")));
+        }
+        let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
+        let fields = convert::ticket_fields(pb::Ticket { id: String::new(), etag: String::new(), ..given })?;
+        let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
+        let mut results = Vec::with_capacity(request.ids.len());
+        // Each ticket in its own transaction: one failure leaves the others done.
+        for id in request.ids {
+            let outcome = async {
+                let number = parse_ticket_id("ids", &id)?;
+                let mut transaction = self.db.begin().await?;
+                let ticket = self.update_one(&mut transaction, principal, number, "", &fields, &paths).await?;
+                transaction.commit().await?;
+                Ok::<_, ApiError>(ticket)
+            }
+            .await;
+            results.push(match outcome {
+                Ok(ticket) => pb::BulkUpdateResult { id, ticket: Some(ticket), error_code: 0, error_message: String::new() },
+                Err(error) => {
+                    let status = tonic::Status::from(error);
+                    pb::BulkUpdateResult { id, ticket: None, error_code: status.code() as i32, error_message: status.message().to_string() }
+                }
+            });
+        }
+        self.feed.committed();
+        Ok(pb::BulkUpdateTicketsResponse { results })
+    }
+
+    /// Imports one record from another help desk, with its comments, in one transaction.
+    pub(super) async fn import_one(&self, principal: &Principal, record: pb::ImportTicketRecord) -> ApiResult<Ticket> {
+        let given = record.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
+        let stamp = |t: &Option<prost_types::Timestamp>, field: &str| -> ApiResult<Option<i64>> {
+            t.as_ref().map(|t| time::from_timestamp(t).ok_or_else(|| ApiError::invalid(field, "is not a valid time"))).transpose()
+        };
+        let now = time::now_micros();
+        let created_at = stamp(&given.created_at, "ticket.created_at")?.unwrap_or(now);
+        let updated_at = stamp(&given.updated_at, "ticket.updated_at")?.unwrap_or(created_at);
+        let solved_at = stamp(&given.solved_at, "ticket.solved_at")?;
+        let closed_at = stamp(&given.closed_at, "ticket.closed_at")?;
+        let status = convert::status(&mut Default::default(), "ticket.status", given.status);
+        let fields = convert::ticket_fields(pb::Ticket { status: 0, ..given })?;
+        let mut transaction = self.db.begin().await?;
+        if !fields.external_id.is_empty() && tickets::find_by_external_id(&mut transaction, fields.external_id.trim()).await?.is_some() {
+            return Err(ApiError::AlreadyExists { reason: "EXTERNAL_ID_TAKEN", message: format!("ticket {} was already imported", fields.external_id) });
+        }
+        let mut ticket = self.insert_ticket(&mut transaction, principal, fields, created_at, "imported").await?;
+        let mut text = String::new();
+        for (index, imported) in record.comments.into_iter().enumerate() {
+            let comment = super::conversation::imported_comment(ticket.id, index, imported, created_at)?;
+            comment.check()?;
+            comments::insert(&mut transaction, &comment).await?;
+            if comment.public && comment.author_role == crate::domain::comment::AuthorRole::Agent {
+                ticket.first_reply_at.get_or_insert(comment.created_at);
+                ticket.last_agent_reply_at = Some(comment.created_at);
+            }
+            if comment.author_role == crate::domain::comment::AuthorRole::Requester {
+                ticket.last_requester_reply_at = Some(comment.created_at);
+            }
+            text.push_str(&comment.body);
+            text.push('\n');
+        }
+        // History keeps its own times and final state: the import is a record of the past.
+        let before = ticket.clone();
+        ticket.status = status.unwrap_or(ticket.status);
+        ticket.updated_at = updated_at;
+        ticket.solved_at = solved_at.or(if matches!(ticket.status, Status::Solved | Status::Closed) { Some(updated_at) } else { None });
+        ticket.closed_at = closed_at.or(if ticket.status == Status::Closed { Some(updated_at) } else { None });
+        ticket.solve_count = i64::from(ticket.solved_at.is_some());
+        if ticket != before {
+            tickets::update(&mut transaction, &ticket, before.revision, false).await?;
+        }
+        tickets::add_search_terms(&mut transaction, ticket.id, &search::index_terms(&text)).await?;
+        let wire = convert::ticket(&ticket);
+        feed::append(&mut transaction, NewEvent {
+            event_type: "ticket.imported",
+            aggregate_type: "ticket",
+            aggregate_id: &wire.id,
+            actor: &principal.subject,
+            payload: &pb::TicketImported { ticket: Some(wire.clone()), comment_count: 0 },
+        })
+        .await?;
+        transaction.commit().await?;
+        self.feed.committed();
+        Ok(ticket)
+    }
+}
+
+/// Trims a page fetched with one extra row and returns the token for the next page.
+fn next_token(page: &mut Vec<Ticket>, page_size: usize, query: &str, key: TicketSortKey) -> String {
+    let more = page.len() > page_size;
+    page.truncate(page_size);
+    match page.last() {
+        Some(last) if more => pagination::encode_token(query, &Cursor { sort_key: tickets::sort_value(last, key).to_string(), id: last.id.to_string() }),
+        _ => String::new(),
     }
 }
 
@@ -262,6 +549,13 @@ fn audit_view(ticket: &Ticket) -> serde_json::Value {
         "due_at": ticket.due_at,
         "external_id": ticket.external_id,
         "locale": ticket.locale,
+        "custom_fields": ticket.custom_fields,
+        "problem_id": ticket.problem_id,
+        "merged_into_id": ticket.merged_into_id,
+        "satisfaction": ticket.satisfaction.rating.map(|r| r.number()),
+        "first_reply_at": ticket.first_reply_at,
+        "last_requester_reply_at": ticket.last_requester_reply_at,
+        "last_agent_reply_at": ticket.last_agent_reply_at,
     })
 }
 

@@ -1,5 +1,5 @@
 //! What a customer (a contact, a requester) is, and how one is created or changed.
-use frontline_shared::{ApiResult, error::Violations};
+use frontline_shared::{ApiError, ApiResult, error::Violations};
 
 use super::{field_mask, validate};
 
@@ -55,6 +55,8 @@ pub struct Customer {
     pub created_at: i64,
     pub updated_at: i64,
     pub revision: i64,
+    /// Set when this customer was merged into another; a merged customer takes no changes.
+    pub merged_into_id: String,
 }
 
 pub const UPDATABLE_FIELDS: &[&str] =
@@ -84,6 +86,7 @@ impl Customer {
             created_at: now,
             updated_at: now,
             revision: 1,
+            merged_into_id: String::new(),
         };
         customer.check()?;
         Ok(customer)
@@ -100,6 +103,7 @@ impl Customer {
     }
 
     fn apply(&self, fields: &CustomerFields, paths: &[&'static str], now: i64) -> ApiResult<CustomerChange> {
+        self.check_not_merged()?;
         let mut next = self.clone();
         for path in paths {
             match *path {
@@ -141,6 +145,43 @@ impl Customer {
 
     pub fn etag(&self) -> String {
         self.revision.to_string()
+    }
+
+    fn check_not_merged(&self) -> ApiResult<()> {
+        if self.merged_into_id.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::FailedPrecondition {
+                reason: "CUSTOMER_MERGED",
+                message: format!("customer {} was merged into {}; change that customer instead", self.id, self.merged_into_id),
+            })
+        }
+    }
+
+    /// Merges this duplicate into `target`: the target gains its addresses and phones, and this
+    /// one remembers where it went. Returns (source, target) as they become.
+    pub fn merge_into(&self, target: &Customer, now: i64) -> ApiResult<(Customer, Customer)> {
+        if self.id == target.id {
+            return Err(ApiError::invalid("target_id", "a customer cannot be merged into itself"));
+        }
+        self.check_not_merged()?;
+        target.check_not_merged()?;
+        let mut absorbed = target.clone();
+        absorbed.emails.extend(self.emails.iter().filter(|email| !target.emails.contains(email)).cloned());
+        absorbed.phones.extend(self.phones.iter().filter(|phone| !target.phones.contains(phone)).cloned());
+        if absorbed.external_id.is_empty() {
+            absorbed.external_id = self.external_id.clone();
+        }
+        absorbed.updated_at = now;
+        absorbed.revision = target.revision + 1;
+        let mut merged = self.clone();
+        merged.merged_into_id = target.id.clone();
+        merged.emails.clear();
+        merged.phones.clear();
+        merged.external_id.clear();
+        merged.updated_at = now;
+        merged.revision = self.revision + 1;
+        Ok((merged, absorbed))
     }
 
     fn check(&self) -> ApiResult<()> {
@@ -253,6 +294,23 @@ mod tests {
         for field in ["customer.emails", "customer.phones", "customer.time_zone"] {
             assert!(error.contains(field), "{error}");
         }
+    }
+
+    #[test]
+    fn a_merged_duplicate_hands_over_its_details_and_takes_no_changes() {
+        let target = Customer::create("t".into(), fields(), 0).unwrap();
+        let duplicate = Customer::create(
+            "d".into(),
+            CustomerFields { name: "Z. Nowak".into(), emails: vec!["z.nowak@gmail.com".into()], external_id: "crm-9".into(), ..Default::default() },
+            0,
+        )
+        .unwrap();
+        let (merged, absorbed) = duplicate.merge_into(&target, 5).unwrap();
+        assert_eq!(absorbed.emails, ["zofia@example.pl", "z.nowak@gmail.com"]);
+        assert_eq!(absorbed.external_id, "crm-9");
+        assert_eq!(merged.merged_into_id, "t");
+        assert!(merged.update(&fields(), &[], 6).is_err());
+        assert!(duplicate.merge_into(&duplicate, 5).is_err());
     }
 
     #[test]

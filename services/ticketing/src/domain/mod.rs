@@ -1,12 +1,18 @@
-//! Ticketing's rules, free of storage and transport: what a ticket and a customer are, which
-//! status moves are legal, what a valid request looks like, what each role may do.
+//! Ticketing's rules, free of storage and transport: what tickets, customers, organisations,
+//! comments, custom fields and views are, which status moves are legal, what a valid request
+//! looks like, what each role may see and do.
 pub mod access;
+pub mod comment;
 pub mod customer;
+pub mod custom_fields;
 pub mod field_mask;
 pub mod listing;
+pub mod organization;
+pub mod search;
 pub mod status;
 pub mod ticket;
 mod validate;
+pub mod view;
 
 pub use customer::{Customer, CustomerTier};
 pub use status::Status;

@@ -1,7 +1,12 @@
 //! What a ticket is, how it is created and how an update by field mask changes it.
 use frontline_shared::{ApiError, ApiResult, error::Violations};
 
-use super::{field_mask, status::Status, validate};
+use super::{
+    custom_fields::{self, CustomValue},
+    field_mask,
+    status::Status,
+    validate,
+};
 
 macro_rules! numbered_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $number:literal),+ $(,)? }) => {
@@ -26,6 +31,18 @@ numbered_enum!(
     /// Ordered: Low < Normal < High < Urgent.
     Priority { Low = 1, Normal = 2, High = 3, Urgent = 4 }
 );
+numbered_enum!(
+    /// The CSAT survey of the current solve: offered on solve, then rated good or bad.
+    SatisfactionRating { Offered = 1, Good = 2, Bad = 3 }
+);
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Satisfaction {
+    /// None until the ticket is solved (and again after a reopen).
+    pub rating: Option<SatisfactionRating>,
+    pub comment: String,
+    pub rated_at: Option<i64>,
+}
 
 pub const MAX_SUBJECT_CHARS: usize = 500;
 pub const MAX_DESCRIPTION_CHARS: usize = 65_536;
@@ -50,6 +67,9 @@ pub struct TicketFields {
     pub due_at: Option<i64>,
     pub external_id: String,
     pub locale: String,
+    /// Values to set (merged into the ticket's; a value of None clears the key).
+    pub custom_fields: Vec<CustomValue>,
+    pub problem_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +98,16 @@ pub struct Ticket {
     pub closed_at: Option<i64>,
     /// Bumped by every change; the etag is derived from it.
     pub revision: i64,
+    /// Set values only, sorted by key.
+    pub custom_fields: Vec<CustomValue>,
+    /// For an incident: the problem it is an instance of.
+    pub problem_id: Option<i64>,
+    pub merged_into_id: Option<i64>,
+    pub last_requester_reply_at: Option<i64>,
+    pub last_agent_reply_at: Option<i64>,
+    /// How many times it was solved; each solve is one CSAT cycle.
+    pub solve_count: i64,
+    pub satisfaction: Satisfaction,
 }
 
 /// The update-mask paths a caller may name.
@@ -96,6 +126,8 @@ pub const UPDATABLE_FIELDS: &[&str] = &[
     "due_at",
     "external_id",
     "locale",
+    "custom_fields",
+    "problem_id",
 ];
 
 /// The result of an update: the new ticket and what changed.
@@ -138,7 +170,19 @@ impl Ticket {
             solved_at: (status == Status::Solved).then_some(now),
             closed_at: None,
             revision: 1,
+            custom_fields: custom_fields::merge(&[], &fields.custom_fields),
+            problem_id: fields.problem_id,
+            merged_into_id: None,
+            last_requester_reply_at: None,
+            last_agent_reply_at: None,
+            solve_count: 0,
+            satisfaction: Satisfaction::default(),
         };
+        let mut ticket = ticket;
+        if status == Status::Solved {
+            ticket.solve_count = 1;
+            ticket.satisfaction.rating = Some(SatisfactionRating::Offered);
+        }
         let mut violations = Violations::new();
         if ticket.requester_id.is_empty() {
             violations.add("ticket.requester_id", "must name the customer who asked");
@@ -169,6 +213,8 @@ impl Ticket {
                 "due_at" => next.due_at = fields.due_at,
                 "external_id" => next.external_id = fields.external_id.trim().to_string(),
                 "locale" => next.locale = fields.locale.clone(),
+                "custom_fields" => next.custom_fields = custom_fields::merge(&self.custom_fields, &fields.custom_fields),
+                "problem_id" => next.problem_id = fields.problem_id,
                 other => {
                     unreachable!("field_mask::resolve only returns updatable paths, got {other}")
                 }
@@ -191,22 +237,97 @@ impl Ticket {
                 message: self.status.why_not(next.status),
             });
         }
-        if next.status != self.status {
-            match next.status {
-                Status::Solved => next.solved_at = Some(now),
-                Status::Closed => next.closed_at = Some(now),
-                // Reopened: it is no longer solved.
-                _ if self.status == Status::Solved => next.solved_at = None,
-                _ => {}
-            }
+        if self.problem_id != next.problem_id && next.problem_id.is_some() && next.ticket_type != TicketType::Incident {
+            return Err(ApiError::invalid("ticket.problem_id", "only an incident can be an instance of a problem"));
         }
+        next.enter_status(self.status, now);
+        Ok(self.change_to(next, now))
+    }
+
+    /// Records the effects of moving from `previous` to the current status.
+    pub fn enter_status(&mut self, previous: Status, now: i64) {
+        if self.status == previous {
+            return;
+        }
+        match self.status {
+            Status::Solved => {
+                self.solved_at = Some(now);
+                self.solve_count += 1;
+                // Each solve offers a fresh survey.
+                self.satisfaction = Satisfaction { rating: Some(SatisfactionRating::Offered), ..Default::default() };
+            }
+            Status::Closed => self.closed_at = Some(now),
+            // Reopened: it is no longer solved; the survey comes again with the next solve.
+            _ if previous == Status::Solved => {
+                self.solved_at = None;
+                self.satisfaction = Satisfaction::default();
+            }
+            _ => {}
+        }
+    }
+
+    /// Turns `next` into a change of `self`: what changed, with the revision bumped when anything did.
+    pub fn change_to(&self, mut next: Ticket, now: i64) -> TicketChange {
         let changed_fields = self.changed_fields(&next);
         if !changed_fields.is_empty() {
             next.updated_at = now;
             next.revision = self.revision + 1;
         }
         let previous_status = (next.status != self.status).then_some(self.status);
-        Ok(TicketChange { ticket: next, changed_fields, previous_status })
+        TicketChange { ticket: next, changed_fields, previous_status }
+    }
+
+    /// A solved ticket closes once `close_after` has passed since its solve.
+    pub fn close_if_due(&self, now: i64, close_after_micros: i64) -> Option<TicketChange> {
+        let solved_at = self.solved_at?;
+        if self.status != Status::Solved || now - solved_at < close_after_micros {
+            return None;
+        }
+        let mut next = self.clone();
+        next.status = Status::Closed;
+        next.enter_status(Status::Solved, now);
+        Some(self.change_to(next, now))
+    }
+
+    /// The requester rates the current solve; a second rating of the same solve replaces the first.
+    /// Returns the rated ticket and the rating it replaced.
+    pub fn rate(&self, rating: SatisfactionRating, comment: &str, now: i64) -> ApiResult<(TicketChange, SatisfactionRating)> {
+        if rating == SatisfactionRating::Offered {
+            return Err(ApiError::invalid("rating", "must be GOOD or BAD"));
+        }
+        if comment.chars().count() > 2000 {
+            return Err(ApiError::invalid("comment", "must be at most 2000 characters"));
+        }
+        let previous = match self.satisfaction.rating {
+            Some(previous) if matches!(self.status, Status::Solved | Status::Closed) => previous,
+            _ => {
+                return Err(ApiError::FailedPrecondition {
+                    reason: "SURVEY_NOT_OFFERED",
+                    message: format!("ticket {} has no open satisfaction survey: it is rated after it is solved", self.id),
+                });
+            }
+        };
+        let mut next = self.clone();
+        next.satisfaction = Satisfaction { rating: Some(rating), comment: comment.trim().to_string(), rated_at: Some(now) };
+        Ok((self.change_to(next, now), previous))
+    }
+
+    /// Closes this ticket as merged into `target_id`.
+    pub fn merge_into(&self, target_id: i64, now: i64) -> ApiResult<TicketChange> {
+        if self.id == target_id {
+            return Err(ApiError::invalid("source_ids", "a ticket cannot be merged into itself"));
+        }
+        if self.status == Status::Closed {
+            return Err(ApiError::FailedPrecondition {
+                reason: "TICKET_CLOSED",
+                message: format!("ticket {} is closed and cannot be merged", self.id),
+            });
+        }
+        let mut next = self.clone();
+        next.merged_into_id = Some(target_id);
+        next.status = Status::Closed;
+        next.enter_status(self.status, now);
+        Ok(self.change_to(next, now))
     }
 
     pub fn etag(&self) -> String {
@@ -265,6 +386,13 @@ impl Ticket {
         note("due_at", self.due_at != next.due_at);
         note("external_id", self.external_id != next.external_id);
         note("locale", self.locale != next.locale);
+        note("custom_fields", self.custom_fields != next.custom_fields);
+        note("problem_id", self.problem_id != next.problem_id);
+        note("merged_into_id", self.merged_into_id != next.merged_into_id);
+        note("satisfaction", self.satisfaction != next.satisfaction);
+        note("last_requester_reply_at", self.last_requester_reply_at != next.last_requester_reply_at);
+        note("last_agent_reply_at", self.last_agent_reply_at != next.last_agent_reply_at);
+        note("first_reply_at", self.first_reply_at != next.first_reply_at);
         changed
     }
 }
@@ -290,6 +418,8 @@ fn is_populated(fields: &TicketFields, path: &str) -> bool {
         "due_at" => fields.due_at.is_some(),
         "external_id" => !fields.external_id.is_empty(),
         "locale" => !fields.locale.is_empty(),
+        "custom_fields" => !fields.custom_fields.is_empty(),
+        "problem_id" => fields.problem_id.is_some(),
         _ => false,
     }
 }
@@ -411,6 +541,40 @@ mod tests {
             .unwrap();
         assert_eq!(change.ticket.status, Status::Open);
         assert_eq!(change.changed_fields, ["status", "assignee_id"]);
+    }
+
+    #[test]
+    fn each_solve_offers_one_survey_that_a_reopen_withdraws() {
+        let ticket = Ticket::create(fields(), 10).unwrap();
+        assert!(ticket.rate(SatisfactionRating::Good, "", 15).is_err(), "not solved yet");
+        let solved = ticket.update(&TicketFields { status: Some(Status::Solved), ..Default::default() }, &paths(&["status"]), 20).unwrap().ticket;
+        assert_eq!((solved.solve_count, solved.satisfaction.rating), (1, Some(SatisfactionRating::Offered)));
+        let (rated, previous) = solved.rate(SatisfactionRating::Bad, "slow", 30).unwrap();
+        assert_eq!(previous, SatisfactionRating::Offered);
+        let (rerated, previous) = rated.ticket.rate(SatisfactionRating::Good, "fixed after all", 40).unwrap();
+        assert_eq!((previous, rerated.ticket.satisfaction.rating), (SatisfactionRating::Bad, Some(SatisfactionRating::Good)));
+        let reopened = rerated.ticket.update(&TicketFields { status: Some(Status::Open), ..Default::default() }, &paths(&["status"]), 50).unwrap().ticket;
+        assert_eq!(reopened.satisfaction.rating, None);
+        assert!(reopened.rate(SatisfactionRating::Good, "", 60).is_err());
+    }
+
+    #[test]
+    fn solved_tickets_close_when_their_time_comes() {
+        let ticket = Ticket::create(fields(), 10).unwrap();
+        let solved = ticket.update(&TicketFields { status: Some(Status::Solved), ..Default::default() }, &paths(&["status"]), 100).unwrap().ticket;
+        assert!(solved.close_if_due(150, 100).is_none());
+        let closed = solved.close_if_due(200, 100).unwrap();
+        assert_eq!((closed.ticket.status, closed.ticket.closed_at), (Status::Closed, Some(200)));
+    }
+
+    #[test]
+    fn merging_closes_the_source_and_remembers_the_target() {
+        let mut ticket = Ticket::create(fields(), 10).unwrap();
+        ticket.id = 3;
+        assert!(ticket.merge_into(3, 20).is_err());
+        let merged = ticket.merge_into(9, 20).unwrap().ticket;
+        assert_eq!((merged.status, merged.merged_into_id, merged.solved_at), (Status::Closed, Some(9), None));
+        assert!(merged.merge_into(10, 30).is_err(), "a closed ticket cannot be merged again");
     }
 
     #[test]

@@ -5,7 +5,8 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 use super::{bind_all, decode_enum, json_list, optional_text, parse_json_list};
 use crate::domain::{Customer, CustomerTier};
 
-const COLUMNS: &str = "id, name, emails, phones, locale, time_zone, tier, notes, external_id, organization_id, created_at, updated_at, revision";
+const COLUMNS: &str =
+    "id, name, emails, phones, locale, time_zone, tier, notes, external_id, organization_id, created_at, updated_at, revision, merged_into_id";
 
 pub async fn insert(connection: &mut AnyConnection, customer: &Customer) -> sqlx::Result<()> {
     sqlx::query(
@@ -34,7 +35,7 @@ pub async fn insert(connection: &mut AnyConnection, customer: &Customer) -> sqlx
 pub async fn update(connection: &mut AnyConnection, customer: &Customer, expected_revision: i64) -> sqlx::Result<bool> {
     let updated = sqlx::query(
         "UPDATE customers SET name = $2, emails = $3, phones = $4, locale = $5, time_zone = $6, tier = $7, notes = $8,
-             external_id = $9, organization_id = $10, updated_at = $11, revision = $12
+             external_id = $9, organization_id = $10, updated_at = $11, revision = $12, merged_into_id = $14
          WHERE id = $1 AND revision = $13",
     )
     .bind(&customer.id)
@@ -50,6 +51,7 @@ pub async fn update(connection: &mut AnyConnection, customer: &Customer, expecte
     .bind(customer.updated_at)
     .bind(customer.revision)
     .bind(expected_revision)
+    .bind(&customer.merged_into_id)
     .execute(&mut *connection)
     .await?
     .rows_affected();
@@ -152,5 +154,18 @@ fn decode(row: &AnyRow) -> sqlx::Result<Customer> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         revision: row.try_get("revision")?,
+        merged_into_id: row.try_get("merged_into_id")?,
     })
+}
+
+/// Moves the tickets `from` requested to `to`; returns their ids.
+pub async fn move_tickets(connection: &mut AnyConnection, from: &str, to: &str) -> sqlx::Result<Vec<i64>> {
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM tickets WHERE requester_id = $1 ORDER BY id").bind(from).fetch_all(&mut *connection).await?;
+    sqlx::query("UPDATE tickets SET requester_id = $2, revision = revision + 1 WHERE requester_id = $1")
+        .bind(from)
+        .bind(to)
+        .execute(connection)
+        .await?;
+    Ok(ids)
 }

@@ -1,8 +1,13 @@
 //! Ticketing's SQL, one file per aggregate. Functions take a connection (a transaction when
 //! the caller needs one); they hold no rules — the domain decides, the store records.
+pub mod comments;
+pub mod custom_fields;
 pub mod customers;
 pub mod idempotency;
+pub mod links;
+pub mod organizations;
 pub mod tickets;
+pub mod views;
 
 use frontline_shared::{
     database::{MigrationFile, Migrations},
@@ -11,16 +16,30 @@ use frontline_shared::{
 use sqlx::{Any, any::AnyArguments, query::Query};
 
 pub const MIGRATIONS: Migrations = Migrations::new(
-    &[MigrationFile {
-        version: 100,
-        description: "customers and tickets",
-        sql: include_str!("../../migrations/sqlite/0100_customers_tickets.sql"),
-    }],
-    &[MigrationFile {
-        version: 100,
-        description: "customers and tickets",
-        sql: include_str!("../../migrations/postgres/0100_customers_tickets.sql"),
-    }],
+    &[
+        MigrationFile {
+            version: 100,
+            description: "customers and tickets",
+            sql: include_str!("../../migrations/sqlite/0100_customers_tickets.sql"),
+        },
+        MigrationFile {
+            version: 101,
+            description: "ticket lifecycle",
+            sql: include_str!("../../migrations/sqlite/0101_ticket_lifecycle.sql"),
+        },
+    ],
+    &[
+        MigrationFile {
+            version: 100,
+            description: "customers and tickets",
+            sql: include_str!("../../migrations/postgres/0100_customers_tickets.sql"),
+        },
+        MigrationFile {
+            version: 101,
+            description: "ticket lifecycle",
+            sql: include_str!("../../migrations/postgres/0101_ticket_lifecycle.sql"),
+        },
+    ],
 );
 
 fn bind_all<'q>(
@@ -41,8 +60,11 @@ fn json_list(values: &[String]) -> String {
 }
 
 fn parse_json_list(column: &str, text: &str) -> sqlx::Result<Vec<String>> {
-    serde_json::from_str(text)
-        .map_err(|error| sqlx::Error::ColumnDecode { index: column.into(), source: Box::new(error) })
+    parse_json(column, text)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> sqlx::Result<T> {
+    serde_json::from_str(text).map_err(|error| sqlx::Error::ColumnDecode { index: column.into(), source: Box::new(error) })
 }
 
 fn decode_enum<T>(column: &str, number: i64, from_number: fn(i64) -> Option<T>) -> sqlx::Result<T> {

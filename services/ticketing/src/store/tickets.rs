@@ -1,90 +1,115 @@
-//! Tickets, their tag index and their audit trail.
-use frontline_shared::{filter::SqlFilter, pagination::Cursor};
+//! Tickets, their tag index, their search index and their audit trail.
+use std::collections::BTreeSet;
+
+use frontline_shared::{
+    filter::{SqlFilter, SqlValue},
+    pagination::Cursor,
+};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use super::{bind_all, decode_enum, json_list, optional_text, parse_json_list};
+use super::{bind_all, decode_enum, json_list, optional_text, parse_json, parse_json_list};
 use crate::domain::{
     Channel, Priority, Status, Ticket, TicketType,
     listing::{TicketOrder, TicketSortKey},
+    ticket::{Satisfaction, SatisfactionRating},
 };
 
 const COLUMNS: &str = "id, subject, description, requester_id, organization_id, channel, type, order_reference, priority, status, \
-    assignee_id, team_id, tags, due_at, external_id, locale, created_at, updated_at, first_reply_at, solved_at, closed_at, revision";
+    assignee_id, team_id, tags, due_at, external_id, locale, created_at, updated_at, first_reply_at, solved_at, closed_at, revision, \
+    custom_fields, problem_id, merged_into_id, last_requester_reply_at, last_agent_reply_at, solve_count, satisfaction_rating, \
+    satisfaction_comment, satisfaction_rated_at";
+
+/// The columns after `id`, in the order [`bind_ticket`] binds them.
+const WRITTEN: &[&str] = &[
+    "subject",
+    "description",
+    "requester_id",
+    "organization_id",
+    "channel",
+    "type",
+    "order_reference",
+    "priority",
+    "status",
+    "assignee_id",
+    "team_id",
+    "tags",
+    "due_at",
+    "external_id",
+    "locale",
+    "created_at",
+    "updated_at",
+    "first_reply_at",
+    "solved_at",
+    "closed_at",
+    "revision",
+    "custom_fields",
+    "problem_id",
+    "merged_into_id",
+    "last_requester_reply_at",
+    "last_agent_reply_at",
+    "solve_count",
+    "satisfaction_rating",
+    "satisfaction_comment",
+    "satisfaction_rated_at",
+];
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn bind_ticket<'q>(query: AnyQuery<'q>, ticket: &'q Ticket) -> AnyQuery<'q> {
+    query
+        .bind(&ticket.subject)
+        .bind(&ticket.description)
+        .bind(&ticket.requester_id)
+        .bind(&ticket.organization_id)
+        .bind(ticket.channel.number())
+        .bind(ticket.ticket_type.number())
+        .bind(&ticket.order_reference)
+        .bind(ticket.priority.number())
+        .bind(ticket.status.number())
+        .bind(&ticket.assignee_id)
+        .bind(&ticket.team_id)
+        .bind(json_list(&ticket.tags))
+        .bind(ticket.due_at)
+        .bind(optional_text(&ticket.external_id))
+        .bind(&ticket.locale)
+        .bind(ticket.created_at)
+        .bind(ticket.updated_at)
+        .bind(ticket.first_reply_at)
+        .bind(ticket.solved_at)
+        .bind(ticket.closed_at)
+        .bind(ticket.revision)
+        .bind(serde_json::to_string(&ticket.custom_fields).expect("custom fields serialise"))
+        .bind(ticket.problem_id)
+        .bind(ticket.merged_into_id)
+        .bind(ticket.last_requester_reply_at)
+        .bind(ticket.last_agent_reply_at)
+        .bind(ticket.solve_count)
+        .bind(ticket.satisfaction.rating.map_or(0, |rating| rating.number()))
+        .bind(&ticket.satisfaction.comment)
+        .bind(ticket.satisfaction.rated_at)
+}
 
 /// Stores a new ticket and returns its number.
 pub async fn insert(connection: &mut AnyConnection, ticket: &Ticket) -> sqlx::Result<i64> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO tickets (subject, description, requester_id, organization_id, channel, type, order_reference, priority,
-             status, assignee_id, team_id, tags, due_at, external_id, locale, created_at, updated_at, first_reply_at,
-             solved_at, closed_at, revision)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-         RETURNING id",
-    )
-    .bind(&ticket.subject)
-    .bind(&ticket.description)
-    .bind(&ticket.requester_id)
-    .bind(&ticket.organization_id)
-    .bind(ticket.channel.number())
-    .bind(ticket.ticket_type.number())
-    .bind(&ticket.order_reference)
-    .bind(ticket.priority.number())
-    .bind(ticket.status.number())
-    .bind(&ticket.assignee_id)
-    .bind(&ticket.team_id)
-    .bind(json_list(&ticket.tags))
-    .bind(ticket.due_at)
-    .bind(optional_text(&ticket.external_id))
-    .bind(&ticket.locale)
-    .bind(ticket.created_at)
-    .bind(ticket.updated_at)
-    .bind(ticket.first_reply_at)
-    .bind(ticket.solved_at)
-    .bind(ticket.closed_at)
-    .bind(ticket.revision)
-    .fetch_one(&mut *connection)
-    .await?;
+    let placeholders: Vec<String> = (1..=WRITTEN.len()).map(|n| format!("${n}")).collect();
+    let sql = format!("INSERT INTO tickets ({}) VALUES ({}) RETURNING id", WRITTEN.join(", "), placeholders.join(", "));
+    let row = bind_ticket(sqlx::query(&sql), ticket).fetch_one(&mut *connection).await?;
+    let id: i64 = row.try_get("id")?;
     insert_tags(connection, id, &ticket.tags).await?;
     Ok(id)
 }
 
 /// Writes `ticket` if it is still at `expected_revision`; false when someone else got there first.
-pub async fn update(
-    connection: &mut AnyConnection,
-    ticket: &Ticket,
-    expected_revision: i64,
-    tags_changed: bool,
-) -> sqlx::Result<bool> {
-    let updated = sqlx::query(
-        "UPDATE tickets SET subject = $2, description = $3, requester_id = $4, organization_id = $5, type = $6,
-             order_reference = $7, priority = $8, status = $9, assignee_id = $10, team_id = $11, tags = $12, due_at = $13,
-             external_id = $14, locale = $15, updated_at = $16, first_reply_at = $17, solved_at = $18, closed_at = $19,
-             revision = $20
-         WHERE id = $1 AND revision = $21",
-    )
-    .bind(ticket.id)
-    .bind(&ticket.subject)
-    .bind(&ticket.description)
-    .bind(&ticket.requester_id)
-    .bind(&ticket.organization_id)
-    .bind(ticket.ticket_type.number())
-    .bind(&ticket.order_reference)
-    .bind(ticket.priority.number())
-    .bind(ticket.status.number())
-    .bind(&ticket.assignee_id)
-    .bind(&ticket.team_id)
-    .bind(json_list(&ticket.tags))
-    .bind(ticket.due_at)
-    .bind(optional_text(&ticket.external_id))
-    .bind(&ticket.locale)
-    .bind(ticket.updated_at)
-    .bind(ticket.first_reply_at)
-    .bind(ticket.solved_at)
-    .bind(ticket.closed_at)
-    .bind(ticket.revision)
-    .bind(expected_revision)
-    .execute(&mut *connection)
-    .await?
-    .rows_affected();
+pub async fn update(connection: &mut AnyConnection, ticket: &Ticket, expected_revision: i64, tags_changed: bool) -> sqlx::Result<bool> {
+    let assignments: Vec<String> = WRITTEN.iter().enumerate().map(|(n, column)| format!("{column} = ${}", n + 1)).collect();
+    let sql = format!(
+        "UPDATE tickets SET {} WHERE id = ${} AND revision = ${}",
+        assignments.join(", "),
+        WRITTEN.len() + 1,
+        WRITTEN.len() + 2
+    );
+    let updated =
+        bind_ticket(sqlx::query(&sql), ticket).bind(ticket.id).bind(expected_revision).execute(&mut *connection).await?.rows_affected();
     if updated == 1 && tags_changed {
         sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(ticket.id).execute(&mut *connection).await?;
         insert_tags(connection, ticket.id, &ticket.tags).await?;
@@ -94,13 +119,34 @@ pub async fn update(
 
 async fn insert_tags(connection: &mut AnyConnection, ticket_id: i64, tags: &[String]) -> sqlx::Result<()> {
     for tag in tags {
-        sqlx::query("INSERT INTO ticket_tags (tag, ticket_id) VALUES ($1, $2)")
-            .bind(tag)
-            .bind(ticket_id)
-            .execute(&mut *connection)
-            .await?;
+        sqlx::query("INSERT INTO ticket_tags (tag, ticket_id) VALUES ($1, $2)").bind(tag).bind(ticket_id).execute(&mut *connection).await?;
     }
     Ok(())
+}
+
+/// Adds `terms` to the ticket's search index (terms already there are kept).
+pub async fn add_search_terms(connection: &mut AnyConnection, ticket_id: i64, terms: &BTreeSet<String>) -> sqlx::Result<()> {
+    // Many rows per statement: a long description has hundreds of terms.
+    let terms: Vec<&String> = terms.iter().collect();
+    for chunk in terms.chunks(200) {
+        let rows: Vec<String> = (0..chunk.len()).map(|n| format!("(${}, ${})", 2 * n + 1, 2 * n + 2)).collect();
+        let sql = format!(
+            "INSERT INTO ticket_search_terms (term, ticket_id) VALUES {} ON CONFLICT (term, ticket_id) DO NOTHING",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for term in chunk {
+            query = query.bind(term.as_str()).bind(ticket_id);
+        }
+        query.execute(&mut *connection).await?;
+    }
+    Ok(())
+}
+
+/// Replaces the ticket's search index (after its subject or description changed).
+pub async fn replace_search_terms(connection: &mut AnyConnection, ticket_id: i64, terms: &BTreeSet<String>) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM ticket_search_terms WHERE ticket_id = $1").bind(ticket_id).execute(&mut *connection).await?;
+    add_search_terms(connection, ticket_id, terms).await
 }
 
 /// Records who did what to a ticket; `changes` is a JSON object of field → [before, after].
@@ -112,24 +158,37 @@ pub async fn insert_audit(
     changes: &serde_json::Value,
     at: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO ticket_audits (ticket_id, actor, action, changes, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(ticket_id)
-    .bind(actor)
-    .bind(action)
-    .bind(changes.to_string())
-    .bind(at)
-    .execute(connection)
-    .await?;
+    sqlx::query("INSERT INTO ticket_audits (ticket_id, actor, action, changes, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(ticket_id)
+        .bind(actor)
+        .bind(action)
+        .bind(changes.to_string())
+        .bind(at)
+        .execute(connection)
+        .await?;
     Ok(())
 }
 
+/// One audit row: (id, actor, action, changes as JSON, created_at).
+pub type AuditRow = (i64, String, String, String, i64);
+
+/// The ticket's audit rows after `after_id`, oldest first.
+pub async fn list_audits(connection: &mut AnyConnection, ticket_id: i64, after_id: i64, limit: usize) -> sqlx::Result<Vec<AuditRow>> {
+    let rows = sqlx::query(
+        "SELECT id, actor, action, changes, created_at FROM ticket_audits WHERE ticket_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(ticket_id)
+    .bind(after_id)
+    .bind(limit as i64)
+    .fetch_all(connection)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("id")?, row.try_get("actor")?, row.try_get("action")?, row.try_get("changes")?, row.try_get("created_at")?)))
+        .collect()
+}
+
 pub async fn get(connection: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Ticket>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(connection)
-        .await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1")).bind(id).fetch_optional(connection).await?;
     row.as_ref().map(decode).transpose()
 }
 
@@ -139,6 +198,36 @@ pub async fn find_by_external_id(connection: &mut AnyConnection, external_id: &s
         .fetch_optional(connection)
         .await?;
     row.as_ref().map(decode).transpose()
+}
+
+/// Ticket ids solved before `solved_before` and not yet closed, oldest first.
+pub async fn solved_before(connection: &mut AnyConnection, solved_before: i64, limit: usize) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT id FROM tickets WHERE status = $1 AND solved_at < $2 ORDER BY solved_at LIMIT $3")
+        .bind(Status::Solved.number())
+        .bind(solved_before)
+        .bind(limit as i64)
+        .fetch_all(connection)
+        .await
+}
+
+/// Unsolved incidents of a problem.
+pub async fn open_incidents_of(connection: &mut AnyConnection, problem_id: i64) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT id FROM tickets WHERE problem_id = $1 AND status < $2 ORDER BY id")
+        .bind(problem_id)
+        .bind(Status::Solved.number())
+        .fetch_all(connection)
+        .await
+}
+
+/// Tickets whose requester is `customer_id`.
+pub async fn ids_requested_by(connection: &mut AnyConnection, customer_id: &str) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT id FROM tickets WHERE requester_id = $1 ORDER BY id").bind(customer_id).fetch_all(connection).await
+}
+
+pub async fn count(connection: &mut AnyConnection, filter: &SqlFilter) -> sqlx::Result<i64> {
+    let sql = format!("SELECT COUNT(*) AS tickets FROM tickets WHERE {}", filter.clause);
+    let row = bind_all(sqlx::query(&sql), &filter.values).fetch_one(connection).await?;
+    row.try_get("tickets")
 }
 
 /// The SQL expression a sort key orders by. Undated tickets get the largest instant, so they
@@ -189,7 +278,32 @@ pub async fn list(
     query.fetch_all(connection).await?.iter().map(decode).collect()
 }
 
+/// A WHERE fragment requiring (or excluding) a search term, exact or as a prefix, numbered
+/// from `next_placeholder`.
+pub fn term_clause(term: &str, prefix: bool, excluded: bool, next_placeholder: usize) -> SqlFilter {
+    let negation = if excluded { "NOT " } else { "" };
+    if prefix {
+        // A range rather than LIKE: it uses the index on both backends (byte-ordered terms).
+        SqlFilter {
+            clause: format!(
+                "{negation}EXISTS (SELECT 1 FROM ticket_search_terms s WHERE s.ticket_id = tickets.id AND s.term >= ${} AND s.term < ${})",
+                next_placeholder,
+                next_placeholder + 1
+            ),
+            values: vec![SqlValue::Text(term.to_string()), SqlValue::Text(format!("{term}\u{10FFFF}"))],
+        }
+    } else {
+        SqlFilter {
+            clause: format!(
+                "{negation}EXISTS (SELECT 1 FROM ticket_search_terms s WHERE s.ticket_id = tickets.id AND s.term = ${next_placeholder})"
+            ),
+            values: vec![SqlValue::Text(term.to_string())],
+        }
+    }
+}
+
 fn decode(row: &AnyRow) -> sqlx::Result<Ticket> {
+    let rating: i64 = row.try_get("satisfaction_rating")?;
     Ok(Ticket {
         id: row.try_get("id")?,
         subject: row.try_get("subject")?,
@@ -213,5 +327,16 @@ fn decode(row: &AnyRow) -> sqlx::Result<Ticket> {
         solved_at: row.try_get("solved_at")?,
         closed_at: row.try_get("closed_at")?,
         revision: row.try_get("revision")?,
+        custom_fields: parse_json("custom_fields", &row.try_get::<String, _>("custom_fields")?)?,
+        problem_id: row.try_get("problem_id")?,
+        merged_into_id: row.try_get("merged_into_id")?,
+        last_requester_reply_at: row.try_get("last_requester_reply_at")?,
+        last_agent_reply_at: row.try_get("last_agent_reply_at")?,
+        solve_count: row.try_get("solve_count")?,
+        satisfaction: Satisfaction {
+            rating: if rating == 0 { None } else { Some(decode_enum("satisfaction_rating", rating, SatisfactionRating::from_number)?) },
+            comment: row.try_get("satisfaction_comment")?,
+            rated_at: row.try_get("satisfaction_rated_at")?,
+        },
     })
 }

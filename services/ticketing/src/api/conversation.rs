@@ -1,0 +1,147 @@
+//! The conversation: public replies and internal notes, from agents and — through a portal or
+//! channel gateway — from requesters.
+use frontline_proto::ticketing::v1 as pb;
+use frontline_shared::{
+    ApiError, ApiResult,
+    auth::{Principal, Role},
+    database::time,
+    error::Violations,
+    feed::{self, NewEvent},
+    pagination::{self, Cursor},
+};
+
+use super::{TicketingApi, check_request_id, convert, fingerprint, tickets::parse_ticket_id};
+use crate::{
+    domain::{
+        Channel,
+        access::{self, Action, authorize},
+        comment::{AuthorRole, Comment},
+        search,
+    },
+    store::{comments, idempotency, tickets},
+};
+
+impl TicketingApi {
+    pub(super) async fn add_comment(&self, principal: &Principal, request: pb::AddCommentRequest) -> ApiResult<pb::AddCommentResponse> {
+        // A portal acts for the requester; everyone else who may change tickets is staff or a program.
+        let author_role = if principal.role == Role::Portal {
+            authorize(principal, Action::ActForRequester)?;
+            AuthorRole::Requester
+        } else {
+            authorize(principal, Action::WriteTickets)?;
+            AuthorRole::Agent
+        };
+        check_request_id(&request.request_id)?;
+        let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
+        let request_hash = fingerprint(&request);
+        let mut violations = Violations::new();
+        let channel = convert::channel(&mut violations, "channel", request.channel).unwrap_or(Channel::Api);
+        let requested_status = convert::status(&mut violations, "status", request.status);
+        violations.into_result()?;
+
+        let mut transaction = self.db.begin().await?;
+        let scope = format!("add_comment/{}", principal.subject);
+        if !request.request_id.is_empty()
+            && let idempotency::Claim::Existing { resource_id, same_request } =
+                idempotency::claim(&mut transaction, &scope, &request.request_id, &request_hash).await?
+        {
+            if !same_request {
+                return Err(ApiError::invalid("request_id", "was already used for a different request"));
+            }
+            let ticket = self.visible_ticket(&mut transaction, principal, ticket_id).await?;
+            let original = comments::all(&mut transaction, ticket_id)
+                .await?
+                .into_iter()
+                .find(|comment| comment.id.to_string() == resource_id)
+                .ok_or_else(|| ApiError::not_found("comment", &resource_id))?;
+            return Ok(pb::AddCommentResponse { comment: Some(convert::comment(&original)), ticket: Some(convert::ticket(&ticket)) });
+        }
+        let current = self.visible_ticket(&mut transaction, principal, ticket_id).await?;
+        if !request.etag.is_empty() && request.etag != current.etag() {
+            return Err(ApiError::stale_etag("ticket", &ticket_id.to_string()));
+        }
+        let now = time::now_micros();
+        let mut comment = Comment {
+            id: 0,
+            ticket_id,
+            // A requester's reply is the requester's, whoever relays it.
+            author_id: if author_role == AuthorRole::Requester { current.requester_id.clone() } else { principal.subject.clone() },
+            author_role,
+            public: request.public || author_role == AuthorRole::Requester,
+            body: request.body,
+            channel,
+            attachments: convert::attachments(request.attachments),
+            created_at: now,
+        };
+        comment.check()?;
+        let change = comment.apply_to(&current, requested_status, now)?;
+        comment.id = comments::insert(&mut transaction, &comment).await?;
+        tickets::add_search_terms(&mut transaction, ticket_id, &search::index_terms(&comment.body)).await?;
+        let previous_status = change.previous_status;
+        let kind = if comment.public { "public_reply" } else { "internal_note" };
+        let ticket = self.record_update(&mut transaction, principal, &current, change, &format!("commented:{kind}")).await?;
+        if !request.request_id.is_empty() {
+            idempotency::complete(&mut transaction, &scope, &request.request_id, &comment.id.to_string()).await?;
+        }
+        let (wire_comment, wire_ticket) = (convert::comment(&comment), convert::ticket(&ticket));
+        feed::append(&mut transaction, NewEvent {
+            event_type: "ticket.commented",
+            aggregate_type: "ticket",
+            aggregate_id: &wire_ticket.id,
+            actor: &principal.subject,
+            payload: &pb::CommentAdded {
+                comment: Some(wire_comment.clone()),
+                ticket: Some(wire_ticket.clone()),
+                previous_status: previous_status.map_or(0, |status| status.number() as i32),
+            },
+        })
+        .await?;
+        transaction.commit().await?;
+        self.feed.committed();
+        Ok(pb::AddCommentResponse { comment: Some(wire_comment), ticket: Some(wire_ticket) })
+    }
+
+    pub(super) async fn list_comments(&self, principal: &Principal, request: pb::ListCommentsRequest) -> ApiResult<pb::ListCommentsResponse> {
+        authorize(principal, Action::ReadTickets)?;
+        let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
+        let page_size = pagination::page_size(request.page_size)?;
+        let query = pagination::query_fingerprint(&["comments", &request.ticket_id]);
+        let after = pagination::decode_token(&request.page_token, &query)?;
+        let after_id = after.map_or(0, |cursor| cursor.id.parse().unwrap_or(0));
+        let mut connection = self.db.reader().acquire().await?;
+        self.visible_ticket(&mut connection, principal, ticket_id).await?;
+        let include_internal = access::sees_internal_notes(principal);
+        let mut page = comments::list(&mut connection, ticket_id, include_internal, after_id, page_size + 1).await?;
+        let more = page.len() > page_size;
+        page.truncate(page_size);
+        let next_page_token = match page.last() {
+            Some(last) if more => pagination::encode_token(&query, &Cursor { sort_key: String::new(), id: last.id.to_string() }),
+            _ => String::new(),
+        };
+        Ok(pb::ListCommentsResponse { comments: page.iter().map(convert::comment).collect(), next_page_token })
+    }
+}
+
+/// A comment from another help desk's history, kept with its original time.
+pub(super) fn imported_comment(ticket_id: i64, index: usize, imported: pb::ImportedComment, default_time: i64) -> ApiResult<Comment> {
+    let field = |name: &str| format!("comments[{index}].{name}");
+    let author_role = convert::author_role(imported.author_role).unwrap_or(AuthorRole::Agent);
+    let mut violations = Violations::new();
+    let channel = convert::channel(&mut violations, &field("channel"), imported.channel).unwrap_or(Channel::Api);
+    let created_at = match &imported.created_at {
+        Some(t) => time::from_timestamp(t).ok_or_else(|| ApiError::invalid(field("created_at"), "is not a valid time"))?,
+        None => default_time,
+    };
+    violations.into_result()?;
+    Ok(Comment {
+        id: 0,
+        ticket_id,
+        author_id: imported.author_id,
+        author_role,
+        public: imported.public || author_role == AuthorRole::Requester,
+        body: imported.body,
+        channel,
+        attachments: convert::attachments(imported.attachments),
+        created_at,
+    })
+}
