@@ -23,11 +23,11 @@ on_both_backends! {
             let mut analytics = analytics.clone();
             async move {
                 let response = analytics.list_feed_subscriptions(ListFeedSubscriptionsRequest {}).await.ok()?.into_inner();
-                response.subscriptions.into_iter().find(|s| s.feed == "ticketing" && s.position == 4)
+                response.subscriptions.into_iter().find(|s| s.feed == "ticketing" && s.position == 5)
             }
         })
         .await;
-        assert_eq!((subscription.head_position, subscription.lag), (4, 0));
+        assert_eq!((subscription.head_position, subscription.lag), (5, 0));
         assert!(subscription.last_error.is_empty());
 
         let mut scheduler = app.analytics(Role::Scheduler).await;

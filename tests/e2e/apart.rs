@@ -34,7 +34,7 @@ on_both_backends! {
             let mut analytics_client = analytics_client.clone();
             async move {
                 let response = analytics_client.list_feed_subscriptions(ListFeedSubscriptionsRequest {}).await.ok()?.into_inner();
-                response.subscriptions.into_iter().find(|s| s.feed == "ticketing" && s.position == 2)
+                response.subscriptions.into_iter().find(|s| s.feed == "ticketing" && s.position == 3)
             }
         }).await;
         assert_eq!(subscription.lag, 0);

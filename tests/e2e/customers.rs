@@ -17,7 +17,6 @@ pub fn zofia() -> pb::Customer {
         locale: "pl".into(),
         time_zone: "Europe/Warsaw".into(),
         tier: CustomerTier::Vip as i32,
-        organization_id: "org-1".into(),
         ..Default::default()
     }
 }

@@ -50,21 +50,21 @@ on_both_backends! {
 
         let events = eventually(WAIT, || async {
             let events = all_events(&app).await;
-            (events.len() == 3).then_some(events)
+            (events.len() == 4).then_some(events)
         }).await;
         let kinds: Vec<_> = events.iter().map(|e| e.event_type.as_str()).collect();
-        assert_eq!(kinds, ["customer.created", "ticket.created", "ticket.updated"]);
+        assert_eq!(kinds, ["organization.created", "customer.created", "ticket.created", "ticket.updated"]);
         let positions: Vec<_> = events.iter().map(|e| e.position).collect();
-        assert_eq!(positions, [1, 2, 3]);
-        assert_eq!(events[1].actor, "test-agent");
-        let payload = events[1].payload.as_ref().unwrap().to_msg::<TicketCreated>().unwrap();
+        assert_eq!(positions, [1, 2, 3, 4]);
+        assert_eq!(events[2].actor, "test-agent");
+        let payload = events[2].payload.as_ref().unwrap().to_msg::<TicketCreated>().unwrap();
         assert_eq!(payload.ticket.unwrap().subject, "Broken invoice");
-        let update = events[2].payload.as_ref().unwrap().to_msg::<TicketUpdated>().unwrap();
+        let update = events[3].payload.as_ref().unwrap().to_msg::<TicketUpdated>().unwrap();
         assert_eq!(update.changed_fields, ["priority"]);
 
-        let head = app.ticketing(Role::Service).await.list_events(ListEventsRequest { after_position: 3, page_size: 0 }).await.unwrap().into_inner();
+        let head = app.ticketing(Role::Service).await.list_events(ListEventsRequest { after_position: 4, page_size: 0 }).await.unwrap().into_inner();
         assert!(head.events.is_empty());
-        assert_eq!((head.next_after_position, head.head_position), (3, 3));
+        assert_eq!((head.next_after_position, head.head_position), (4, 4));
     }
 }
 
@@ -75,8 +75,8 @@ on_both_backends! {
         let mut client = app.ticketing(Role::Agent).await;
         tickets::requester(&mut client).await;
         let batch = tokio::time::timeout(WAIT, watch.next()).await.expect("a batch arrives").unwrap().unwrap();
-        assert_eq!(batch.events[0].event_type, "customer.created");
-        assert_eq!(batch.head_position, 1);
+        assert_eq!(batch.events[0].event_type, "organization.created");
+        assert!(batch.head_position >= 1);
     }
 }
 
@@ -188,7 +188,7 @@ on_both_backends! {
         for n in 0..5 {
             tickets::create(&mut client, tickets::ticket(&requester, &format!("Before restart {n}"))).await;
         }
-        caught_up(&follower, 6).await;
+        caught_up(&follower, 7).await;
         stop.cancel();
         running.await.unwrap();
 
@@ -202,12 +202,12 @@ on_both_backends! {
         for n in 0..3 {
             tickets::create(&mut client, tickets::ticket(&requester, &format!("After restart {n}"))).await;
         }
-        let seen = caught_up(&follower, 14).await;
+        let seen = caught_up(&follower, 15).await;
         stop.cancel();
         running.await.unwrap();
 
         let events = all_events(&app).await;
-        assert_eq!(events.len(), 14);
+        assert_eq!(events.len(), 15);
         let expected: Vec<_> = events.iter().map(|e| (e.position, e.event_id.clone(), e.aggregate_id.clone())).collect();
         assert_eq!(seen, expected, "every event once, in order");
         follower.db.close().await;
@@ -243,12 +243,13 @@ on_both_backends! {
         }
         assert_eq!(acknowledged.len(), WRITERS * TICKETS_EACH);
 
-        let seen = caught_up(&follower, WRITERS * TICKETS_EACH + 1).await;
+        let seen = caught_up(&follower, WRITERS * TICKETS_EACH + 2).await;
         stop.cancel();
         running.await.unwrap();
         let positions: Vec<i64> = seen.iter().map(|(position, _, _)| *position).collect();
         assert_eq!(positions, (1..=positions.len() as i64).collect::<Vec<_>>(), "dense, in order, no gaps");
-        let tickets_seen: BTreeSet<String> = seen.iter().filter(|(p, _, _)| *p > 1).map(|(_, _, id)| id.clone()).collect();
+        // Ticket ids are numbers; the organisation and customer before them are not.
+        let tickets_seen: BTreeSet<String> = seen.iter().filter(|(_, _, id)| id.parse::<i64>().is_ok()).map(|(_, _, id)| id.clone()).collect();
         assert_eq!(tickets_seen, acknowledged, "every acknowledged ticket reached the follower");
         follower.db.close().await;
     }

@@ -188,6 +188,11 @@ impl TestApp {
         TicketingServiceClient::new(self.authed(Bearer::token(&self.token(role))).await)
     }
 
+    /// A client for a person of `role` working in `team`.
+    pub async fn ticketing_in_team(&self, role: Role, subject: &str, team: &str) -> Ticketing {
+        self.ticketing_as(Bearer::token(&self.token_for(role, subject, Some(team)))).await
+    }
+
     pub async fn ticketing_as(&self, bearer: Bearer) -> Ticketing {
         TicketingServiceClient::new(self.authed(bearer).await)
     }

@@ -21,8 +21,17 @@ pub async fn create(client: &mut Ticketing, ticket: pb::Ticket) -> pb::Ticket {
         .into_inner()
 }
 
+/// A customer of an organisation, as most requesters are.
 pub async fn requester(client: &mut Ticketing) -> String {
-    customers::create(client, customers::zofia()).await.id
+    let organization = client
+        .create_organization(pb::CreateOrganizationRequest {
+            organization: Some(pb::Organization { name: "Kowalski Logistyka".into(), domains: vec!["example.pl".into()], ..Default::default() }),
+            request_id: "fixture-organization".into(),
+        })
+        .await
+        .expect("organisation created")
+        .into_inner();
+    customers::create(client, pb::Customer { organization_id: organization.id, ..customers::zofia() }).await.id
 }
 
 fn mask(paths: &[&str]) -> Option<FieldMask> {
@@ -46,7 +55,9 @@ on_both_backends! {
         assert_eq!(created.priority, Priority::Normal as i32);
         assert_eq!(created.channel, Channel::Api as i32);
         assert_eq!(created.r#type, TicketType::Question as i32);
-        assert_eq!(created.organization_id, "org-1", "inherited from the requester");
+        let customer = client.get_customer(pb::GetCustomerRequest { id: requester.clone() }).await.unwrap().into_inner();
+        assert!(!customer.organization_id.is_empty());
+        assert_eq!(created.organization_id, customer.organization_id, "inherited from the requester");
         assert_eq!(created.tags, ["billing"]);
         let fetched = client.get_ticket(pb::GetTicketRequest { id: created.id.clone() }).await.unwrap().into_inner();
         assert_eq!(fetched, created);
@@ -166,7 +177,7 @@ on_both_backends! {
 on_both_backends! {
     /// The queue a team lead watches: open, high or urgent, billing, for one team.
     async fn list_filters_orders_and_pages_through_every_match_once(app) {
-        let mut client = app.ticketing(Role::TeamLead).await;
+        let mut client = app.ticketing_in_team(Role::TeamLead, "lead-1", "t-1").await;
         let requester = requester(&mut client).await;
         let mut matching = Vec::new();
         for n in 0..7 {
@@ -181,7 +192,7 @@ on_both_backends! {
         let mut seen = Vec::new();
         let mut token = String::new();
         loop {
-            let page = client.list_tickets(pb::ListTicketsRequest { page_size: 2, page_token: token, filter: filter.into(), order_by: "created_at".into() })
+            let page = client.list_tickets(pb::ListTicketsRequest { page_size: 2, page_token: token, filter: filter.into(), order_by: "created_at".into(), ..Default::default() })
                 .await.unwrap().into_inner();
             assert!(page.tickets.len() <= 2);
             seen.extend(page.tickets.into_iter().map(|t| t.id));
