@@ -2,11 +2,17 @@
 //! SQLite, and on PostgreSQL when FRONTLINE_TEST_DATABASE_URL is set (see support.rs).
 mod support;
 
+mod access;
 mod analytics;
 mod apart;
 mod auth;
+mod conversation;
 mod customers;
 mod feed;
+mod organizations;
+mod queue;
+mod relations;
+mod scenario;
 mod shutdown;
 mod surface;
 mod tickets;
