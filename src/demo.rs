@@ -11,6 +11,20 @@ use frontline_proto::ticketing::v1::{
 use prost_types::FieldMask;
 use tonic::{Request, metadata::MetadataValue, transport::Endpoint};
 
+struct DemoOrganization {
+    crm_id: &'static str,
+    name: &'static str,
+    domain: &'static str,
+}
+
+const ORGANIZATIONS: &[DemoOrganization] = &[
+    DemoOrganization { crm_id: "org-kowalski-logistyka", name: "Kowalski Logistyka", domain: "example.pl" },
+    DemoOrganization { crm_id: "org-galil-tech", name: "Galil Tech", domain: "example.co.il" },
+    DemoOrganization { crm_id: "org-hangzhou-retail", name: "杭州零售有限公司", domain: "example.cn" },
+    DemoOrganization { crm_id: "org-prairie-analytics", name: "Prairie Analytics", domain: "example.com" },
+    DemoOrganization { crm_id: "org-thames-media", name: "Thames Media", domain: "example.co.uk" },
+];
+
 struct DemoCustomer {
     crm_id: &'static str,
     name: &'static str,
@@ -119,6 +133,10 @@ struct DemoTicket {
     team: &'static str,
     /// Where the ticket ends up; the demo walks it there through legal moves.
     status: S,
+    /// What support says on the way, in the customer's language.
+    reply: &'static str,
+    /// What the customer says after the reply, when they answer.
+    answer: &'static str,
 }
 
 const TICKETS: &[DemoTicket] = &[
@@ -135,6 +153,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-ola",
         team: "team-tier1",
         status: S::Open,
+        reply: "Dzień dobry, wyczyściliśmy Pani sesję. Proszę spróbować zalogować się ponownie.",
+        answer: "",
     },
     DemoTicket {
         subject: "Faktura za październik zawiera błędną kwotę",
@@ -149,6 +169,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-ola",
         team: "team-billing",
         status: S::Pending,
+        reply: "Dziękujemy, sprawdzamy fakturę. Czy może Pan potwierdzić liczbę aktywnych użytkowników?",
+        answer: "",
     },
     DemoTicket {
         subject: "החיוב כפול בכרטיס האשראי שלי",
@@ -163,6 +185,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-yossi",
         team: "team-billing",
         status: S::Open,
+        reply: "שלום דוד, אנו בודקים את החיוב הכפול מול מחלקת הכספים.",
+        answer: "תודה, אני ממתין לעדכון",
     },
     DemoTicket {
         subject: "Не приходит письмо для сброса пароля",
@@ -177,6 +201,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-ivan",
         team: "team-tier1",
         status: S::Solved,
+        reply: "Здравствуйте! Мы отправили письмо повторно с другого сервера. Проверьте, пожалуйста.",
+        answer: "",
     },
     DemoTicket {
         subject: "订单 A-20931 尚未发货",
@@ -191,6 +217,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-li",
         team: "team-tier1",
         status: S::OnHold,
+        reply: "您好，我们已联系仓库，等待物流公司的回复。",
+        answer: "",
     },
     DemoTicket {
         subject: "API returns 502 when exporting reports",
@@ -205,6 +233,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-sam",
         team: "team-tier2",
         status: S::Open,
+        reply: "We can reproduce the 502 and have opened a problem ticket with engineering.",
+        answer: "",
     },
     DemoTicket {
         subject: "How do I add a second admin to our account?",
@@ -219,6 +249,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-sam",
         team: "team-tier1",
         status: S::Closed,
+        reply: "Go to Settings → Team, choose the person and tick “Administrator”.",
+        answer: "Found it, thank you!",
     },
     DemoTicket {
         subject: "Zmiana adresu dostawy dla zamówienia B-1142",
@@ -233,6 +265,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "",
         team: "team-tier1",
         status: S::New,
+        reply: "",
+        answer: "",
     },
     DemoTicket {
         subject: "Пожалуйста, удалите мои персональные данные",
@@ -247,6 +281,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-ivan",
         team: "team-tier2",
         status: S::Open,
+        reply: "Ваш запрос принят. Удаление данных займёт до 30 дней.",
+        answer: "",
     },
     DemoTicket {
         subject: "我无法在手机应用中上传附件",
@@ -261,6 +297,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-li",
         team: "team-tier1",
         status: S::Pending,
+        reply: "请问您使用的是哪个版本的安卓应用？",
+        answer: "",
     },
     DemoTicket {
         subject: "Feature request: dark mode for the agent console",
@@ -275,6 +313,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "",
         team: "",
         status: S::New,
+        reply: "",
+        answer: "",
     },
     DemoTicket {
         subject: "Solicitud de reembolso por cancelación",
@@ -289,6 +329,8 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-sam",
         team: "team-billing",
         status: S::Open,
+        reply: "Hola María, hemos solicitado el reembolso del mes completo.",
+        answer: "",
     },
     DemoTicket {
         subject: "Password reset link expired",
@@ -303,11 +345,30 @@ const TICKETS: &[DemoTicket] = &[
         assignee: "agent-ivan",
         team: "team-tier1",
         status: S::Solved,
+        reply: "Reset links last 30 minutes; we have sent you a fresh one.",
+        answer: "",
+    },
+    DemoTicket {
+        subject: "Reports export shows error 502",
+        description: "Exporting the monthly report fails with “502 Bad Gateway” since this morning.",
+        requester: "crm-1006",
+        channel: Ch::Email,
+        kind: T::Incident,
+        order_reference: "",
+        priority: P::High,
+        tags: &["api", "outage"],
+        locale: "en-GB",
+        assignee: "agent-sam",
+        team: "team-tier2",
+        status: S::Open,
+        reply: "This is a known outage; we will update you as soon as it is fixed.",
+        answer: "",
     },
 ];
 
-/// Loads the demo help desk into the suite at `target`, authenticating with `token`.
-pub async fn load(target: &str, token: &str) -> anyhow::Result<()> {
+/// Loads the demo help desk into the suite at `target`, authenticating staff work with
+/// `token` and requesters' replies and ratings with `portal_token`.
+pub async fn load(target: &str, token: &str, portal_token: &str) -> anyhow::Result<()> {
     let channel = Endpoint::from_shared(target.to_string())
         .with_context(|| format!("{target} is not a URL such as http://127.0.0.1:50051"))?
         .connect()
@@ -315,11 +376,28 @@ pub async fn load(target: &str, token: &str) -> anyhow::Result<()> {
         .with_context(|| {
             format!("could not reach Frontline at {target}; start it with `make run` (or `frontline serve`) first")
         })?;
-    let bearer: MetadataValue<_> = format!("Bearer {token}").parse()?;
-    let mut ticketing = TicketingServiceClient::with_interceptor(channel, move |mut request: Request<()>| {
-        request.metadata_mut().insert("authorization", bearer.clone());
-        Ok(request)
-    });
+    let mut ticketing = client(channel.clone(), token)?;
+    let mut portal = client(channel, portal_token)?;
+
+    let mut organization_ids = std::collections::HashMap::new();
+    for (done, organization) in ORGANIZATIONS.iter().enumerate() {
+        let upserted = ticketing
+            .upsert_organization(pb::UpsertOrganizationRequest {
+                organization: Some(pb::Organization {
+                    name: organization.name.into(),
+                    domains: vec![organization.domain.into()],
+                    external_id: organization.crm_id.into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .with_context(|| format!("upserting organisation {}", organization.crm_id))?
+            .into_inner();
+        organization_ids.insert(organization.crm_id, upserted.organization.map(|o| o.id).unwrap_or_default());
+        progress("organisations", done + 1, ORGANIZATIONS.len());
+    }
+    eprintln!();
+    define_product_field(&mut ticketing).await?;
 
     let mut customer_ids = std::collections::HashMap::new();
     for (done, customer) in CUSTOMERS.iter().enumerate() {
@@ -333,7 +411,7 @@ pub async fn load(target: &str, token: &str) -> anyhow::Result<()> {
                     time_zone: customer.time_zone.into(),
                     tier: customer.tier as i32,
                     external_id: customer.crm_id.into(),
-                    organization_id: customer.organization.into(),
+                    organization_id: organization_ids.get(customer.organization).cloned().unwrap_or_default(),
                     ..Default::default()
                 }),
             })
@@ -347,6 +425,7 @@ pub async fn load(target: &str, token: &str) -> anyhow::Result<()> {
     eprintln!();
 
     let mut by_status = std::collections::BTreeMap::<&str, usize>::new();
+    let mut ticket_ids = Vec::new();
     for (number, demo) in TICKETS.iter().enumerate() {
         let created = ticketing
             .create_ticket(pb::CreateTicketRequest {
@@ -371,26 +450,21 @@ pub async fn load(target: &str, token: &str) -> anyhow::Result<()> {
         let mut ticket = created;
         // Only a ticket still new was just created by us; one further along was walked before.
         if ticket.status == S::New as i32 {
-            for step in lifecycle(demo) {
-                ticket = ticketing
-                    .update_ticket(pb::UpdateTicketRequest {
-                        ticket: Some(pb::Ticket { id: ticket.id.clone(), etag: ticket.etag.clone(), ..step.0 }),
-                        update_mask: Some(FieldMask { paths: step.1.iter().map(|path| path.to_string()).collect() }),
-                    })
-                    .await
-                    .with_context(|| format!("moving demo ticket {} along", ticket.id))?
-                    .into_inner();
-            }
+            ticket = walk(&mut ticketing, &mut portal, demo, ticket).await?;
         }
+        ticket_ids.push(ticket.id.clone());
         let status = S::try_from(ticket.status).map(|s| s.as_str_name()).unwrap_or("?");
         *by_status.entry(status.trim_start_matches("TICKET_STATUS_")).or_default() += 1;
         progress("tickets", number + 1, TICKETS.len());
     }
     eprintln!();
+    link_outage(&mut ticketing, &ticket_ids).await?;
+    save_views(&mut ticketing).await?;
     let statuses: Vec<String> =
         by_status.iter().map(|(status, count)| format!("{count} {}", status.to_lowercase())).collect();
     println!(
-        "Loaded the demo help desk into {target}: {} customers, {} tickets ({}).",
+        "Loaded the demo help desk into {target}: {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views.",
+        ORGANIZATIONS.len(),
         CUSTOMERS.len(),
         TICKETS.len(),
         statuses.join(", ")
@@ -398,22 +472,143 @@ pub async fn load(target: &str, token: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The updates that take a new ticket to the demo's status: assign, then move.
-fn lifecycle(demo: &DemoTicket) -> Vec<(pb::Ticket, &'static [&'static str])> {
-    let with_status = |status: S| pb::Ticket { status: status as i32, ..Default::default() };
-    let mut steps = Vec::new();
-    if !demo.assignee.is_empty() {
-        steps.push((pb::Ticket { assignee_id: demo.assignee.into(), ..Default::default() }, &["assignee_id"][..]));
+/// The export outage: the API ticket is the problem, the later report ticket one of its incidents.
+async fn link_outage(ticketing: &mut Client, ticket_ids: &[String]) -> anyhow::Result<()> {
+    let problem = position_of("API returns 502 when exporting reports");
+    let incident = position_of("Reports export shows error 502");
+    let link = pb::LinkTicketsRequest {
+        ticket_id: ticket_ids[incident].clone(),
+        linked_ticket_id: ticket_ids[problem].clone(),
+        kind: pb::TicketLinkKind::IncidentOf as i32,
+    };
+    match ticketing.link_tickets(link).await {
+        Ok(_) => Ok(()),
+        Err(status) if status.code() == tonic::Code::AlreadyExists => Ok(()),
+        Err(status) => Err(status).context("linking the outage incident to its problem"),
     }
+}
+
+fn position_of(subject: &str) -> usize {
+    TICKETS.iter().position(|ticket| ticket.subject == subject).expect("a demo ticket with that subject")
+}
+
+/// The views a tier-1 team starts its day with.
+async fn save_views(ticketing: &mut Client) -> anyhow::Result<()> {
+    let existing = ticketing.list_ticket_views(pb::ListTicketViewsRequest {}).await?.into_inner().views;
+    let views = [
+        ("Tier 1: urgent and high", "priority >= HIGH AND status < SOLVED AND team = \"team-tier1\"", "team-tier1"),
+        ("Waiting on customers", "status = PENDING", ""),
+    ];
+    for (name, filter, team_id) in views {
+        if existing.iter().any(|view| view.view.as_ref().is_some_and(|v| v.name == name)) {
+            continue;
+        }
+        let view = pb::TicketView {
+            name: name.into(),
+            filter: filter.into(),
+            order_by: "priority desc".into(),
+            team_id: team_id.into(),
+            ..Default::default()
+        };
+        ticketing
+            .create_ticket_view(pb::CreateTicketViewRequest { view: Some(view) })
+            .await
+            .with_context(|| format!("saving view {name}"))?;
+    }
+    Ok(())
+}
+
+/// Sends one bearer token with every call.
+#[derive(Clone)]
+struct Bearer(MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+type Client =
+    TicketingServiceClient<tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>>;
+
+fn client(channel: tonic::transport::Channel, token: &str) -> anyhow::Result<Client> {
+    Ok(TicketingServiceClient::with_interceptor(channel, Bearer(format!("Bearer {token}").parse()?)))
+}
+
+/// A "Product" dropdown, as most help desks add on day one.
+async fn define_product_field(ticketing: &mut Client) -> anyhow::Result<()> {
+    let field = pb::CustomFieldDefinition {
+        key: "product".into(),
+        title: "Product".into(),
+        r#type: pb::CustomFieldType::Dropdown as i32,
+        options: vec!["Cloud".into(), "Mobile app".into(), "Billing".into()],
+        description: "Which part of the product the ticket is about".into(),
+        ..Default::default()
+    };
+    match ticketing.create_custom_field(pb::CreateCustomFieldRequest { field: Some(field) }).await {
+        Ok(_) => Ok(()),
+        Err(status) if status.code() == tonic::Code::AlreadyExists => Ok(()),
+        Err(status) => Err(status).context("defining the Product field"),
+    }
+}
+
+/// Takes a new ticket to the demo's status the way a help desk would: assign, reply, hear
+/// back from the customer, move it along, and let the customer rate a solve.
+async fn walk(
+    ticketing: &mut Client,
+    portal: &mut Client,
+    demo: &DemoTicket,
+    mut ticket: pb::Ticket,
+) -> anyhow::Result<pb::Ticket> {
+    let update = |ticket: &pb::Ticket, changes: pb::Ticket, paths: &[&str]| pb::UpdateTicketRequest {
+        ticket: Some(pb::Ticket { id: ticket.id.clone(), etag: ticket.etag.clone(), ..changes }),
+        update_mask: Some(FieldMask { paths: paths.iter().map(|path| path.to_string()).collect() }),
+    };
+    if !demo.assignee.is_empty() {
+        let changes = pb::Ticket { assignee_id: demo.assignee.into(), ..Default::default() };
+        ticket = ticketing.update_ticket(update(&ticket, changes, &["assignee_id"])).await?.into_inner();
+    }
+    let ticket_id = ticket.id.clone();
+    let comment = |body: &str, public: bool| pb::AddCommentRequest {
+        ticket_id: ticket_id.clone(),
+        body: body.into(),
+        public,
+        channel: demo.channel as i32,
+        ..Default::default()
+    };
+    if !demo.reply.is_empty() {
+        ticketing.add_comment(comment("Checked the account history before replying.", false)).await?;
+        ticket = ticketing.add_comment(comment(demo.reply, true)).await?.into_inner().ticket.unwrap_or(ticket);
+    }
+    if !demo.answer.is_empty() {
+        ticket = portal.add_comment(comment(demo.answer, true)).await?.into_inner().ticket.unwrap_or(ticket);
+    }
+    let status = |status: S| pb::Ticket { status: status as i32, ..Default::default() };
     match demo.status {
-        S::Pending | S::OnHold | S::Solved => steps.push((with_status(demo.status), &["status"][..])),
+        S::Pending | S::OnHold | S::Solved => {
+            ticket = ticketing.update_ticket(update(&ticket, status(demo.status), &["status"])).await?.into_inner();
+        }
         S::Closed => {
-            steps.push((with_status(S::Solved), &["status"][..]));
-            steps.push((with_status(S::Closed), &["status"][..]));
+            ticket = ticketing.update_ticket(update(&ticket, status(S::Solved), &["status"])).await?.into_inner();
+            ticket = ticketing.update_ticket(update(&ticket, status(S::Closed), &["status"])).await?.into_inner();
         }
         _ => {}
     }
-    steps
+    if demo.status == S::Solved {
+        let rating = if demo.priority == P::High { pb::SatisfactionRating::Bad } else { pb::SatisfactionRating::Good };
+        let remark =
+            if rating == pb::SatisfactionRating::Good { "Fast and friendly" } else { "Took three emails to sort out" };
+        ticket = portal
+            .rate_ticket(pb::RateTicketRequest {
+                ticket_id: ticket.id.clone(),
+                rating: rating as i32,
+                comment: remark.into(),
+            })
+            .await?
+            .into_inner();
+    }
+    Ok(ticket)
 }
 
 fn progress(what: &str, done: usize, total: usize) {

@@ -161,7 +161,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let issuer =
                 keys.issuer.context("the demo mints its own token; this install only verifies RS256 tokens")?;
             let token = issuer.issue("demo-loader", Role::Administrator, None, Duration::from_secs(3600))?;
-            demo::load(&target, &token).await
+            let portal_token = issuer.issue("demo-email-gateway", Role::Portal, None, Duration::from_secs(3600))?;
+            demo::load(&target, &token, &portal_token).await
         }
     }
 }

@@ -92,10 +92,17 @@ async fn solved_tickets_close_when_their_time_comes() {
     let mut agent = app.ticketing(Role::Agent).await;
     let requester = tickets::requester(&mut agent).await;
     let ticket = tickets::create(&mut agent, tickets::ticket(&requester, "Done soon")).await;
-    agent.update_ticket(pb::UpdateTicketRequest {
-        ticket: Some(pb::Ticket { id: ticket.id.clone(), status: TicketStatus::Solved as i32, ..Default::default() }),
-        update_mask: Some(FieldMask { paths: vec!["status".into()] }),
-    }).await.unwrap();
+    agent
+        .update_ticket(pb::UpdateTicketRequest {
+            ticket: Some(pb::Ticket {
+                id: ticket.id.clone(),
+                status: TicketStatus::Solved as i32,
+                ..Default::default()
+            }),
+            update_mask: Some(FieldMask { paths: vec!["status".into()] }),
+        })
+        .await
+        .unwrap();
     let closed = eventually(Duration::from_secs(10), || {
         let mut agent = agent.clone();
         let id = ticket.id.clone();
@@ -103,9 +110,14 @@ async fn solved_tickets_close_when_their_time_comes() {
             let ticket = agent.get_ticket(pb::GetTicketRequest { id }).await.ok()?.into_inner();
             (ticket.status == TicketStatus::Closed as i32).then_some(ticket)
         }
-    }).await;
+    })
+    .await;
     assert!(closed.closed_at.is_some());
-    let audits = agent.list_ticket_audits(pb::ListTicketAuditsRequest { ticket_id: ticket.id, ..Default::default() }).await.unwrap().into_inner();
+    let audits = agent
+        .list_ticket_audits(pb::ListTicketAuditsRequest { ticket_id: ticket.id, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(audits.audits.last().unwrap().action, "closed_automatically");
     assert_eq!(audits.audits.last().unwrap().actor, "system");
     app.stop().await;

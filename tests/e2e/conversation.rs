@@ -9,7 +9,13 @@ use crate::{
     tickets,
 };
 
-pub async fn comment(client: &mut Ticketing, ticket_id: &str, body: &str, public: bool, status: TicketStatus) -> pb::AddCommentResponse {
+pub async fn comment(
+    client: &mut Ticketing,
+    ticket_id: &str,
+    body: &str,
+    public: bool,
+    status: TicketStatus,
+) -> pb::AddCommentResponse {
     client
         .add_comment(pb::AddCommentRequest {
             ticket_id: ticket_id.into(),

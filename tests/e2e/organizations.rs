@@ -71,7 +71,7 @@ on_both_backends! {
         let duplicate = customers::create(&mut client, pb::Customer { name: "Zofia N.".into(), emails: vec!["zofia@gmail.example".into()], ..Default::default() }).await;
         let ticket = tickets::create(&mut client, tickets::ticket(&duplicate.id, "Hasło nie działa")).await;
         let merged = client.merge_customers(pb::MergeCustomersRequest { source_id: duplicate.id.clone(), target_id: survivor.clone() }).await.unwrap().into_inner();
-        assert_eq!(merged.moved_ticket_ids, [ticket.id.clone()]);
+        assert_eq!(merged.moved_ticket_ids, vec![ticket.id.clone()]);
         assert!(merged.target.unwrap().emails.contains(&"zofia@gmail.example".to_string()));
         let source = client.get_customer(pb::GetCustomerRequest { id: duplicate.id.clone() }).await.unwrap().into_inner();
         assert_eq!(source.merged_into_id, survivor);

@@ -16,16 +16,19 @@ fn mask(paths: &[&str]) -> Option<FieldMask> {
 
 async fn define_product_field(app: &crate::support::TestApp) {
     let mut admin = app.ticketing(Role::Administrator).await;
-    admin.create_custom_field(pb::CreateCustomFieldRequest {
-        field: Some(pb::CustomFieldDefinition {
-            key: "product".into(),
-            title: "Product".into(),
-            r#type: CustomFieldType::Dropdown as i32,
-            options: vec!["Cloud".into(), "On-premise".into()],
-            required_on_solve: true,
-            ..Default::default()
-        }),
-    }).await.unwrap();
+    admin
+        .create_custom_field(pb::CreateCustomFieldRequest {
+            field: Some(pb::CustomFieldDefinition {
+                key: "product".into(),
+                title: "Product".into(),
+                r#type: CustomFieldType::Dropdown as i32,
+                options: vec!["Cloud".into(), "On-premise".into()],
+                required_on_solve: true,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
 }
 
 fn product(option: &str) -> pb::CustomFieldValue {
@@ -107,7 +110,15 @@ on_both_backends! {
 }
 
 async fn search(client: &mut Ticketing, query: &str) -> Vec<String> {
-    client.search_tickets(pb::SearchTicketsRequest { query: query.into(), ..Default::default() }).await.unwrap().into_inner().tickets.into_iter().map(|t| t.subject).collect()
+    client
+        .search_tickets(pb::SearchTicketsRequest { query: query.into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .tickets
+        .into_iter()
+        .map(|t| t.subject)
+        .collect()
 }
 
 on_both_backends! {

@@ -25,7 +25,11 @@ pub async fn create(client: &mut Ticketing, ticket: pb::Ticket) -> pb::Ticket {
 pub async fn requester(client: &mut Ticketing) -> String {
     let organization = client
         .create_organization(pb::CreateOrganizationRequest {
-            organization: Some(pb::Organization { name: "Kowalski Logistyka".into(), domains: vec!["example.pl".into()], ..Default::default() }),
+            organization: Some(pb::Organization {
+                name: "Kowalski Logistyka".into(),
+                domains: vec!["example.pl".into()],
+                ..Default::default()
+            }),
             request_id: "fixture-organization".into(),
         })
         .await

@@ -2,7 +2,10 @@
 //! followers that feed them. Applying is idempotent by feed position.
 use frontline_proto::{
     common::v1::{FeedEvent, WatchEventsRequest},
-    ticketing::v1::{Ticket, TicketCreated, TicketUpdated, ticketing_service_client::TicketingServiceClient},
+    ticketing::v1::{
+        CommentAdded, Ticket, TicketCreated, TicketImported, TicketRated, TicketUpdated, TicketsMerged,
+        ticketing_service_client::TicketingServiceClient,
+    },
 };
 use frontline_shared::{
     database::{Database, time},
@@ -27,20 +30,32 @@ impl EventApplier for TicketFacts {
         event: &'a FeedEvent,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
-            let Some(payload) = &event.payload else {
-                return Ok(());
+            let Some(payload) = &event.payload else { return Ok(()) };
+            // Every ticketing event that carries a ticket carries its state after the change.
+            let tickets: Vec<Ticket> = match payload.type_url.as_str() {
+                url if url == TicketCreated::type_url() => {
+                    payload.to_msg::<TicketCreated>()?.ticket.into_iter().collect()
+                }
+                url if url == TicketUpdated::type_url() => {
+                    payload.to_msg::<TicketUpdated>()?.ticket.into_iter().collect()
+                }
+                url if url == CommentAdded::type_url() => {
+                    payload.to_msg::<CommentAdded>()?.ticket.into_iter().collect()
+                }
+                url if url == TicketRated::type_url() => payload.to_msg::<TicketRated>()?.ticket.into_iter().collect(),
+                url if url == TicketImported::type_url() => {
+                    payload.to_msg::<TicketImported>()?.ticket.into_iter().collect()
+                }
+                url if url == TicketsMerged::type_url() => {
+                    let merged = payload.to_msg::<TicketsMerged>()?;
+                    merged.target.into_iter().chain(merged.sources).collect()
+                }
+                _ => return Ok(()), // an event analytics has no use for (yet)
             };
-            let ticket = if payload.type_url == TicketCreated::type_url() {
-                payload.to_msg::<TicketCreated>()?.ticket
-            } else if payload.type_url == TicketUpdated::type_url() {
-                payload.to_msg::<TicketUpdated>()?.ticket
-            } else {
-                return Ok(()); // an event analytics has no use for (yet)
-            };
-            match ticket {
-                Some(ticket) => upsert_ticket(connection, &ticket, event.position).await,
-                None => Ok(()),
+            for ticket in &tickets {
+                upsert_ticket(connection, ticket, event.position).await?;
             }
+            Ok(())
         }
         .boxed()
     }

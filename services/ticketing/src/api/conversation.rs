@@ -22,7 +22,11 @@ use crate::{
 };
 
 impl TicketingApi {
-    pub(super) async fn add_comment(&self, principal: &Principal, request: pb::AddCommentRequest) -> ApiResult<pb::AddCommentResponse> {
+    pub(super) async fn add_comment(
+        &self,
+        principal: &Principal,
+        request: pb::AddCommentRequest,
+    ) -> ApiResult<pb::AddCommentResponse> {
         // A portal acts for the requester; everyone else who may change tickets is staff or a program.
         let author_role = if principal.role == Role::Portal {
             authorize(principal, Action::ActForRequester)?;
@@ -54,7 +58,10 @@ impl TicketingApi {
                 .into_iter()
                 .find(|comment| comment.id.to_string() == resource_id)
                 .ok_or_else(|| ApiError::not_found("comment", &resource_id))?;
-            return Ok(pb::AddCommentResponse { comment: Some(convert::comment(&original)), ticket: Some(convert::ticket(&ticket)) });
+            return Ok(pb::AddCommentResponse {
+                comment: Some(convert::comment(&original)),
+                ticket: Some(convert::ticket(&ticket)),
+            });
         }
         let current = self.visible_ticket(&mut transaction, principal, ticket_id).await?;
         if !request.etag.is_empty() && request.etag != current.etag() {
@@ -65,7 +72,11 @@ impl TicketingApi {
             id: 0,
             ticket_id,
             // A requester's reply is the requester's, whoever relays it.
-            author_id: if author_role == AuthorRole::Requester { current.requester_id.clone() } else { principal.subject.clone() },
+            author_id: if author_role == AuthorRole::Requester {
+                current.requester_id.clone()
+            } else {
+                principal.subject.clone()
+            },
             author_role,
             public: request.public || author_role == AuthorRole::Requester,
             body: request.body,
@@ -79,29 +90,37 @@ impl TicketingApi {
         tickets::add_search_terms(&mut transaction, ticket_id, &search::index_terms(&comment.body)).await?;
         let previous_status = change.previous_status;
         let kind = if comment.public { "public_reply" } else { "internal_note" };
-        let ticket = self.record_update(&mut transaction, principal, &current, change, &format!("commented:{kind}")).await?;
+        let ticket =
+            self.record_update(&mut transaction, principal, &current, change, &format!("commented:{kind}")).await?;
         if !request.request_id.is_empty() {
             idempotency::complete(&mut transaction, &scope, &request.request_id, &comment.id.to_string()).await?;
         }
         let (wire_comment, wire_ticket) = (convert::comment(&comment), convert::ticket(&ticket));
-        feed::append(&mut transaction, NewEvent {
-            event_type: "ticket.commented",
-            aggregate_type: "ticket",
-            aggregate_id: &wire_ticket.id,
-            actor: &principal.subject,
-            payload: &pb::CommentAdded {
-                comment: Some(wire_comment.clone()),
-                ticket: Some(wire_ticket.clone()),
-                previous_status: previous_status.map_or(0, |status| status.number() as i32),
+        feed::append(
+            &mut transaction,
+            NewEvent {
+                event_type: "ticket.commented",
+                aggregate_type: "ticket",
+                aggregate_id: &wire_ticket.id,
+                actor: &principal.subject,
+                payload: &pb::CommentAdded {
+                    comment: Some(wire_comment.clone()),
+                    ticket: Some(wire_ticket.clone()),
+                    previous_status: previous_status.map_or(0, |status| status.number() as i32),
+                },
             },
-        })
+        )
         .await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(pb::AddCommentResponse { comment: Some(wire_comment), ticket: Some(wire_ticket) })
     }
 
-    pub(super) async fn list_comments(&self, principal: &Principal, request: pb::ListCommentsRequest) -> ApiResult<pb::ListCommentsResponse> {
+    pub(super) async fn list_comments(
+        &self,
+        principal: &Principal,
+        request: pb::ListCommentsRequest,
+    ) -> ApiResult<pb::ListCommentsResponse> {
         authorize(principal, Action::ReadTickets)?;
         let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
         let page_size = pagination::page_size(request.page_size)?;
@@ -115,7 +134,9 @@ impl TicketingApi {
         let more = page.len() > page_size;
         page.truncate(page_size);
         let next_page_token = match page.last() {
-            Some(last) if more => pagination::encode_token(&query, &Cursor { sort_key: String::new(), id: last.id.to_string() }),
+            Some(last) if more => {
+                pagination::encode_token(&query, &Cursor { sort_key: String::new(), id: last.id.to_string() })
+            }
             _ => String::new(),
         };
         Ok(pb::ListCommentsResponse { comments: page.iter().map(convert::comment).collect(), next_page_token })
@@ -123,13 +144,20 @@ impl TicketingApi {
 }
 
 /// A comment from another help desk's history, kept with its original time.
-pub(super) fn imported_comment(ticket_id: i64, index: usize, imported: pb::ImportedComment, default_time: i64) -> ApiResult<Comment> {
+pub(super) fn imported_comment(
+    ticket_id: i64,
+    index: usize,
+    imported: pb::ImportedComment,
+    default_time: i64,
+) -> ApiResult<Comment> {
     let field = |name: &str| format!("comments[{index}].{name}");
     let author_role = convert::author_role(imported.author_role).unwrap_or(AuthorRole::Agent);
     let mut violations = Violations::new();
     let channel = convert::channel(&mut violations, &field("channel"), imported.channel).unwrap_or(Channel::Api);
     let created_at = match &imported.created_at {
-        Some(t) => time::from_timestamp(t).ok_or_else(|| ApiError::invalid(field("created_at"), "is not a valid time"))?,
+        Some(t) => {
+            time::from_timestamp(t).ok_or_else(|| ApiError::invalid(field("created_at"), "is not a valid time"))?
+        }
         None => default_time,
     };
     violations.into_result()?;

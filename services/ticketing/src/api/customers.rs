@@ -244,7 +244,11 @@ impl TicketingApi {
 
 impl TicketingApi {
     /// Merges a duplicate into a customer: tickets and addresses move, the duplicate remembers where it went.
-    pub(super) async fn merge_customers(&self, principal: &Principal, request: pb::MergeCustomersRequest) -> ApiResult<pb::MergeCustomersResponse> {
+    pub(super) async fn merge_customers(
+        &self,
+        principal: &Principal,
+        request: pb::MergeCustomersRequest,
+    ) -> ApiResult<pb::MergeCustomersResponse> {
         authorize(principal, Action::WriteCustomers)?;
         for (field, value) in [("source_id", &request.source_id), ("target_id", &request.target_id)] {
             if value.is_empty() {
@@ -252,31 +256,55 @@ impl TicketingApi {
             }
         }
         let mut transaction = self.db.begin().await?;
-        let source = customers::get(&mut transaction, &request.source_id).await?.ok_or_else(|| ApiError::not_found("customer", &request.source_id))?;
-        let target = customers::get(&mut transaction, &request.target_id).await?.ok_or_else(|| ApiError::not_found("customer", &request.target_id))?;
+        let source = customers::get(&mut transaction, &request.source_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("customer", &request.source_id))?;
+        let target = customers::get(&mut transaction, &request.target_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("customer", &request.target_id))?;
         let now = time::now_micros();
         let (merged, absorbed) = source.merge_into(&target, now)?;
         // The source gives up its addresses first, so the target can take them.
-        if !customers::update(&mut transaction, &merged, source.revision).await? || !customers::update(&mut transaction, &absorbed, target.revision).await? {
-            return Err(ApiError::Aborted { reason: "CONCURRENT_UPDATE", message: "a customer changed meanwhile; retry the merge".into() });
+        if !customers::update(&mut transaction, &merged, source.revision).await?
+            || !customers::update(&mut transaction, &absorbed, target.revision).await?
+        {
+            return Err(ApiError::Aborted {
+                reason: "CONCURRENT_UPDATE",
+                message: "a customer changed meanwhile; retry the merge".into(),
+            });
         }
         let moved = customers::move_tickets(&mut transaction, &source.id, &target.id).await?;
         for ticket_id in &moved {
             let change = serde_json::json!({ "requester_id": [source.id, target.id] });
-            crate::store::tickets::insert_audit(&mut transaction, *ticket_id, &principal.subject, "requester_merged", &change, now).await?;
+            crate::store::tickets::insert_audit(
+                &mut transaction,
+                *ticket_id,
+                &principal.subject,
+                "requester_merged",
+                &change,
+                now,
+            )
+            .await?;
         }
         let response = pb::MergeCustomersResponse {
             target: Some(convert::customer(&absorbed)),
             source: Some(convert::customer(&merged)),
             moved_ticket_ids: moved.iter().map(|id| id.to_string()).collect(),
         };
-        feed::append(&mut transaction, NewEvent {
-            event_type: "customer.merged",
-            aggregate_type: "customer",
-            aggregate_id: &source.id,
-            actor: &principal.subject,
-            payload: &pb::CustomerMerged { source: response.source.clone(), target: response.target.clone(), moved_ticket_ids: response.moved_ticket_ids.clone() },
-        })
+        feed::append(
+            &mut transaction,
+            NewEvent {
+                event_type: "customer.merged",
+                aggregate_type: "customer",
+                aggregate_id: &source.id,
+                actor: &principal.subject,
+                payload: &pb::CustomerMerged {
+                    source: response.source.clone(),
+                    target: response.target.clone(),
+                    moved_ticket_ids: response.moved_ticket_ids.clone(),
+                },
+            },
+        )
         .await?;
         transaction.commit().await?;
         self.feed.committed();
@@ -286,8 +314,13 @@ impl TicketingApi {
 
 /// External ids and email addresses each identify one customer, and an organisation must exist.
 async fn check_unique_fields(connection: &mut AnyConnection, customer: &Customer) -> ApiResult<()> {
-    if !customer.organization_id.is_empty() && crate::store::organizations::get(connection, &customer.organization_id).await?.is_none() {
-        return Err(ApiError::invalid("customer.organization_id", format!("no organisation has id {}", customer.organization_id)));
+    if !customer.organization_id.is_empty()
+        && crate::store::organizations::get(connection, &customer.organization_id).await?.is_none()
+    {
+        return Err(ApiError::invalid(
+            "customer.organization_id",
+            format!("no organisation has id {}", customer.organization_id),
+        ));
     }
     if !customer.external_id.is_empty()
         && let Some(other) = customers::find_by_external_id(connection, &customer.external_id).await?

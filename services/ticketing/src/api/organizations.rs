@@ -22,17 +22,29 @@ use crate::{
 const FILTER_FIELDS: &[FilterField] = &[
     FilterField { name: "name", column: "name", kind: FieldKind::Text },
     FilterField { name: "external_id", column: "external_id", kind: FieldKind::Text },
-    FilterField { name: "domain", column: "", kind: FieldKind::Contains("id IN (SELECT organization_id FROM organization_domains WHERE domain = {})") },
+    FilterField {
+        name: "domain",
+        column: "",
+        kind: FieldKind::Contains("id IN (SELECT organization_id FROM organization_domains WHERE domain = {})"),
+    },
     FilterField { name: "created_at", column: "created_at", kind: FieldKind::Timestamp },
 ];
 
 impl TicketingApi {
-    pub(super) async fn create_organization(&self, principal: &Principal, request: pb::CreateOrganizationRequest) -> ApiResult<pb::Organization> {
+    pub(super) async fn create_organization(
+        &self,
+        principal: &Principal,
+        request: pb::CreateOrganizationRequest,
+    ) -> ApiResult<pb::Organization> {
         authorize(principal, Action::WriteCustomers)?;
         check_request_id(&request.request_id)?;
         let given = request.organization.ok_or_else(|| ApiError::invalid("organization", "is required"))?;
         let request_hash = fingerprint(&given);
-        let organization = Organization::create(uuid::Uuid::now_v7().to_string(), convert::organization_fields(given), time::now_micros())?;
+        let organization = Organization::create(
+            uuid::Uuid::now_v7().to_string(),
+            convert::organization_fields(given),
+            time::now_micros(),
+        )?;
         let mut transaction = self.db.begin().await?;
         let scope = format!("create_organization/{}", principal.subject);
         if !request.request_id.is_empty()
@@ -42,7 +54,9 @@ impl TicketingApi {
             if !same_request {
                 return Err(ApiError::invalid("request_id", "was already used for a different request"));
             }
-            let original = store::get(&mut transaction, &resource_id).await?.ok_or_else(|| ApiError::not_found("organization", &resource_id))?;
+            let original = store::get(&mut transaction, &resource_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("organization", &resource_id))?;
             return Ok(convert::organization(&original));
         }
         self.record_organization(&mut transaction, principal, None, &organization, &[]).await?;
@@ -54,17 +68,27 @@ impl TicketingApi {
         Ok(convert::organization(&organization))
     }
 
-    pub(super) async fn get_organization(&self, principal: &Principal, request: pb::GetOrganizationRequest) -> ApiResult<pb::Organization> {
+    pub(super) async fn get_organization(
+        &self,
+        principal: &Principal,
+        request: pb::GetOrganizationRequest,
+    ) -> ApiResult<pb::Organization> {
         authorize(principal, Action::ReadCustomers)?;
         if request.id.is_empty() {
             return Err(ApiError::invalid("id", "is required"));
         }
         let mut connection = self.db.reader().acquire().await?;
-        let organization = store::get(&mut connection, &request.id).await?.ok_or_else(|| ApiError::not_found("organization", &request.id))?;
+        let organization = store::get(&mut connection, &request.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("organization", &request.id))?;
         Ok(convert::organization(&organization))
     }
 
-    pub(super) async fn list_organizations(&self, principal: &Principal, request: pb::ListOrganizationsRequest) -> ApiResult<pb::ListOrganizationsResponse> {
+    pub(super) async fn list_organizations(
+        &self,
+        principal: &Principal,
+        request: pb::ListOrganizationsRequest,
+    ) -> ApiResult<pb::ListOrganizationsResponse> {
         authorize(principal, Action::ReadCustomers)?;
         let page_size = pagination::page_size(request.page_size)?;
         let sql_filter = filter::to_sql(&filter::parse(&request.filter)?, FILTER_FIELDS, 1)?;
@@ -75,13 +99,22 @@ impl TicketingApi {
         let more = page.len() > page_size;
         page.truncate(page_size);
         let next_page_token = match page.last() {
-            Some(last) if more => pagination::encode_token(&query, &Cursor { sort_key: last.created_at.to_string(), id: last.id.clone() }),
+            Some(last) if more => {
+                pagination::encode_token(&query, &Cursor { sort_key: last.created_at.to_string(), id: last.id.clone() })
+            }
             _ => String::new(),
         };
-        Ok(pb::ListOrganizationsResponse { organizations: page.iter().map(convert::organization).collect(), next_page_token })
+        Ok(pb::ListOrganizationsResponse {
+            organizations: page.iter().map(convert::organization).collect(),
+            next_page_token,
+        })
     }
 
-    pub(super) async fn update_organization(&self, principal: &Principal, request: pb::UpdateOrganizationRequest) -> ApiResult<pb::Organization> {
+    pub(super) async fn update_organization(
+        &self,
+        principal: &Principal,
+        request: pb::UpdateOrganizationRequest,
+    ) -> ApiResult<pb::Organization> {
         authorize(principal, Action::WriteCustomers)?;
         let given = request.organization.ok_or_else(|| ApiError::invalid("organization", "is required"))?;
         if given.id.is_empty() {
@@ -90,7 +123,8 @@ impl TicketingApi {
         let (id, etag) = (given.id.clone(), given.etag.clone());
         let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
         let mut transaction = self.db.begin().await?;
-        let current = store::get(&mut transaction, &id).await?.ok_or_else(|| ApiError::not_found("organization", &id))?;
+        let current =
+            store::get(&mut transaction, &id).await?.ok_or_else(|| ApiError::not_found("organization", &id))?;
         if !etag.is_empty() && etag != current.etag() {
             return Err(ApiError::stale_etag("organization", &id));
         }
@@ -101,7 +135,11 @@ impl TicketingApi {
         Ok(convert::organization(&next))
     }
 
-    pub(super) async fn upsert_organization(&self, principal: &Principal, request: pb::UpsertOrganizationRequest) -> ApiResult<pb::UpsertOrganizationResponse> {
+    pub(super) async fn upsert_organization(
+        &self,
+        principal: &Principal,
+        request: pb::UpsertOrganizationRequest,
+    ) -> ApiResult<pb::UpsertOrganizationResponse> {
         authorize(principal, Action::WriteCustomers)?;
         let given = request.organization.ok_or_else(|| ApiError::invalid("organization", "is required"))?;
         let external_id = given.external_id.trim().to_string();
@@ -115,18 +153,25 @@ impl TicketingApi {
             let outcome = match store::find_by_external_id(&mut transaction, &external_id).await? {
                 Some(current) => {
                     let (next, changed) = current.update(&fields, None, now)?;
-                    self.record_organization(&mut transaction, principal, Some(&current), &next, &changed).await.map(|()| (next, false))
+                    self.record_organization(&mut transaction, principal, Some(&current), &next, &changed)
+                        .await
+                        .map(|()| (next, false))
                 }
                 None => {
                     let created = Organization::create(uuid::Uuid::now_v7().to_string(), fields.clone(), now)?;
-                    self.record_organization(&mut transaction, principal, None, &created, &[]).await.map(|()| (created, true))
+                    self.record_organization(&mut transaction, principal, None, &created, &[])
+                        .await
+                        .map(|()| (created, true))
                 }
             };
             match outcome {
                 Ok((organization, created)) => {
                     transaction.commit().await?;
                     self.feed.committed();
-                    return Ok(pb::UpsertOrganizationResponse { organization: Some(convert::organization(&organization)), created });
+                    return Ok(pb::UpsertOrganizationResponse {
+                        organization: Some(convert::organization(&organization)),
+                        created,
+                    });
                 }
                 Err(ApiError::Aborted { reason: "CONCURRENT_WRITE", .. }) if attempt == 1 => continue,
                 Err(error) => return Err(error),
@@ -150,7 +195,10 @@ impl TicketingApi {
         if let Some(other) = store::find_by_name(connection, &next.name).await?
             && other.id != next.id
         {
-            return Err(ApiError::AlreadyExists { reason: "NAME_TAKEN", message: format!("organisation {} is already called {}", other.id, other.name) });
+            return Err(ApiError::AlreadyExists {
+                reason: "NAME_TAKEN",
+                message: format!("organisation {} is already called {}", other.id, other.name),
+            });
         }
         if !next.external_id.is_empty()
             && let Some(other) = store::find_by_external_id(connection, &next.external_id).await?
@@ -158,36 +206,54 @@ impl TicketingApi {
         {
             return Err(ApiError::AlreadyExists {
                 reason: "EXTERNAL_ID_TAKEN",
-                message: format!("organisation {} already has external_id {}; use UpsertOrganization", other.id, next.external_id),
+                message: format!(
+                    "organisation {} already has external_id {}; use UpsertOrganization",
+                    other.id, next.external_id
+                ),
             });
         }
         if let Some((domain, owner)) = store::domain_taken(connection, &next.domains, &next.id).await? {
-            return Err(ApiError::AlreadyExists { reason: "DOMAIN_TAKEN", message: format!("{domain} already belongs to organisation {owner}") });
+            return Err(ApiError::AlreadyExists {
+                reason: "DOMAIN_TAKEN",
+                message: format!("{domain} already belongs to organisation {owner}"),
+            });
         }
         let wire = convert::organization(next);
         match current {
             None => {
                 store::insert(connection, next).await.map_err(concurrent_write)?;
-                feed::append(connection, NewEvent {
-                    event_type: "organization.created",
-                    aggregate_type: "organization",
-                    aggregate_id: &next.id,
-                    actor: &principal.subject,
-                    payload: &pb::OrganizationCreated { organization: Some(wire) },
-                })
+                feed::append(
+                    connection,
+                    NewEvent {
+                        event_type: "organization.created",
+                        aggregate_type: "organization",
+                        aggregate_id: &next.id,
+                        actor: &principal.subject,
+                        payload: &pb::OrganizationCreated { organization: Some(wire) },
+                    },
+                )
                 .await?;
             }
             Some(current) => {
                 if !store::update(connection, next, current.revision).await.map_err(concurrent_write)? {
-                    return Err(ApiError::Aborted { reason: "CONCURRENT_UPDATE", message: format!("organisation {} changed meanwhile; retry", next.id) });
+                    return Err(ApiError::Aborted {
+                        reason: "CONCURRENT_UPDATE",
+                        message: format!("organisation {} changed meanwhile; retry", next.id),
+                    });
                 }
-                feed::append(connection, NewEvent {
-                    event_type: "organization.updated",
-                    aggregate_type: "organization",
-                    aggregate_id: &next.id,
-                    actor: &principal.subject,
-                    payload: &pb::OrganizationUpdated { organization: Some(wire), changed_fields: changed.iter().map(|f| f.to_string()).collect() },
-                })
+                feed::append(
+                    connection,
+                    NewEvent {
+                        event_type: "organization.updated",
+                        aggregate_type: "organization",
+                        aggregate_id: &next.id,
+                        actor: &principal.subject,
+                        payload: &pb::OrganizationUpdated {
+                            organization: Some(wire),
+                            changed_fields: changed.iter().map(|f| f.to_string()).collect(),
+                        },
+                    },
+                )
                 .await?;
             }
         }

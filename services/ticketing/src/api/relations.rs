@@ -27,7 +27,11 @@ const KIND_INCIDENT_OF: i64 = 3;
 pub const MAX_MERGE_SOURCES: usize = 20;
 
 impl TicketingApi {
-    pub(super) async fn link_tickets(&self, principal: &Principal, request: pb::LinkTicketsRequest) -> ApiResult<pb::TicketLink> {
+    pub(super) async fn link_tickets(
+        &self,
+        principal: &Principal,
+        request: pb::LinkTicketsRequest,
+    ) -> ApiResult<pb::TicketLink> {
         authorize(principal, Action::WriteTickets)?;
         let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
         let linked_id = parse_ticket_id("linked_ticket_id", &request.linked_ticket_id)?;
@@ -54,26 +58,35 @@ impl TicketingApi {
         if !links::insert(&mut transaction, row).await? {
             return Err(ApiError::AlreadyExists {
                 reason: "ALREADY_LINKED",
-                message: format!("ticket {ticket_id} is already linked to {linked_id}; unlink it first to change the kind"),
+                message: format!(
+                    "ticket {ticket_id} is already linked to {linked_id}; unlink it first to change the kind"
+                ),
             });
         }
         let audit = json!({ "link": [null, { "linked_ticket_id": linked_id, "kind": kind }] });
         tickets::insert_audit(&mut transaction, ticket_id, &principal.subject, "linked", &audit, row.3).await?;
         let link = convert::link(row);
-        feed::append(&mut transaction, NewEvent {
-            event_type: "ticket.linked",
-            aggregate_type: "ticket",
-            aggregate_id: &link.ticket_id,
-            actor: &principal.subject,
-            payload: &pb::TicketLinkChanged { link: Some(link.clone()) },
-        })
+        feed::append(
+            &mut transaction,
+            NewEvent {
+                event_type: "ticket.linked",
+                aggregate_type: "ticket",
+                aggregate_id: &link.ticket_id,
+                actor: &principal.subject,
+                payload: &pb::TicketLinkChanged { link: Some(link.clone()) },
+            },
+        )
         .await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(link)
     }
 
-    pub(super) async fn unlink_tickets(&self, principal: &Principal, request: pb::UnlinkTicketsRequest) -> ApiResult<pb::TicketLink> {
+    pub(super) async fn unlink_tickets(
+        &self,
+        principal: &Principal,
+        request: pb::UnlinkTicketsRequest,
+    ) -> ApiResult<pb::TicketLink> {
         authorize(principal, Action::WriteTickets)?;
         let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
         let linked_id = parse_ticket_id("linked_ticket_id", &request.linked_ticket_id)?;
@@ -87,22 +100,30 @@ impl TicketingApi {
             self.record_update(&mut transaction, principal, &ticket, change, "unlinked").await?;
         }
         let audit = json!({ "link": [{ "linked_ticket_id": linked_id, "kind": row.2 }, null] });
-        tickets::insert_audit(&mut transaction, ticket_id, &principal.subject, "unlinked", &audit, time::now_micros()).await?;
+        tickets::insert_audit(&mut transaction, ticket_id, &principal.subject, "unlinked", &audit, time::now_micros())
+            .await?;
         let link = convert::link(row);
-        feed::append(&mut transaction, NewEvent {
-            event_type: "ticket.unlinked",
-            aggregate_type: "ticket",
-            aggregate_id: &link.ticket_id,
-            actor: &principal.subject,
-            payload: &pb::TicketLinkChanged { link: Some(link.clone()) },
-        })
+        feed::append(
+            &mut transaction,
+            NewEvent {
+                event_type: "ticket.unlinked",
+                aggregate_type: "ticket",
+                aggregate_id: &link.ticket_id,
+                actor: &principal.subject,
+                payload: &pb::TicketLinkChanged { link: Some(link.clone()) },
+            },
+        )
         .await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(link)
     }
 
-    pub(super) async fn list_ticket_links(&self, principal: &Principal, request: pb::ListTicketLinksRequest) -> ApiResult<pb::ListTicketLinksResponse> {
+    pub(super) async fn list_ticket_links(
+        &self,
+        principal: &Principal,
+        request: pb::ListTicketLinksRequest,
+    ) -> ApiResult<pb::ListTicketLinksResponse> {
         authorize(principal, Action::ReadTickets)?;
         let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
         let mut connection = self.db.reader().acquire().await?;
@@ -113,7 +134,11 @@ impl TicketingApi {
 
     /// Merges tickets into a target, all or nothing: each source closes with a note saying
     /// where it went, its conversation joins the target, and the target says what joined it.
-    pub(super) async fn merge_tickets(&self, principal: &Principal, request: pb::MergeTicketsRequest) -> ApiResult<pb::MergeTicketsResponse> {
+    pub(super) async fn merge_tickets(
+        &self,
+        principal: &Principal,
+        request: pb::MergeTicketsRequest,
+    ) -> ApiResult<pb::MergeTicketsResponse> {
         authorize(principal, Action::WriteTickets)?;
         let target_id = parse_ticket_id("target_id", &request.target_id)?;
         if request.source_ids.is_empty() || request.source_ids.len() > MAX_MERGE_SOURCES {
@@ -122,7 +147,10 @@ impl TicketingApi {
         let mut transaction = self.db.begin().await?;
         let mut target = self.visible_ticket(&mut transaction, principal, target_id).await?;
         if target.status == crate::domain::Status::Closed {
-            return Err(ApiError::FailedPrecondition { reason: "TICKET_CLOSED", message: format!("ticket {target_id} is closed; merge into an open ticket") });
+            return Err(ApiError::FailedPrecondition {
+                reason: "TICKET_CLOSED",
+                message: format!("ticket {target_id} is closed; merge into an open ticket"),
+            });
         }
         let now = time::now_micros();
         let mut sources = Vec::new();
@@ -145,7 +173,13 @@ impl TicketingApi {
             comments::insert(&mut transaction, &note(source_id, format!("Merged into ticket #{target_id}."))).await?;
             let merged = self.record_update(&mut transaction, principal, &source, change, "merged").await?;
             // The source's conversation joins the target, its description first.
-            let mut carried = note(target_id, format!("Ticket #{source_id} was merged into this ticket.\n\n{}\n\n{}", source.subject, source.description));
+            let mut carried = note(
+                target_id,
+                format!(
+                    "Ticket #{source_id} was merged into this ticket.\n\n{}\n\n{}",
+                    source.subject, source.description
+                ),
+            );
             carried.public = false;
             comments::insert(&mut transaction, &carried).await?;
             for earlier in history {
@@ -164,22 +198,40 @@ impl TicketingApi {
         }
         tickets::replace_search_terms(&mut transaction, target_id, &search::index_terms(&text)).await?;
         let merged_ids: Vec<i64> = sources.iter().map(|s| s.id).collect();
-        tickets::insert_audit(&mut transaction, target_id, &principal.subject, "merged", &json!({ "merged_ticket_ids": [null, merged_ids] }), now).await?;
-        let response = pb::MergeTicketsResponse { target: Some(convert::ticket(&target)), sources: sources.iter().map(convert::ticket).collect() };
-        feed::append(&mut transaction, NewEvent {
-            event_type: "ticket.merged",
-            aggregate_type: "ticket",
-            aggregate_id: &target_id.to_string(),
-            actor: &principal.subject,
-            payload: &pb::TicketsMerged { target: response.target.clone(), sources: response.sources.clone() },
-        })
+        tickets::insert_audit(
+            &mut transaction,
+            target_id,
+            &principal.subject,
+            "merged",
+            &json!({ "merged_ticket_ids": [null, merged_ids] }),
+            now,
+        )
+        .await?;
+        let response = pb::MergeTicketsResponse {
+            target: Some(convert::ticket(&target)),
+            sources: sources.iter().map(convert::ticket).collect(),
+        };
+        feed::append(
+            &mut transaction,
+            NewEvent {
+                event_type: "ticket.merged",
+                aggregate_type: "ticket",
+                aggregate_id: &target_id.to_string(),
+                actor: &principal.subject,
+                payload: &pb::TicketsMerged { target: response.target.clone(), sources: response.sources.clone() },
+            },
+        )
         .await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(response)
     }
 
-    pub(super) async fn rate_ticket(&self, principal: &Principal, request: pb::RateTicketRequest) -> ApiResult<pb::Ticket> {
+    pub(super) async fn rate_ticket(
+        &self,
+        principal: &Principal,
+        request: pb::RateTicketRequest,
+    ) -> ApiResult<pb::Ticket> {
         authorize(principal, Action::ActForRequester)?;
         let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
         let rating = convert::rating(request.rating)
@@ -190,25 +242,32 @@ impl TicketingApi {
         let (change, previous) = current.rate(rating, &request.comment, time::now_micros())?;
         let ticket = self.record_update(&mut transaction, principal, &current, change, "rated").await?;
         let wire = convert::ticket(&ticket);
-        feed::append(&mut transaction, NewEvent {
-            event_type: "ticket.rated",
-            aggregate_type: "ticket",
-            aggregate_id: &wire.id,
-            actor: &principal.subject,
-            payload: &pb::TicketRated {
-                ticket: Some(wire.clone()),
-                rating: rating.number() as i32,
-                comment: ticket.satisfaction.comment.clone(),
-                previous_rating: previous.number() as i32,
+        feed::append(
+            &mut transaction,
+            NewEvent {
+                event_type: "ticket.rated",
+                aggregate_type: "ticket",
+                aggregate_id: &wire.id,
+                actor: &principal.subject,
+                payload: &pb::TicketRated {
+                    ticket: Some(wire.clone()),
+                    rating: rating.number() as i32,
+                    comment: ticket.satisfaction.comment.clone(),
+                    previous_rating: previous.number() as i32,
+                },
             },
-        })
+        )
         .await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(wire)
     }
 
-    pub(super) async fn list_ticket_audits(&self, principal: &Principal, request: pb::ListTicketAuditsRequest) -> ApiResult<pb::ListTicketAuditsResponse> {
+    pub(super) async fn list_ticket_audits(
+        &self,
+        principal: &Principal,
+        request: pb::ListTicketAuditsRequest,
+    ) -> ApiResult<pb::ListTicketAuditsResponse> {
         authorize(principal, Action::ReadTickets)?;
         if principal.role == frontline_shared::auth::Role::Portal {
             return Err(ApiError::permission_denied("the audit trail is for staff"));
@@ -216,20 +275,24 @@ impl TicketingApi {
         let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
         let page_size = pagination::page_size(request.page_size)?;
         let query = pagination::query_fingerprint(&["audits", &request.ticket_id]);
-        let after = pagination::decode_token(&request.page_token, &query)?.map_or(0, |cursor| cursor.id.parse().unwrap_or(0));
+        let after =
+            pagination::decode_token(&request.page_token, &query)?.map_or(0, |cursor| cursor.id.parse().unwrap_or(0));
         let mut connection = self.db.reader().acquire().await?;
         self.visible_ticket(&mut connection, principal, ticket_id).await?;
         let mut rows = tickets::list_audits(&mut connection, ticket_id, after, page_size + 1).await?;
         let more = rows.len() > page_size;
         rows.truncate(page_size);
         let next_page_token = match rows.last() {
-            Some(last) if more => pagination::encode_token(&query, &Cursor { sort_key: String::new(), id: last.0.to_string() }),
+            Some(last) if more => {
+                pagination::encode_token(&query, &Cursor { sort_key: String::new(), id: last.0.to_string() })
+            }
             _ => String::new(),
         };
         let audits = rows
             .into_iter()
             .map(|(id, actor, action, changes, created_at)| {
-                let changes: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&changes).unwrap_or_default();
+                let changes: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(&changes).unwrap_or_default();
                 pb::TicketAudit {
                     id: id.to_string(),
                     ticket_id: ticket_id.to_string(),

@@ -43,7 +43,11 @@ pub(super) const FILTER_FIELDS: &[FilterField] = &[
     FilterField { name: "updated_at", column: "updated_at", kind: FieldKind::Timestamp },
     FilterField { name: "due_at", column: "due_at", kind: FieldKind::Timestamp },
     FilterField { name: "solved_at", column: "solved_at", kind: FieldKind::Timestamp },
-    FilterField { name: "tags", column: "", kind: FieldKind::Contains("id IN (SELECT ticket_id FROM ticket_tags WHERE tag = {})") },
+    FilterField {
+        name: "tags",
+        column: "",
+        kind: FieldKind::Contains("id IN (SELECT ticket_id FROM ticket_tags WHERE tag = {})"),
+    },
 ];
 
 pub(super) const MAX_BULK: usize = 100;
@@ -52,7 +56,10 @@ pub(super) fn parse_ticket_id(field: &str, id: &str) -> ApiResult<i64> {
     if id.is_empty() {
         return Err(ApiError::invalid(field, "is required"));
     }
-    id.parse::<i64>().ok().filter(|number| *number > 0).ok_or_else(|| ApiError::invalid(field, format!("`{id}` is not a ticket number")))
+    id.parse::<i64>()
+        .ok()
+        .filter(|number| *number > 0)
+        .ok_or_else(|| ApiError::invalid(field, format!("`{id}` is not a ticket number")))
 }
 
 /// Joins WHERE fragments with AND, renumbering nothing: each part was built for its position.
@@ -66,7 +73,10 @@ fn scope_clause(scope: &TicketScope, first_placeholder: usize) -> SqlFilter {
     match scope {
         TicketScope::All => SqlFilter { clause: "TRUE".into(), values: vec![] },
         TicketScope::Team { team_id, person_id } => SqlFilter {
-            clause: format!("team_id = '' OR assignee_id = ${first_placeholder} OR team_id = ${}", first_placeholder + 1),
+            clause: format!(
+                "team_id = '' OR assignee_id = ${first_placeholder} OR team_id = ${}",
+                first_placeholder + 1
+            ),
             values: vec![SqlValue::Text(person_id.clone()), SqlValue::Text(team_id.clone().unwrap_or_default())],
         },
     }
@@ -87,13 +97,23 @@ pub(super) fn visible_filter(principal: &Principal, filters: &[&str]) -> ApiResu
 
 impl TicketingApi {
     /// Loads a ticket the caller may see (others' tickets are NOT_FOUND, as if absent).
-    pub(super) async fn visible_ticket(&self, connection: &mut AnyConnection, principal: &Principal, id: i64) -> ApiResult<Ticket> {
-        let ticket = tickets::get(connection, id).await?.ok_or_else(|| ApiError::not_found("ticket", id.to_string()))?;
+    pub(super) async fn visible_ticket(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        id: i64,
+    ) -> ApiResult<Ticket> {
+        let ticket =
+            tickets::get(connection, id).await?.ok_or_else(|| ApiError::not_found("ticket", id.to_string()))?;
         access::check_visible(principal, &ticket)?;
         Ok(ticket)
     }
 
-    pub(super) async fn create_ticket(&self, principal: &Principal, request: pb::CreateTicketRequest) -> ApiResult<pb::Ticket> {
+    pub(super) async fn create_ticket(
+        &self,
+        principal: &Principal,
+        request: pb::CreateTicketRequest,
+    ) -> ApiResult<pb::Ticket> {
         authorize(principal, Action::WriteTickets)?;
         check_request_id(&request.request_id)?;
         let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
@@ -110,7 +130,8 @@ impl TicketingApi {
                 return Err(ApiError::invalid("request_id", "was already used for a different request"));
             }
             let id = parse_ticket_id("request_id", &resource_id)?;
-            let original = tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", &resource_id))?;
+            let original =
+                tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", &resource_id))?;
             return Ok(convert::ticket(&original));
         }
         let ticket = self.insert_ticket(&mut transaction, principal, fields, time::now_micros(), "created").await?;
@@ -133,9 +154,9 @@ impl TicketingApi {
     ) -> ApiResult<Ticket> {
         let incoming_custom = fields.custom_fields.clone();
         let mut ticket = Ticket::create(fields, now)?;
-        let requester = customers::get(connection, &ticket.requester_id)
-            .await?
-            .ok_or_else(|| ApiError::invalid("ticket.requester_id", format!("no customer has id {}", ticket.requester_id)))?;
+        let requester = customers::get(connection, &ticket.requester_id).await?.ok_or_else(|| {
+            ApiError::invalid("ticket.requester_id", format!("no customer has id {}", ticket.requester_id))
+        })?;
         if !requester.merged_into_id.is_empty() {
             return Err(ApiError::invalid(
                 "ticket.requester_id",
@@ -153,8 +174,12 @@ impl TicketingApi {
             ApiError::permission_denied("you may only create tickets for your own team, the shared inbox or yourself")
         })?;
         ticket.id = tickets::insert(connection, &ticket).await.map_err(concurrent_write)?;
-        tickets::add_search_terms(connection, ticket.id, &search::index_terms(&format!("{}\n{}", ticket.subject, ticket.description)))
-            .await?;
+        tickets::add_search_terms(
+            connection,
+            ticket.id,
+            &search::index_terms(&format!("{}\n{}", ticket.subject, ticket.description)),
+        )
+        .await?;
         let created = json!({
             "subject": [null, ticket.subject],
             "status": [null, ticket.status.name()],
@@ -166,13 +191,16 @@ impl TicketingApi {
         });
         tickets::insert_audit(connection, ticket.id, &principal.subject, action, &created, now).await?;
         let wire = convert::ticket(&ticket);
-        feed::append(connection, NewEvent {
-            event_type: "ticket.created",
-            aggregate_type: "ticket",
-            aggregate_id: &wire.id,
-            actor: &principal.subject,
-            payload: &pb::TicketCreated { ticket: Some(wire.clone()) },
-        })
+        feed::append(
+            connection,
+            NewEvent {
+                event_type: "ticket.created",
+                aggregate_type: "ticket",
+                aggregate_id: &wire.id,
+                actor: &principal.subject,
+                payload: &pb::TicketCreated { ticket: Some(wire.clone()) },
+            },
+        )
         .await?;
         Ok(ticket)
     }
@@ -216,14 +244,22 @@ impl TicketingApi {
         }
     }
 
-    pub(super) async fn get_ticket(&self, principal: &Principal, request: pb::GetTicketRequest) -> ApiResult<pb::Ticket> {
+    pub(super) async fn get_ticket(
+        &self,
+        principal: &Principal,
+        request: pb::GetTicketRequest,
+    ) -> ApiResult<pb::Ticket> {
         authorize(principal, Action::ReadTickets)?;
         let id = parse_ticket_id("id", &request.id)?;
         let mut connection = self.db.reader().acquire().await?;
         Ok(convert::ticket(&self.visible_ticket(&mut connection, principal, id).await?))
     }
 
-    pub(super) async fn list_tickets(&self, principal: &Principal, request: pb::ListTicketsRequest) -> ApiResult<pb::ListTicketsResponse> {
+    pub(super) async fn list_tickets(
+        &self,
+        principal: &Principal,
+        request: pb::ListTicketsRequest,
+    ) -> ApiResult<pb::ListTicketsResponse> {
         authorize(principal, Action::BrowseTickets)?;
         let page_size = pagination::page_size(request.page_size)?;
         let mut connection = self.db.reader().acquire().await?;
@@ -245,12 +281,18 @@ impl TicketingApi {
         Ok(pb::ListTicketsResponse { tickets: page.iter().map(convert::ticket).collect(), next_page_token })
     }
 
-    pub(super) async fn search_tickets(&self, principal: &Principal, request: pb::SearchTicketsRequest) -> ApiResult<pb::SearchTicketsResponse> {
+    pub(super) async fn search_tickets(
+        &self,
+        principal: &Principal,
+        request: pb::SearchTicketsRequest,
+    ) -> ApiResult<pb::SearchTicketsResponse> {
         authorize(principal, Action::BrowseTickets)?;
         let page_size = pagination::page_size(request.page_size)?;
         let parsed = search::parse_query(&request.query).map_err(|why| ApiError::invalid("query", why))?;
         let mut filter = visible_filter(principal, &[&request.filter])?;
-        for (term, excluded) in parsed.required.iter().map(|t| (t, false)).chain(parsed.excluded.iter().map(|t| (t, true))) {
+        for (term, excluded) in
+            parsed.required.iter().map(|t| (t, false)).chain(parsed.excluded.iter().map(|t| (t, true)))
+        {
             let clause = tickets::term_clause(&term.term, term.prefix, excluded, filter.values.len() + 1);
             filter = and(vec![filter, clause]);
         }
@@ -263,7 +305,11 @@ impl TicketingApi {
         Ok(pb::SearchTicketsResponse { tickets: page.iter().map(convert::ticket).collect(), next_page_token })
     }
 
-    pub(super) async fn update_ticket(&self, principal: &Principal, request: pb::UpdateTicketRequest) -> ApiResult<pb::Ticket> {
+    pub(super) async fn update_ticket(
+        &self,
+        principal: &Principal,
+        request: pb::UpdateTicketRequest,
+    ) -> ApiResult<pb::Ticket> {
         authorize(principal, Action::WriteTickets)?;
         let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
         let id = parse_ticket_id("ticket.id", &given.id)?;
@@ -295,7 +341,8 @@ impl TicketingApi {
         if change.changed_fields.is_empty() {
             return Ok(convert::ticket(&change.ticket));
         }
-        let incoming = if change.changed_fields.contains(&"custom_fields") { fields.custom_fields.as_slice() } else { &[] };
+        let incoming =
+            if change.changed_fields.contains(&"custom_fields") { fields.custom_fields.as_slice() } else { &[] };
         self.check_custom_fields(connection, incoming, &change.ticket, Some(current.status)).await?;
         if change.changed_fields.contains(&"problem_id") {
             self.check_problem(connection, &change.ticket).await?;
@@ -306,8 +353,17 @@ impl TicketingApi {
     }
 
     /// Solving a problem solves its open incidents, as Zendesk does.
-    async fn solve_incidents_of(&self, connection: &mut AnyConnection, principal: &Principal, before: &Ticket, problem: &Ticket) -> ApiResult<()> {
-        if problem.ticket_type != TicketType::Problem || problem.status != Status::Solved || before.status == Status::Solved {
+    async fn solve_incidents_of(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        before: &Ticket,
+        problem: &Ticket,
+    ) -> ApiResult<()> {
+        if problem.ticket_type != TicketType::Problem
+            || problem.status != Status::Solved
+            || before.status == Status::Solved
+        {
             return Ok(());
         }
         let solved = TicketFields { status: Some(Status::Solved), ..Default::default() };
@@ -330,17 +386,24 @@ impl TicketingApi {
     ) -> ApiResult<Ticket> {
         let TicketChange { ticket, changed_fields, previous_status } = change;
         if changed_fields.contains(&"requester_id") && !customers::exists(connection, &ticket.requester_id).await? {
-            return Err(ApiError::invalid("ticket.requester_id", format!("no customer has id {}", ticket.requester_id)));
+            return Err(ApiError::invalid(
+                "ticket.requester_id",
+                format!("no customer has id {}", ticket.requester_id),
+            ));
         }
         if changed_fields.contains(&"external_id") {
             check_external_id(connection, &ticket).await?;
         }
-        let written =
-            tickets::update(connection, &ticket, current.revision, changed_fields.contains(&"tags")).await.map_err(concurrent_write)?;
+        let written = tickets::update(connection, &ticket, current.revision, changed_fields.contains(&"tags"))
+            .await
+            .map_err(concurrent_write)?;
         if !written {
             return Err(ApiError::Aborted {
                 reason: "CONCURRENT_UPDATE",
-                message: format!("ticket {} was changed by another request at the same moment; re-read it and retry", ticket.id),
+                message: format!(
+                    "ticket {} was changed by another request at the same moment; re-read it and retry",
+                    ticket.id
+                ),
             });
         }
         if changed_fields.iter().any(|field| matches!(*field, "subject" | "description")) {
@@ -352,22 +415,30 @@ impl TicketingApi {
             .iter()
             .map(|field| (field.to_string(), json!([before.get(*field), after.get(*field)])))
             .collect();
-        tickets::insert_audit(connection, ticket.id, &principal.subject, action, &changes.into(), ticket.updated_at).await?;
+        tickets::insert_audit(connection, ticket.id, &principal.subject, action, &changes.into(), ticket.updated_at)
+            .await?;
         if action.starts_with("commented") || action == "rated" {
             return Ok(ticket); // the comment's own event carries the ticket
         }
         let wire = convert::ticket(&ticket);
-        feed::append(connection, NewEvent {
-            event_type: if action == "closed_automatically" { "ticket.closed_automatically" } else { "ticket.updated" },
-            aggregate_type: "ticket",
-            aggregate_id: &wire.id,
-            actor: &principal.subject,
-            payload: &pb::TicketUpdated {
-                ticket: Some(wire.clone()),
-                changed_fields: changed_fields.iter().map(|field| field.to_string()).collect(),
-                previous_status: previous_status.map_or(0, |status| status.number() as i32),
+        feed::append(
+            connection,
+            NewEvent {
+                event_type: if action == "closed_automatically" {
+                    "ticket.closed_automatically"
+                } else {
+                    "ticket.updated"
+                },
+                aggregate_type: "ticket",
+                aggregate_id: &wire.id,
+                actor: &principal.subject,
+                payload: &pb::TicketUpdated {
+                    ticket: Some(wire.clone()),
+                    changed_fields: changed_fields.iter().map(|field| field.to_string()).collect(),
+                    previous_status: previous_status.map_or(0, |status| status.number() as i32),
+                },
             },
-        })
+        )
         .await?;
         Ok(ticket)
     }
@@ -383,7 +454,11 @@ impl TicketingApi {
         Ok(())
     }
 
-    pub(super) async fn upsert_ticket(&self, principal: &Principal, request: pb::UpsertTicketRequest) -> ApiResult<pb::UpsertTicketResponse> {
+    pub(super) async fn upsert_ticket(
+        &self,
+        principal: &Principal,
+        request: pb::UpsertTicketRequest,
+    ) -> ApiResult<pb::UpsertTicketResponse> {
         authorize(principal, Action::WriteTickets)?;
         let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
         let external_id = given.external_id.trim().to_string();
@@ -397,7 +472,12 @@ impl TicketingApi {
                 Some(current) => {
                     let paths: Vec<String> = crate::domain::ticket::UPDATABLE_FIELDS
                         .iter()
-                        .filter(|path| !matches!(**path, "status" | "type" | "priority" | "custom_fields" | "problem_id" | "due_at"))
+                        .filter(|path| {
+                            !matches!(
+                                **path,
+                                "status" | "type" | "priority" | "custom_fields" | "problem_id" | "due_at"
+                            )
+                        })
                         .map(|path| path.to_string())
                         .chain(fields.status.map(|_| "status".to_string()))
                         .chain(fields.ticket_type.map(|_| "type".to_string()))
@@ -405,7 +485,9 @@ impl TicketingApi {
                         .chain(fields.due_at.map(|_| "due_at".to_string()))
                         .chain((!fields.custom_fields.is_empty()).then(|| "custom_fields".to_string()))
                         .collect();
-                    self.update_one(&mut transaction, principal, current.id, "", &fields, &paths).await.map(|ticket| (ticket, false))
+                    self.update_one(&mut transaction, principal, current.id, "", &fields, &paths)
+                        .await
+                        .map(|ticket| (ticket, false))
                 }
                 None => self
                     .insert_ticket(&mut transaction, principal, fields.clone(), time::now_micros(), "created")
@@ -452,10 +534,17 @@ impl TicketingApi {
             }
             .await;
             results.push(match outcome {
-                Ok(ticket) => pb::BulkUpdateResult { id, ticket: Some(ticket), error_code: 0, error_message: String::new() },
+                Ok(ticket) => {
+                    pb::BulkUpdateResult { id, ticket: Some(ticket), error_code: 0, error_message: String::new() }
+                }
                 Err(error) => {
                     let status = tonic::Status::from(error);
-                    pb::BulkUpdateResult { id, ticket: None, error_code: status.code() as i32, error_message: status.message().to_string() }
+                    pb::BulkUpdateResult {
+                        id,
+                        ticket: None,
+                        error_code: status.code() as i32,
+                        error_message: status.message().to_string(),
+                    }
                 }
             });
         }
@@ -467,7 +556,9 @@ impl TicketingApi {
     pub(super) async fn import_one(&self, principal: &Principal, record: pb::ImportTicketRecord) -> ApiResult<Ticket> {
         let given = record.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
         let stamp = |t: &Option<prost_types::Timestamp>, field: &str| -> ApiResult<Option<i64>> {
-            t.as_ref().map(|t| time::from_timestamp(t).ok_or_else(|| ApiError::invalid(field, "is not a valid time"))).transpose()
+            t.as_ref()
+                .map(|t| time::from_timestamp(t).ok_or_else(|| ApiError::invalid(field, "is not a valid time")))
+                .transpose()
         };
         let now = time::now_micros();
         let created_at = stamp(&given.created_at, "ticket.created_at")?.unwrap_or(now);
@@ -477,8 +568,13 @@ impl TicketingApi {
         let status = convert::status(&mut Default::default(), "ticket.status", given.status);
         let fields = convert::ticket_fields(pb::Ticket { status: 0, ..given })?;
         let mut transaction = self.db.begin().await?;
-        if !fields.external_id.is_empty() && tickets::find_by_external_id(&mut transaction, fields.external_id.trim()).await?.is_some() {
-            return Err(ApiError::AlreadyExists { reason: "EXTERNAL_ID_TAKEN", message: format!("ticket {} was already imported", fields.external_id) });
+        if !fields.external_id.is_empty()
+            && tickets::find_by_external_id(&mut transaction, fields.external_id.trim()).await?.is_some()
+        {
+            return Err(ApiError::AlreadyExists {
+                reason: "EXTERNAL_ID_TAKEN",
+                message: format!("ticket {} was already imported", fields.external_id),
+            });
         }
         let mut ticket = self.insert_ticket(&mut transaction, principal, fields, created_at, "imported").await?;
         let mut text = String::new();
@@ -500,7 +596,11 @@ impl TicketingApi {
         let before = ticket.clone();
         ticket.status = status.unwrap_or(ticket.status);
         ticket.updated_at = updated_at;
-        ticket.solved_at = solved_at.or(if matches!(ticket.status, Status::Solved | Status::Closed) { Some(updated_at) } else { None });
+        ticket.solved_at = solved_at.or(if matches!(ticket.status, Status::Solved | Status::Closed) {
+            Some(updated_at)
+        } else {
+            None
+        });
         ticket.closed_at = closed_at.or(if ticket.status == Status::Closed { Some(updated_at) } else { None });
         ticket.solve_count = i64::from(ticket.solved_at.is_some());
         if ticket != before {
@@ -508,13 +608,16 @@ impl TicketingApi {
         }
         tickets::add_search_terms(&mut transaction, ticket.id, &search::index_terms(&text)).await?;
         let wire = convert::ticket(&ticket);
-        feed::append(&mut transaction, NewEvent {
-            event_type: "ticket.imported",
-            aggregate_type: "ticket",
-            aggregate_id: &wire.id,
-            actor: &principal.subject,
-            payload: &pb::TicketImported { ticket: Some(wire.clone()), comment_count: 0 },
-        })
+        feed::append(
+            &mut transaction,
+            NewEvent {
+                event_type: "ticket.imported",
+                aggregate_type: "ticket",
+                aggregate_id: &wire.id,
+                actor: &principal.subject,
+                payload: &pb::TicketImported { ticket: Some(wire.clone()), comment_count: 0 },
+            },
+        )
         .await?;
         transaction.commit().await?;
         self.feed.committed();
@@ -527,7 +630,10 @@ fn next_token(page: &mut Vec<Ticket>, page_size: usize, query: &str, key: Ticket
     let more = page.len() > page_size;
     page.truncate(page_size);
     match page.last() {
-        Some(last) if more => pagination::encode_token(query, &Cursor { sort_key: tickets::sort_value(last, key).to_string(), id: last.id.to_string() }),
+        Some(last) if more => pagination::encode_token(
+            query,
+            &Cursor { sort_key: tickets::sort_value(last, key).to_string(), id: last.id.to_string() },
+        ),
         _ => String::new(),
     }
 }

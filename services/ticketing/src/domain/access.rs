@@ -65,7 +65,10 @@ pub fn authorize(principal: &Principal, action: Action) -> ApiResult<()> {
 pub enum TicketScope {
     All,
     /// Their team's tickets, the ones assigned to them, and the shared inbox.
-    Team { team_id: Option<String>, person_id: String },
+    Team {
+        team_id: Option<String>,
+        person_id: String,
+    },
 }
 
 pub fn ticket_scope(principal: &Principal) -> TicketScope {
@@ -82,7 +85,9 @@ impl TicketScope {
         match self {
             TicketScope::All => true,
             TicketScope::Team { team_id, person_id } => {
-                ticket.team_id.is_empty() || ticket.assignee_id == *person_id || team_id.as_deref() == Some(ticket.team_id.as_str())
+                ticket.team_id.is_empty()
+                    || ticket.assignee_id == *person_id
+                    || team_id.as_deref() == Some(ticket.team_id.as_str())
             }
         }
     }
@@ -90,7 +95,11 @@ impl TicketScope {
 
 /// Not found rather than forbidden, so ids of other teams' tickets reveal nothing.
 pub fn check_visible(principal: &Principal, ticket: &Ticket) -> ApiResult<()> {
-    if ticket_scope(principal).includes(ticket) { Ok(()) } else { Err(ApiError::not_found("ticket", ticket.id.to_string())) }
+    if ticket_scope(principal).includes(ticket) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("ticket", ticket.id.to_string()))
+    }
 }
 
 /// Internal notes are for staff and programs that sync them, never for requesters' proxies.
@@ -102,7 +111,8 @@ pub fn sees_internal_notes(principal: &Principal) -> bool {
 pub fn may_share_view_with(principal: &Principal, team_id: &str) -> bool {
     team_id.is_empty()
         || matches!(principal.role, Role::Administrator | Role::Manager | Role::Director | Role::Service)
-        || (matches!(principal.role, Role::TeamLead | Role::Supervisor) && principal.team_id.as_deref() == Some(team_id))
+        || (matches!(principal.role, Role::TeamLead | Role::Supervisor)
+            && principal.team_id.as_deref() == Some(team_id))
 }
 
 #[cfg(test)]
@@ -116,7 +126,13 @@ mod tests {
 
     fn ticket(team: &str, assignee: &str) -> Ticket {
         let mut ticket = Ticket::create(
-            TicketFields { subject: "s".into(), requester_id: "c".into(), team_id: team.into(), assignee_id: assignee.into(), ..Default::default() },
+            TicketFields {
+                subject: "s".into(),
+                requester_id: "c".into(),
+                team_id: team.into(),
+                assignee_id: assignee.into(),
+                ..Default::default()
+            },
             0,
         )
         .unwrap();

@@ -63,14 +63,22 @@ impl Comment {
         let mut violations = Violations::new();
         violations.check(!self.body.trim().is_empty(), "body", "must not be empty");
         validate::max_chars(&mut violations, "body", &self.body, MAX_BODY_CHARS);
-        violations.check(self.attachments.len() <= MAX_ATTACHMENTS, "attachments", "at most 20 attachments per comment");
+        violations.check(
+            self.attachments.len() <= MAX_ATTACHMENTS,
+            "attachments",
+            "at most 20 attachments per comment",
+        );
         for (index, attachment) in self.attachments.iter().enumerate() {
             let field = |name: &str| format!("attachments[{index}].{name}");
             violations.check(!attachment.name.trim().is_empty(), &field("name"), "must not be empty");
             validate::max_chars(&mut violations, &field("name"), &attachment.name, 255);
             violations.check(attachment.size_bytes >= 0, &field("size_bytes"), "must not be negative");
             let url_ok = attachment.url.starts_with("https://") || attachment.url.starts_with("http://");
-            violations.check(url_ok && attachment.url.len() <= 2048, &field("url"), "must be an http(s) URL of at most 2048 characters");
+            violations.check(
+                url_ok && attachment.url.len() <= 2048,
+                &field("url"),
+                "must be an http(s) URL of at most 2048 characters",
+            );
             validate::max_chars(&mut violations, &field("content_type"), &attachment.content_type, 255);
         }
         violations.into_result()
@@ -195,7 +203,8 @@ mod tests {
 
     #[test]
     fn an_agent_may_reply_and_set_pending_in_one_step() {
-        let change = comment(AuthorRole::Agent, true).apply_to(&ticket(Status::Open), Some(Status::Pending), 10).unwrap();
+        let change =
+            comment(AuthorRole::Agent, true).apply_to(&ticket(Status::Open), Some(Status::Pending), 10).unwrap();
         assert_eq!(change.ticket.status, Status::Pending);
         assert_eq!(change.previous_status, Some(Status::Open));
     }
@@ -203,7 +212,12 @@ mod tests {
     #[test]
     fn bad_attachments_are_named() {
         let mut bad = comment(AuthorRole::Agent, true);
-        bad.attachments.push(Attachment { name: String::new(), size_bytes: -1, content_type: "x".into(), url: "ftp://x".into() });
+        bad.attachments.push(Attachment {
+            name: String::new(),
+            size_bytes: -1,
+            content_type: "x".into(),
+            url: "ftp://x".into(),
+        });
         let error = bad.check().unwrap_err().to_string();
         for field in ["attachments[0].name", "attachments[0].size_bytes", "attachments[0].url"] {
             assert!(error.contains(field), "{error}");

@@ -176,7 +176,11 @@ impl FieldDefinition {
             violations.check(self.options.is_empty(), "field.options", "only a dropdown has options");
         }
         violations.check(self.options.len() <= MAX_OPTIONS, "field.options", "at most 500 options");
-        violations.check(self.options.iter().all(|o| !o.is_empty() && o.chars().count() <= 200), "field.options", "options must be 1–200 characters");
+        violations.check(
+            self.options.iter().all(|o| !o.is_empty() && o.chars().count() <= 200),
+            "field.options",
+            "options must be 1–200 characters",
+        );
         let mut unique = self.options.clone();
         unique.sort();
         unique.dedup();
@@ -304,7 +308,8 @@ mod tests {
     #[test]
     fn merge_sets_given_keys_and_clears_empty_ones() {
         let current = vec![value("a", FieldValue::Checkbox(true)), value("b", FieldValue::Text("x".into()))];
-        let merged = merge(&current, &[CustomValue { key: "a".into(), value: None }, value("c", FieldValue::Number(2.0))]);
+        let merged =
+            merge(&current, &[CustomValue { key: "a".into(), value: None }, value("c", FieldValue::Number(2.0))]);
         let keys: Vec<_> = merged.iter().map(|v| v.key.as_str()).collect();
         assert_eq!(keys, ["b", "c"]);
     }
@@ -312,7 +317,12 @@ mod tests {
     #[test]
     fn definitions_are_checked() {
         let error = FieldDefinition::create(
-            DefinitionFields { key: "Bad Key".into(), title: String::new(), field_type: Some(FieldType::Dropdown), ..Default::default() },
+            DefinitionFields {
+                key: "Bad Key".into(),
+                title: String::new(),
+                field_type: Some(FieldType::Dropdown),
+                ..Default::default()
+            },
             0,
         )
         .unwrap_err()

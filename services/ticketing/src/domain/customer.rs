@@ -153,7 +153,10 @@ impl Customer {
         } else {
             Err(ApiError::FailedPrecondition {
                 reason: "CUSTOMER_MERGED",
-                message: format!("customer {} was merged into {}; change that customer instead", self.id, self.merged_into_id),
+                message: format!(
+                    "customer {} was merged into {}; change that customer instead",
+                    self.id, self.merged_into_id
+                ),
             })
         }
     }
@@ -301,7 +304,12 @@ mod tests {
         let target = Customer::create("t".into(), fields(), 0).unwrap();
         let duplicate = Customer::create(
             "d".into(),
-            CustomerFields { name: "Z. Nowak".into(), emails: vec!["z.nowak@gmail.com".into()], external_id: "crm-9".into(), ..Default::default() },
+            CustomerFields {
+                name: "Z. Nowak".into(),
+                emails: vec!["z.nowak@gmail.com".into()],
+                external_id: "crm-9".into(),
+                ..Default::default()
+            },
             0,
         )
         .unwrap();

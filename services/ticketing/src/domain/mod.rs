@@ -3,8 +3,8 @@
 //! looks like, what each role may see and do.
 pub mod access;
 pub mod comment;
-pub mod customer;
 pub mod custom_fields;
+pub mod customer;
 pub mod field_mask;
 pub mod listing;
 pub mod organization;

@@ -43,7 +43,12 @@ impl Organization {
     }
 
     /// Applies the masked fields (all of them when `paths` is None: an upsert).
-    pub fn update(&self, fields: &OrganizationFields, paths: Option<&[String]>, now: i64) -> ApiResult<(Self, Vec<&'static str>)> {
+    pub fn update(
+        &self,
+        fields: &OrganizationFields,
+        paths: Option<&[String]>,
+        now: i64,
+    ) -> ApiResult<(Self, Vec<&'static str>)> {
         let paths = match paths {
             Some(paths) => field_mask::resolve(paths, UPDATABLE_FIELDS, |path| match path {
                 "name" => !fields.name.is_empty(),
@@ -122,14 +127,22 @@ mod tests {
     fn domains_are_normalised_and_checked() {
         let organization = Organization::create(
             "o".into(),
-            OrganizationFields { name: "Kowalski Logistyka".into(), domains: vec!["@Kowalski.PL".into(), "kowalski.pl".into()], ..Default::default() },
+            OrganizationFields {
+                name: "Kowalski Logistyka".into(),
+                domains: vec!["@Kowalski.PL".into(), "kowalski.pl".into()],
+                ..Default::default()
+            },
             0,
         )
         .unwrap();
         assert_eq!(organization.domains, ["kowalski.pl"]);
-        let error = Organization::create("o".into(), OrganizationFields { name: String::new(), domains: vec!["nope".into()], ..Default::default() }, 0)
-            .unwrap_err()
-            .to_string();
+        let error = Organization::create(
+            "o".into(),
+            OrganizationFields { name: String::new(), domains: vec!["nope".into()], ..Default::default() },
+            0,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(error.contains("organization.name") && error.contains("organization.domains"), "{error}");
     }
 }

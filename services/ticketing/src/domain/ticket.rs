@@ -213,7 +213,9 @@ impl Ticket {
                 "due_at" => next.due_at = fields.due_at,
                 "external_id" => next.external_id = fields.external_id.trim().to_string(),
                 "locale" => next.locale = fields.locale.clone(),
-                "custom_fields" => next.custom_fields = custom_fields::merge(&self.custom_fields, &fields.custom_fields),
+                "custom_fields" => {
+                    next.custom_fields = custom_fields::merge(&self.custom_fields, &fields.custom_fields)
+                }
                 "problem_id" => next.problem_id = fields.problem_id,
                 other => {
                     unreachable!("field_mask::resolve only returns updatable paths, got {other}")
@@ -291,7 +293,12 @@ impl Ticket {
 
     /// The requester rates the current solve; a second rating of the same solve replaces the first.
     /// Returns the rated ticket and the rating it replaced.
-    pub fn rate(&self, rating: SatisfactionRating, comment: &str, now: i64) -> ApiResult<(TicketChange, SatisfactionRating)> {
+    pub fn rate(
+        &self,
+        rating: SatisfactionRating,
+        comment: &str,
+        now: i64,
+    ) -> ApiResult<(TicketChange, SatisfactionRating)> {
         if rating == SatisfactionRating::Offered {
             return Err(ApiError::invalid("rating", "must be GOOD or BAD"));
         }
@@ -303,12 +310,16 @@ impl Ticket {
             _ => {
                 return Err(ApiError::FailedPrecondition {
                     reason: "SURVEY_NOT_OFFERED",
-                    message: format!("ticket {} has no open satisfaction survey: it is rated after it is solved", self.id),
+                    message: format!(
+                        "ticket {} has no open satisfaction survey: it is rated after it is solved",
+                        self.id
+                    ),
                 });
             }
         };
         let mut next = self.clone();
-        next.satisfaction = Satisfaction { rating: Some(rating), comment: comment.trim().to_string(), rated_at: Some(now) };
+        next.satisfaction =
+            Satisfaction { rating: Some(rating), comment: comment.trim().to_string(), rated_at: Some(now) };
         Ok((self.change_to(next, now), previous))
     }
 
@@ -547,13 +558,23 @@ mod tests {
     fn each_solve_offers_one_survey_that_a_reopen_withdraws() {
         let ticket = Ticket::create(fields(), 10).unwrap();
         assert!(ticket.rate(SatisfactionRating::Good, "", 15).is_err(), "not solved yet");
-        let solved = ticket.update(&TicketFields { status: Some(Status::Solved), ..Default::default() }, &paths(&["status"]), 20).unwrap().ticket;
+        let solved = ticket
+            .update(&TicketFields { status: Some(Status::Solved), ..Default::default() }, &paths(&["status"]), 20)
+            .unwrap()
+            .ticket;
         assert_eq!((solved.solve_count, solved.satisfaction.rating), (1, Some(SatisfactionRating::Offered)));
         let (rated, previous) = solved.rate(SatisfactionRating::Bad, "slow", 30).unwrap();
         assert_eq!(previous, SatisfactionRating::Offered);
         let (rerated, previous) = rated.ticket.rate(SatisfactionRating::Good, "fixed after all", 40).unwrap();
-        assert_eq!((previous, rerated.ticket.satisfaction.rating), (SatisfactionRating::Bad, Some(SatisfactionRating::Good)));
-        let reopened = rerated.ticket.update(&TicketFields { status: Some(Status::Open), ..Default::default() }, &paths(&["status"]), 50).unwrap().ticket;
+        assert_eq!(
+            (previous, rerated.ticket.satisfaction.rating),
+            (SatisfactionRating::Bad, Some(SatisfactionRating::Good))
+        );
+        let reopened = rerated
+            .ticket
+            .update(&TicketFields { status: Some(Status::Open), ..Default::default() }, &paths(&["status"]), 50)
+            .unwrap()
+            .ticket;
         assert_eq!(reopened.satisfaction.rating, None);
         assert!(reopened.rate(SatisfactionRating::Good, "", 60).is_err());
     }
@@ -561,7 +582,10 @@ mod tests {
     #[test]
     fn solved_tickets_close_when_their_time_comes() {
         let ticket = Ticket::create(fields(), 10).unwrap();
-        let solved = ticket.update(&TicketFields { status: Some(Status::Solved), ..Default::default() }, &paths(&["status"]), 100).unwrap().ticket;
+        let solved = ticket
+            .update(&TicketFields { status: Some(Status::Solved), ..Default::default() }, &paths(&["status"]), 100)
+            .unwrap()
+            .ticket;
         assert!(solved.close_if_due(150, 100).is_none());
         let closed = solved.close_if_due(200, 100).unwrap();
         assert_eq!((closed.ticket.status, closed.ticket.closed_at), (Status::Closed, Some(200)));

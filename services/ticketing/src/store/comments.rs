@@ -36,7 +36,9 @@ pub async fn list(
     limit: usize,
 ) -> sqlx::Result<Vec<Comment>> {
     let visibility = if include_internal { "" } else { "AND public = 1" };
-    let sql = format!("SELECT {COLUMNS} FROM ticket_comments WHERE ticket_id = $1 AND id > $2 {visibility} ORDER BY id LIMIT $3");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM ticket_comments WHERE ticket_id = $1 AND id > $2 {visibility} ORDER BY id LIMIT $3"
+    );
     let rows = sqlx::query(&sql).bind(ticket_id).bind(after_id).bind(limit as i64).fetch_all(connection).await?;
     rows.iter().map(decode).collect()
 }

@@ -4,7 +4,8 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 use super::{decode_enum, json_list, parse_json_list};
 use crate::domain::custom_fields::{FieldDefinition, FieldType};
 
-const COLUMNS: &str = "key, title, type, options, required_on_solve, active, description, created_at, updated_at, revision";
+const COLUMNS: &str =
+    "key, title, type, options, required_on_solve, active, description, created_at, updated_at, revision";
 
 pub async fn insert(connection: &mut AnyConnection, field: &FieldDefinition) -> sqlx::Result<()> {
     sqlx::query(
@@ -26,7 +27,11 @@ pub async fn insert(connection: &mut AnyConnection, field: &FieldDefinition) -> 
     Ok(())
 }
 
-pub async fn update(connection: &mut AnyConnection, field: &FieldDefinition, expected_revision: i64) -> sqlx::Result<bool> {
+pub async fn update(
+    connection: &mut AnyConnection,
+    field: &FieldDefinition,
+    expected_revision: i64,
+) -> sqlx::Result<bool> {
     let updated = sqlx::query(
         "UPDATE custom_fields SET title = $2, options = $3, required_on_solve = $4, active = $5, description = $6,
              updated_at = $7, revision = $8 WHERE key = $1 AND revision = $9",
@@ -47,13 +52,18 @@ pub async fn update(connection: &mut AnyConnection, field: &FieldDefinition, exp
 }
 
 pub async fn get(connection: &mut AnyConnection, key: &str) -> sqlx::Result<Option<FieldDefinition>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM custom_fields WHERE key = $1")).bind(key).fetch_optional(connection).await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM custom_fields WHERE key = $1"))
+        .bind(key)
+        .fetch_optional(connection)
+        .await?;
     row.as_ref().map(decode).transpose()
 }
 
 /// Every definition, in the order they were created.
 pub async fn all(connection: &mut AnyConnection) -> sqlx::Result<Vec<FieldDefinition>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM custom_fields ORDER BY created_at, key")).fetch_all(connection).await?;
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM custom_fields ORDER BY created_at, key"))
+        .fetch_all(connection)
+        .await?;
     rows.iter().map(decode).collect()
 }
 

@@ -5,8 +5,7 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 use super::{bind_all, decode_enum, json_list, optional_text, parse_json_list};
 use crate::domain::{Customer, CustomerTier};
 
-const COLUMNS: &str =
-    "id, name, emails, phones, locale, time_zone, tier, notes, external_id, organization_id, created_at, updated_at, revision, merged_into_id";
+const COLUMNS: &str = "id, name, emails, phones, locale, time_zone, tier, notes, external_id, organization_id, created_at, updated_at, revision, merged_into_id";
 
 pub async fn insert(connection: &mut AnyConnection, customer: &Customer) -> sqlx::Result<()> {
     sqlx::query(
@@ -160,8 +159,10 @@ fn decode(row: &AnyRow) -> sqlx::Result<Customer> {
 
 /// Moves the tickets `from` requested to `to`; returns their ids.
 pub async fn move_tickets(connection: &mut AnyConnection, from: &str, to: &str) -> sqlx::Result<Vec<i64>> {
-    let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM tickets WHERE requester_id = $1 ORDER BY id").bind(from).fetch_all(&mut *connection).await?;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM tickets WHERE requester_id = $1 ORDER BY id")
+        .bind(from)
+        .fetch_all(&mut *connection)
+        .await?;
     sqlx::query("UPDATE tickets SET requester_id = $2, revision = revision + 1 WHERE requester_id = $1")
         .bind(from)
         .bind(to)

@@ -21,7 +21,11 @@ pub async fn insert(connection: &mut AnyConnection, link: LinkRow) -> sqlx::Resu
 }
 
 /// Removes the link and returns it, if there was one.
-pub async fn delete(connection: &mut AnyConnection, ticket_id: i64, linked_ticket_id: i64) -> sqlx::Result<Option<LinkRow>> {
+pub async fn delete(
+    connection: &mut AnyConnection,
+    ticket_id: i64,
+    linked_ticket_id: i64,
+) -> sqlx::Result<Option<LinkRow>> {
     let existing = get(connection, ticket_id, linked_ticket_id).await?;
     if existing.is_some() {
         sqlx::query("DELETE FROM ticket_links WHERE ticket_id = $1 AND linked_ticket_id = $2")
@@ -33,14 +37,25 @@ pub async fn delete(connection: &mut AnyConnection, ticket_id: i64, linked_ticke
     Ok(existing)
 }
 
-pub async fn get(connection: &mut AnyConnection, ticket_id: i64, linked_ticket_id: i64) -> sqlx::Result<Option<LinkRow>> {
+pub async fn get(
+    connection: &mut AnyConnection,
+    ticket_id: i64,
+    linked_ticket_id: i64,
+) -> sqlx::Result<Option<LinkRow>> {
     let row = sqlx::query("SELECT ticket_id, linked_ticket_id, kind, created_at FROM ticket_links WHERE ticket_id = $1 AND linked_ticket_id = $2")
         .bind(ticket_id)
         .bind(linked_ticket_id)
         .fetch_optional(connection)
         .await?;
-    row.map(|row| Ok((row.try_get("ticket_id")?, row.try_get("linked_ticket_id")?, row.try_get("kind")?, row.try_get("created_at")?)))
-        .transpose()
+    row.map(|row| {
+        Ok((
+            row.try_get("ticket_id")?,
+            row.try_get("linked_ticket_id")?,
+            row.try_get("kind")?,
+            row.try_get("created_at")?,
+        ))
+    })
+    .transpose()
 }
 
 /// Links from and to `ticket_id`.
@@ -53,6 +68,13 @@ pub async fn of_ticket(connection: &mut AnyConnection, ticket_id: i64) -> sqlx::
     .fetch_all(connection)
     .await?;
     rows.iter()
-        .map(|row| Ok((row.try_get("ticket_id")?, row.try_get("linked_ticket_id")?, row.try_get("kind")?, row.try_get("created_at")?)))
+        .map(|row| {
+            Ok((
+                row.try_get("ticket_id")?,
+                row.try_get("linked_ticket_id")?,
+                row.try_get("kind")?,
+                row.try_get("created_at")?,
+            ))
+        })
         .collect()
 }

@@ -64,7 +64,8 @@ fn parse_json_list(column: &str, text: &str) -> sqlx::Result<Vec<String>> {
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> sqlx::Result<T> {
-    serde_json::from_str(text).map_err(|error| sqlx::Error::ColumnDecode { index: column.into(), source: Box::new(error) })
+    serde_json::from_str(text)
+        .map_err(|error| sqlx::Error::ColumnDecode { index: column.into(), source: Box::new(error) })
 }
 
 fn decode_enum<T>(column: &str, number: i64, from_number: fn(i64) -> Option<T>) -> sqlx::Result<T> {

@@ -26,7 +26,11 @@ pub async fn insert(connection: &mut AnyConnection, organization: &Organization)
     insert_domains(connection, organization).await
 }
 
-pub async fn update(connection: &mut AnyConnection, organization: &Organization, expected_revision: i64) -> sqlx::Result<bool> {
+pub async fn update(
+    connection: &mut AnyConnection,
+    organization: &Organization,
+    expected_revision: i64,
+) -> sqlx::Result<bool> {
     let updated = sqlx::query(
         "UPDATE organizations SET name = $2, name_key = $3, domains = $4, notes = $5, external_id = $6, updated_at = $7, revision = $8
          WHERE id = $1 AND revision = $9",
@@ -44,7 +48,10 @@ pub async fn update(connection: &mut AnyConnection, organization: &Organization,
     .await?
     .rows_affected();
     if updated == 1 {
-        sqlx::query("DELETE FROM organization_domains WHERE organization_id = $1").bind(&organization.id).execute(&mut *connection).await?;
+        sqlx::query("DELETE FROM organization_domains WHERE organization_id = $1")
+            .bind(&organization.id)
+            .execute(&mut *connection)
+            .await?;
         insert_domains(connection, organization).await?;
     }
     Ok(updated == 1)
@@ -62,11 +69,17 @@ async fn insert_domains(connection: &mut AnyConnection, organization: &Organizat
 }
 
 pub async fn get(connection: &mut AnyConnection, id: &str) -> sqlx::Result<Option<Organization>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations WHERE id = $1")).bind(id).fetch_optional(connection).await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(connection)
+        .await?;
     row.as_ref().map(decode).transpose()
 }
 
-pub async fn find_by_external_id(connection: &mut AnyConnection, external_id: &str) -> sqlx::Result<Option<Organization>> {
+pub async fn find_by_external_id(
+    connection: &mut AnyConnection,
+    external_id: &str,
+) -> sqlx::Result<Option<Organization>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM organizations WHERE external_id = $1"))
         .bind(external_id)
         .fetch_optional(connection)
@@ -83,12 +96,17 @@ pub async fn find_by_name(connection: &mut AnyConnection, name: &str) -> sqlx::R
 }
 
 /// The organisation that already claims one of `domains`, other than `organization_id`.
-pub async fn domain_taken(connection: &mut AnyConnection, domains: &[String], organization_id: &str) -> sqlx::Result<Option<(String, String)>> {
+pub async fn domain_taken(
+    connection: &mut AnyConnection,
+    domains: &[String],
+    organization_id: &str,
+) -> sqlx::Result<Option<(String, String)>> {
     for domain in domains {
-        let owner: Option<String> = sqlx::query_scalar("SELECT organization_id FROM organization_domains WHERE domain = $1")
-            .bind(domain)
-            .fetch_optional(&mut *connection)
-            .await?;
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT organization_id FROM organization_domains WHERE domain = $1")
+                .bind(domain)
+                .fetch_optional(&mut *connection)
+                .await?;
         if let Some(owner) = owner.filter(|owner| owner != organization_id) {
             return Ok(Some((domain.clone(), owner)));
         }
@@ -97,13 +115,21 @@ pub async fn domain_taken(connection: &mut AnyConnection, domains: &[String], or
 }
 
 /// Newest first.
-pub async fn list(connection: &mut AnyConnection, filter: &SqlFilter, after: Option<&Cursor>, limit: usize) -> sqlx::Result<Vec<Organization>> {
+pub async fn list(
+    connection: &mut AnyConnection,
+    filter: &SqlFilter,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> sqlx::Result<Vec<Organization>> {
     let next = filter.values.len() + 1;
     let keyset = match after {
         Some(_) => format!("AND (created_at < ${next} OR (created_at = ${next} AND id < ${}))", next + 1),
         None => String::new(),
     };
-    let sql = format!("SELECT {COLUMNS} FROM organizations WHERE {} {keyset} ORDER BY created_at DESC, id DESC LIMIT {limit}", filter.clause);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM organizations WHERE {} {keyset} ORDER BY created_at DESC, id DESC LIMIT {limit}",
+        filter.clause
+    );
     let mut query = bind_all(sqlx::query(&sql), &filter.values);
     if let Some(cursor) = after {
         query = query.bind(cursor.sort_key.parse::<i64>().unwrap_or(i64::MAX)).bind(cursor.id.clone());

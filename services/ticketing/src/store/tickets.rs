@@ -100,16 +100,26 @@ pub async fn insert(connection: &mut AnyConnection, ticket: &Ticket) -> sqlx::Re
 }
 
 /// Writes `ticket` if it is still at `expected_revision`; false when someone else got there first.
-pub async fn update(connection: &mut AnyConnection, ticket: &Ticket, expected_revision: i64, tags_changed: bool) -> sqlx::Result<bool> {
-    let assignments: Vec<String> = WRITTEN.iter().enumerate().map(|(n, column)| format!("{column} = ${}", n + 1)).collect();
+pub async fn update(
+    connection: &mut AnyConnection,
+    ticket: &Ticket,
+    expected_revision: i64,
+    tags_changed: bool,
+) -> sqlx::Result<bool> {
+    let assignments: Vec<String> =
+        WRITTEN.iter().enumerate().map(|(n, column)| format!("{column} = ${}", n + 1)).collect();
     let sql = format!(
         "UPDATE tickets SET {} WHERE id = ${} AND revision = ${}",
         assignments.join(", "),
         WRITTEN.len() + 1,
         WRITTEN.len() + 2
     );
-    let updated =
-        bind_ticket(sqlx::query(&sql), ticket).bind(ticket.id).bind(expected_revision).execute(&mut *connection).await?.rows_affected();
+    let updated = bind_ticket(sqlx::query(&sql), ticket)
+        .bind(ticket.id)
+        .bind(expected_revision)
+        .execute(&mut *connection)
+        .await?
+        .rows_affected();
     if updated == 1 && tags_changed {
         sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(ticket.id).execute(&mut *connection).await?;
         insert_tags(connection, ticket.id, &ticket.tags).await?;
@@ -119,13 +129,21 @@ pub async fn update(connection: &mut AnyConnection, ticket: &Ticket, expected_re
 
 async fn insert_tags(connection: &mut AnyConnection, ticket_id: i64, tags: &[String]) -> sqlx::Result<()> {
     for tag in tags {
-        sqlx::query("INSERT INTO ticket_tags (tag, ticket_id) VALUES ($1, $2)").bind(tag).bind(ticket_id).execute(&mut *connection).await?;
+        sqlx::query("INSERT INTO ticket_tags (tag, ticket_id) VALUES ($1, $2)")
+            .bind(tag)
+            .bind(ticket_id)
+            .execute(&mut *connection)
+            .await?;
     }
     Ok(())
 }
 
 /// Adds `terms` to the ticket's search index (terms already there are kept).
-pub async fn add_search_terms(connection: &mut AnyConnection, ticket_id: i64, terms: &BTreeSet<String>) -> sqlx::Result<()> {
+pub async fn add_search_terms(
+    connection: &mut AnyConnection,
+    ticket_id: i64,
+    terms: &BTreeSet<String>,
+) -> sqlx::Result<()> {
     // Many rows per statement: a long description has hundreds of terms.
     let terms: Vec<&String> = terms.iter().collect();
     for chunk in terms.chunks(200) {
@@ -144,8 +162,15 @@ pub async fn add_search_terms(connection: &mut AnyConnection, ticket_id: i64, te
 }
 
 /// Replaces the ticket's search index (after its subject or description changed).
-pub async fn replace_search_terms(connection: &mut AnyConnection, ticket_id: i64, terms: &BTreeSet<String>) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM ticket_search_terms WHERE ticket_id = $1").bind(ticket_id).execute(&mut *connection).await?;
+pub async fn replace_search_terms(
+    connection: &mut AnyConnection,
+    ticket_id: i64,
+    terms: &BTreeSet<String>,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM ticket_search_terms WHERE ticket_id = $1")
+        .bind(ticket_id)
+        .execute(&mut *connection)
+        .await?;
     add_search_terms(connection, ticket_id, terms).await
 }
 
@@ -158,14 +183,16 @@ pub async fn insert_audit(
     changes: &serde_json::Value,
     at: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO ticket_audits (ticket_id, actor, action, changes, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(ticket_id)
-        .bind(actor)
-        .bind(action)
-        .bind(changes.to_string())
-        .bind(at)
-        .execute(connection)
-        .await?;
+    sqlx::query(
+        "INSERT INTO ticket_audits (ticket_id, actor, action, changes, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(ticket_id)
+    .bind(actor)
+    .bind(action)
+    .bind(changes.to_string())
+    .bind(at)
+    .execute(connection)
+    .await?;
     Ok(())
 }
 
@@ -173,7 +200,12 @@ pub async fn insert_audit(
 pub type AuditRow = (i64, String, String, String, i64);
 
 /// The ticket's audit rows after `after_id`, oldest first.
-pub async fn list_audits(connection: &mut AnyConnection, ticket_id: i64, after_id: i64, limit: usize) -> sqlx::Result<Vec<AuditRow>> {
+pub async fn list_audits(
+    connection: &mut AnyConnection,
+    ticket_id: i64,
+    after_id: i64,
+    limit: usize,
+) -> sqlx::Result<Vec<AuditRow>> {
     let rows = sqlx::query(
         "SELECT id, actor, action, changes, created_at FROM ticket_audits WHERE ticket_id = $1 AND id > $2 ORDER BY id LIMIT $3",
     )
@@ -183,12 +215,23 @@ pub async fn list_audits(connection: &mut AnyConnection, ticket_id: i64, after_i
     .fetch_all(connection)
     .await?;
     rows.iter()
-        .map(|row| Ok((row.try_get("id")?, row.try_get("actor")?, row.try_get("action")?, row.try_get("changes")?, row.try_get("created_at")?)))
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                row.try_get("actor")?,
+                row.try_get("action")?,
+                row.try_get("changes")?,
+                row.try_get("created_at")?,
+            ))
+        })
         .collect()
 }
 
 pub async fn get(connection: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Ticket>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1")).bind(id).fetch_optional(connection).await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(connection)
+        .await?;
     row.as_ref().map(decode).transpose()
 }
 
@@ -221,7 +264,10 @@ pub async fn open_incidents_of(connection: &mut AnyConnection, problem_id: i64) 
 
 /// Tickets whose requester is `customer_id`.
 pub async fn ids_requested_by(connection: &mut AnyConnection, customer_id: &str) -> sqlx::Result<Vec<i64>> {
-    sqlx::query_scalar("SELECT id FROM tickets WHERE requester_id = $1 ORDER BY id").bind(customer_id).fetch_all(connection).await
+    sqlx::query_scalar("SELECT id FROM tickets WHERE requester_id = $1 ORDER BY id")
+        .bind(customer_id)
+        .fetch_all(connection)
+        .await
 }
 
 pub async fn count(connection: &mut AnyConnection, filter: &SqlFilter) -> sqlx::Result<i64> {
@@ -334,7 +380,11 @@ fn decode(row: &AnyRow) -> sqlx::Result<Ticket> {
         last_agent_reply_at: row.try_get("last_agent_reply_at")?,
         solve_count: row.try_get("solve_count")?,
         satisfaction: Satisfaction {
-            rating: if rating == 0 { None } else { Some(decode_enum("satisfaction_rating", rating, SatisfactionRating::from_number)?) },
+            rating: if rating == 0 {
+                None
+            } else {
+                Some(decode_enum("satisfaction_rating", rating, SatisfactionRating::from_number)?)
+            },
             comment: row.try_get("satisfaction_comment")?,
             rated_at: row.try_get("satisfaction_rated_at")?,
         },

@@ -49,16 +49,29 @@ pub async fn delete(connection: &mut AnyConnection, id: &str) -> sqlx::Result<()
 }
 
 pub async fn get(connection: &mut AnyConnection, id: &str) -> sqlx::Result<Option<TicketView>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM ticket_views WHERE id = $1")).bind(id).fetch_optional(connection).await?;
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM ticket_views WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(connection)
+        .await?;
     row.as_ref().map(decode).transpose()
 }
 
 /// The caller's own views and those shared with `team_id` (or with any team, when `all_teams`).
-pub async fn visible(connection: &mut AnyConnection, owner_id: &str, team_id: Option<&str>, all_teams: bool) -> sqlx::Result<Vec<TicketView>> {
+pub async fn visible(
+    connection: &mut AnyConnection,
+    owner_id: &str,
+    team_id: Option<&str>,
+    all_teams: bool,
+) -> sqlx::Result<Vec<TicketView>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM ticket_views WHERE owner_id = $1 OR (team_id <> '' AND (team_id = $2 OR $3 = 1)) ORDER BY name, id"
     );
-    let rows = sqlx::query(&sql).bind(owner_id).bind(team_id.unwrap_or("")).bind(i64::from(all_teams)).fetch_all(connection).await?;
+    let rows = sqlx::query(&sql)
+        .bind(owner_id)
+        .bind(team_id.unwrap_or(""))
+        .bind(i64::from(all_teams))
+        .fetch_all(connection)
+        .await?;
     rows.iter().map(decode).collect()
 }
 
