@@ -187,10 +187,16 @@ impl TicketingApi {
             }
             sources.push(merged);
         }
-        let reindexed = target.clone();
+        // The target changed too (its conversation grew): bump it, refusing a lost race.
+        let before = target.clone();
         target.updated_at = now;
         target.revision += 1;
-        tickets::update(&mut transaction, &target, reindexed.revision, false).await?;
+        if !tickets::update(&mut transaction, &target, before.revision, false).await? {
+            return Err(ApiError::Aborted {
+                reason: "CONCURRENT_UPDATE",
+                message: format!("ticket {target_id} was changed by another request during the merge; retry"),
+            });
+        }
         let mut text = format!("{}\n{}", target.subject, target.description);
         for comment in comments::all(&mut transaction, target_id).await? {
             text.push('\n');
