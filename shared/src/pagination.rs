@@ -70,9 +70,36 @@ pub fn decode_token(token: &str, fingerprint: &str) -> ApiResult<Option<Cursor>>
     Ok(Some(Cursor { sort_key: body.k, id: body.i }))
 }
 
+/// Trims a page fetched with one item more than `page_size` (so "is there more?" costs no
+/// second query) and returns the token that continues after its last item, or "" at the end.
+pub fn finish_page<T>(
+    items: &mut Vec<T>,
+    page_size: usize,
+    fingerprint: &str,
+    cursor: impl Fn(&T) -> Cursor,
+) -> String {
+    let more = items.len() > page_size;
+    items.truncate(page_size);
+    match items.last() {
+        Some(last) if more => encode_token(fingerprint, &cursor(last)),
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_fetched_one_long_is_trimmed_and_continues_after_its_last_item() {
+        let cursor = |n: &i32| Cursor { sort_key: String::new(), id: n.to_string() };
+        let mut full = vec![1, 2, 3];
+        let token = finish_page(&mut full, 2, "q", cursor);
+        assert_eq!(full, [1, 2]);
+        assert_eq!(decode_token(&token, "q").unwrap().unwrap().id, "2");
+        let mut last = vec![1, 2];
+        assert_eq!(finish_page(&mut last, 2, "q", cursor), "");
+    }
 
     #[test]
     fn page_size_defaults_caps_and_rejects_negative() {

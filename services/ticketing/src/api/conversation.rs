@@ -131,14 +131,10 @@ impl TicketingApi {
         self.visible_ticket(&mut connection, principal, ticket_id).await?;
         let include_internal = access::sees_internal_notes(principal);
         let mut page = comments::list(&mut connection, ticket_id, include_internal, after_id, page_size + 1).await?;
-        let more = page.len() > page_size;
-        page.truncate(page_size);
-        let next_page_token = match page.last() {
-            Some(last) if more => {
-                pagination::encode_token(&query, &Cursor { sort_key: String::new(), id: last.id.to_string() })
-            }
-            _ => String::new(),
-        };
+        let next_page_token = pagination::finish_page(&mut page, page_size, &query, |last| Cursor {
+            sort_key: String::new(),
+            id: last.id.to_string(),
+        });
         Ok(pb::ListCommentsResponse { comments: page.iter().map(convert::comment).collect(), next_page_token })
     }
 }

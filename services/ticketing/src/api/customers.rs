@@ -102,14 +102,10 @@ impl TicketingApi {
         let after = pagination::decode_token(&request.page_token, &query)?;
         let mut connection = self.db.reader().acquire().await?;
         let mut page = customers::list(&mut connection, &sql_filter, after.as_ref(), page_size + 1).await?;
-        let more = page.len() > page_size;
-        page.truncate(page_size);
-        let next_page_token = match page.last() {
-            Some(last) if more => {
-                pagination::encode_token(&query, &Cursor { sort_key: last.created_at.to_string(), id: last.id.clone() })
-            }
-            _ => String::new(),
-        };
+        let next_page_token = pagination::finish_page(&mut page, page_size, &query, |last| Cursor {
+            sort_key: last.created_at.to_string(),
+            id: last.id.clone(),
+        });
         Ok(pb::ListCustomersResponse { customers: page.iter().map(convert::customer).collect(), next_page_token })
     }
 

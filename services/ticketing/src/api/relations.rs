@@ -286,14 +286,10 @@ impl TicketingApi {
         let mut connection = self.db.reader().acquire().await?;
         self.visible_ticket(&mut connection, principal, ticket_id).await?;
         let mut rows = tickets::list_audits(&mut connection, ticket_id, after, page_size + 1).await?;
-        let more = rows.len() > page_size;
-        rows.truncate(page_size);
-        let next_page_token = match rows.last() {
-            Some(last) if more => {
-                pagination::encode_token(&query, &Cursor { sort_key: String::new(), id: last.0.to_string() })
-            }
-            _ => String::new(),
-        };
+        let next_page_token = pagination::finish_page(&mut rows, page_size, &query, |last| Cursor {
+            sort_key: String::new(),
+            id: last.0.to_string(),
+        });
         let audits = rows
             .into_iter()
             .map(|(id, actor, action, changes, created_at)| {

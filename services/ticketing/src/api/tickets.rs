@@ -627,15 +627,10 @@ impl TicketingApi {
 
 /// Trims a page fetched with one extra row and returns the token for the next page.
 fn next_token(page: &mut Vec<Ticket>, page_size: usize, query: &str, key: TicketSortKey) -> String {
-    let more = page.len() > page_size;
-    page.truncate(page_size);
-    match page.last() {
-        Some(last) if more => pagination::encode_token(
-            query,
-            &Cursor { sort_key: tickets::sort_value(last, key).to_string(), id: last.id.to_string() },
-        ),
-        _ => String::new(),
-    }
+    pagination::finish_page(page, page_size, query, |last| Cursor {
+        sort_key: tickets::sort_value(last, key).to_string(),
+        id: last.id.to_string(),
+    })
 }
 
 /// The fields an audit row shows, by their update-mask names.
