@@ -122,3 +122,55 @@ async fn solved_tickets_close_when_their_time_comes() {
     assert_eq!(audits.audits.last().unwrap().actor, "system");
     app.stop().await;
 }
+
+on_both_backends! {
+    /// A scheduling tool's token opens no door in ticketing: every RPC refuses it.
+    async fn every_ticketing_rpc_refuses_a_role_with_no_business_there(app) {
+        let mut scheduler = app.ticketing(Role::Scheduler).await;
+        let id = || "1".to_string();
+        let mut refusals = Vec::new();
+        macro_rules! refused {
+            ($call:ident($request:expr)) => {
+                refusals.push((stringify!($call), scheduler.$call($request).await.err().map(|status| status.code())));
+            };
+        }
+        refused!(create_customer(pb::CreateCustomerRequest::default()));
+        refused!(get_customer(pb::GetCustomerRequest { id: id() }));
+        refused!(list_customers(pb::ListCustomersRequest::default()));
+        refused!(update_customer(pb::UpdateCustomerRequest::default()));
+        refused!(upsert_customer(pb::UpsertCustomerRequest::default()));
+        refused!(merge_customers(pb::MergeCustomersRequest::default()));
+        refused!(create_organization(pb::CreateOrganizationRequest::default()));
+        refused!(get_organization(pb::GetOrganizationRequest { id: id() }));
+        refused!(list_organizations(pb::ListOrganizationsRequest::default()));
+        refused!(update_organization(pb::UpdateOrganizationRequest::default()));
+        refused!(upsert_organization(pb::UpsertOrganizationRequest::default()));
+        refused!(create_custom_field(pb::CreateCustomFieldRequest::default()));
+        refused!(list_custom_fields(pb::ListCustomFieldsRequest::default()));
+        refused!(update_custom_field(pb::UpdateCustomFieldRequest::default()));
+        refused!(create_ticket(pb::CreateTicketRequest::default()));
+        refused!(get_ticket(pb::GetTicketRequest { id: id() }));
+        refused!(list_tickets(pb::ListTicketsRequest::default()));
+        refused!(update_ticket(pb::UpdateTicketRequest::default()));
+        refused!(upsert_ticket(pb::UpsertTicketRequest::default()));
+        refused!(bulk_update_tickets(pb::BulkUpdateTicketsRequest::default()));
+        refused!(search_tickets(pb::SearchTicketsRequest::default()));
+        refused!(import_tickets(tokio_stream::iter(Vec::<pb::ImportTicketRecord>::new())));
+        refused!(add_comment(pb::AddCommentRequest::default()));
+        refused!(list_comments(pb::ListCommentsRequest { ticket_id: id(), ..Default::default() }));
+        refused!(link_tickets(pb::LinkTicketsRequest::default()));
+        refused!(unlink_tickets(pb::UnlinkTicketsRequest::default()));
+        refused!(list_ticket_links(pb::ListTicketLinksRequest { ticket_id: id() }));
+        refused!(merge_tickets(pb::MergeTicketsRequest::default()));
+        refused!(rate_ticket(pb::RateTicketRequest::default()));
+        refused!(list_ticket_audits(pb::ListTicketAuditsRequest { ticket_id: id(), ..Default::default() }));
+        refused!(create_ticket_view(pb::CreateTicketViewRequest::default()));
+        refused!(list_ticket_views(pb::ListTicketViewsRequest {}));
+        refused!(update_ticket_view(pb::UpdateTicketViewRequest::default()));
+        refused!(delete_ticket_view(pb::DeleteTicketViewRequest::default()));
+        refused!(list_events(frontline_proto::common::v1::ListEventsRequest::default()));
+        let not_refused: Vec<_> = refusals.iter().filter(|(_, code)| *code != Some(Code::PermissionDenied)).collect();
+        assert!(not_refused.is_empty(), "these did not refuse the scheduler: {not_refused:?}");
+        assert_eq!(refusals.len(), 35);
+    }
+}
