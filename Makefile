@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run demo test test-unit test-e2e k8s-check lint fmt release
+.PHONY: run demo test test-deps k8s-check lint fmt release
 
 ## Start every service in one process on 127.0.0.1:50051 (embedded SQLite under ./data).
 run:
@@ -24,7 +24,12 @@ else
 TEST_SCOPE := SQLite only; PostgreSQL variants are skipped (set FRONTLINE_TEST_DATABASE_URL to run them)
 endif
 
-test:
+# The roster export test checks the iCalendar output with an independent parser (PyPI icalendar).
+test-deps:
+	@python3 -c 'import icalendar' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check icalendar \
+		|| python3 -m pip install --quiet --disable-pip-version-check --user --break-system-packages icalendar
+
+test: test-deps
 	@echo "make test: $(TEST_SCOPE)"
 ifeq ($(HAS_NEXTEST),yes)
 	$(CARGO) nextest run --workspace --locked --no-fail-fast $(NEXTEST_IGNORED)

@@ -7,6 +7,7 @@ use prost::Message;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "frontline/common/v1/feed.proto",
+        "frontline/common/v1/money.proto",
         "frontline/ticketing/v1/conversation.proto",
         "frontline/ticketing/v1/customer.proto",
         "frontline/ticketing/v1/fields.proto",
@@ -15,6 +16,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "frontline/ticketing/v1/ticketing.proto",
         "frontline/ticketing/v1/views.proto",
         "frontline/knowledge/v1/knowledge.proto",
+        "frontline/workforce/v1/people.proto",
+        "frontline/workforce/v1/roster.proto",
+        "frontline/workforce/v1/staffing.proto",
         "frontline/workforce/v1/workforce.proto",
         "frontline/analytics/v1/analytics.proto",
     ];

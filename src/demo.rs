@@ -8,6 +8,7 @@ use frontline_proto::ticketing::v1::{
     self as pb, Channel as Ch, CustomerTier as Tier, Priority as P, TicketStatus as S, TicketType as T,
     ticketing_service_client::TicketingServiceClient,
 };
+use frontline_proto::workforce::v1 as wf;
 use prost_types::FieldMask;
 use tonic::{Request, metadata::MetadataValue, transport::Endpoint};
 
@@ -377,7 +378,10 @@ pub async fn load(target: &str, token: &str, portal_token: &str) -> anyhow::Resu
             format!("could not reach Frontline at {target}; start it with `make run` (or `frontline serve`) first")
         })?;
     let mut ticketing = client(channel.clone(), token)?;
-    let mut portal = client(channel, portal_token)?;
+    let mut portal = client(channel.clone(), portal_token)?;
+    let bearer = Bearer(format!("Bearer {token}").parse()?);
+    let mut workforce = wf::workforce_service_client::WorkforceServiceClient::with_interceptor(channel, bearer);
+    let people = load_workforce(&mut workforce).await?;
 
     let mut organization_ids = std::collections::HashMap::new();
     for (done, organization) in ORGANIZATIONS.iter().enumerate() {
@@ -463,7 +467,7 @@ pub async fn load(target: &str, token: &str, portal_token: &str) -> anyhow::Resu
     let statuses: Vec<String> =
         by_status.iter().map(|(status, count)| format!("{count} {}", status.to_lowercase())).collect();
     println!(
-        "Loaded the demo help desk into {target}: {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views.",
+        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views.",
         ORGANIZATIONS.len(),
         CUSTOMERS.len(),
         TICKETS.len(),
@@ -516,6 +520,232 @@ async fn save_views(ticketing: &mut Client) -> anyhow::Result<()> {
             .with_context(|| format!("saving view {name}"))?;
     }
     Ok(())
+}
+
+type Workforce = wf::workforce_service_client::WorkforceServiceClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>,
+>;
+
+struct DemoPerson {
+    id: &'static str,
+    name: &'static str,
+    role: wf::PersonRole,
+    team: &'static str,
+    manager: &'static str,
+    time_zone: &'static str,
+    languages: &'static [(&'static str, i32)],
+    hourly_cost: i64,
+    currency: &'static str,
+}
+
+const TEAMS: &[(&str, &str, &str, &str)] = &[
+    ("team-tier1", "Tier 1", "Europe/Warsaw", "lead-ewa"),
+    ("team-tier2", "Tier 2", "Europe/London", "lead-james"),
+    ("team-billing", "Billing", "Asia/Jerusalem", "lead-noa"),
+];
+
+const PEOPLE: &[DemoPerson] = &[
+    DemoPerson {
+        id: "director-anna",
+        name: "Anna Wiśniewska",
+        role: wf::PersonRole::Director,
+        team: "",
+        manager: "",
+        time_zone: "Europe/Warsaw",
+        languages: &[("pl", 5), ("en", 5)],
+        hourly_cost: 0,
+        currency: "",
+    },
+    DemoPerson {
+        id: "lead-ewa",
+        name: "Ewa Nowak",
+        role: wf::PersonRole::TeamLead,
+        team: "team-tier1",
+        manager: "director-anna",
+        time_zone: "Europe/Warsaw",
+        languages: &[("pl", 5), ("en", 4)],
+        hourly_cost: 9000,
+        currency: "EUR",
+    },
+    DemoPerson {
+        id: "agent-ola",
+        name: "Ola Kamińska",
+        role: wf::PersonRole::SeniorAgent,
+        team: "team-tier1",
+        manager: "lead-ewa",
+        time_zone: "Europe/Warsaw",
+        languages: &[("pl", 5), ("en", 4)],
+        hourly_cost: 2600,
+        currency: "EUR",
+    },
+    DemoPerson {
+        id: "agent-ivan",
+        name: "Иван Петров",
+        role: wf::PersonRole::Agent,
+        team: "team-tier1",
+        manager: "lead-ewa",
+        time_zone: "Europe/Warsaw",
+        languages: &[("ru", 5), ("pl", 3), ("en", 3)],
+        hourly_cost: 2200,
+        currency: "EUR",
+    },
+    DemoPerson {
+        id: "agent-li",
+        name: "李娜",
+        role: wf::PersonRole::Agent,
+        team: "team-tier1",
+        manager: "lead-ewa",
+        time_zone: "Asia/Shanghai",
+        languages: &[("zh", 5), ("en", 4)],
+        hourly_cost: 2000,
+        currency: "EUR",
+    },
+    DemoPerson {
+        id: "lead-james",
+        name: "James Walker",
+        role: wf::PersonRole::TeamLead,
+        team: "team-tier2",
+        manager: "director-anna",
+        time_zone: "Europe/London",
+        languages: &[("en", 5)],
+        hourly_cost: 9500,
+        currency: "EUR",
+    },
+    DemoPerson {
+        id: "agent-sam",
+        name: "Sam Patel",
+        role: wf::PersonRole::Agent,
+        team: "team-tier2",
+        manager: "lead-james",
+        time_zone: "Europe/London",
+        languages: &[("en", 5), ("es", 3)],
+        hourly_cost: 2800,
+        currency: "EUR",
+    },
+    DemoPerson {
+        id: "lead-noa",
+        name: "נועה לוי",
+        role: wf::PersonRole::TeamLead,
+        team: "team-billing",
+        manager: "director-anna",
+        time_zone: "Asia/Jerusalem",
+        languages: &[("he", 5), ("en", 5)],
+        hourly_cost: 9000,
+        currency: "EUR",
+    },
+    DemoPerson {
+        id: "agent-yossi",
+        name: "יוסי כהן",
+        role: wf::PersonRole::Agent,
+        team: "team-billing",
+        manager: "lead-noa",
+        time_zone: "Asia/Jerusalem",
+        languages: &[("he", 5), ("en", 4), ("ru", 2)],
+        hourly_cost: 2400,
+        currency: "EUR",
+    },
+];
+
+/// Teams, people and this week's roster (09:00–17:00 local with a lunch, Monday to Friday).
+/// Returns how many people there are.
+async fn load_workforce(workforce: &mut Workforce) -> anyhow::Result<usize> {
+    let exists = |status: &tonic::Status| status.code() == tonic::Code::AlreadyExists;
+    if let Err(status) = workforce
+        .create_department(wf::CreateDepartmentRequest {
+            department: Some(wf::Department {
+                id: "support".into(),
+                name: "Customer Support".into(),
+                head_id: "director-anna".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+    {
+        if !exists(&status) {
+            return Err(status).context("creating the support department");
+        }
+    }
+    for (id, name, time_zone, lead) in TEAMS {
+        let team = wf::Team {
+            id: id.to_string(),
+            name: name.to_string(),
+            department_id: "support".into(),
+            lead_id: lead.to_string(),
+            time_zone: time_zone.to_string(),
+            max_concurrent_time_off: 1,
+            ..Default::default()
+        };
+        if let Err(status) = workforce.create_team(wf::CreateTeamRequest { team: Some(team) }).await {
+            if !exists(&status) {
+                return Err(status).with_context(|| format!("creating team {id}"));
+            }
+        }
+    }
+    for (done, person) in PEOPLE.iter().enumerate() {
+        let wire = wf::Person {
+            id: person.id.into(),
+            name: person.name.into(),
+            email: format!("{}@frontline.example", person.id),
+            role: person.role as i32,
+            manager_id: person.manager.into(),
+            team_id: person.team.into(),
+            time_zone: person.time_zone.into(),
+            hourly_cost: (person.hourly_cost > 0).then(|| frontline_proto::common::v1::Money {
+                currency_code: person.currency.into(),
+                minor_units: person.hourly_cost,
+            }),
+            skills: person
+                .languages
+                .iter()
+                .map(|(name, proficiency)| wf::Skill {
+                    name: name.to_string(),
+                    kind: wf::SkillKind::Language as i32,
+                    proficiency: *proficiency,
+                })
+                .chain([wf::Skill { name: "email".into(), kind: wf::SkillKind::Channel as i32, proficiency: 4 }])
+                .collect(),
+            ..Default::default()
+        };
+        if let Err(status) = workforce.create_person(wf::CreatePersonRequest { person: Some(wire) }).await {
+            if !exists(&status) {
+                return Err(status).with_context(|| format!("creating {}", person.id));
+            }
+        }
+        progress("people", done + 1, PEOPLE.len());
+    }
+    eprintln!();
+    // This week's roster as a CSV import: re-running the demo replaces it rather than adding to it.
+    let monday = {
+        let today = chrono::Utc::now().date_naive();
+        today - chrono::Duration::days(i64::from(chrono::Datelike::weekday(&today).num_days_from_monday()))
+    };
+    let mut csv = String::from("person_id,kind,starts_at,ends_at,notes\n");
+    for person in PEOPLE.iter().filter(|p| !p.team.is_empty()) {
+        let tz: chrono_tz::Tz = person.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        for day in 0..5 {
+            let date = monday + chrono::Duration::days(day);
+            let local = |hour: u32, minute: u32| {
+                use chrono::TimeZone;
+                tz.from_local_datetime(&date.and_hms_opt(hour, minute, 0).unwrap_or_default())
+                    .earliest()
+                    .map(|t| t.with_timezone(&chrono::Utc).to_rfc3339())
+            };
+            if let (Some(start), Some(end), Some(lunch), Some(back)) =
+                (local(9, 0), local(17, 0), local(13, 0), local(13, 30))
+            {
+                csv.push_str(&format!("{},work,{start},{end},\n{},lunch,{lunch},{back},\n", person.id, person.id));
+            }
+        }
+    }
+    let report = workforce
+        .import_shifts(wf::ImportShiftsRequest { csv, publish: true })
+        .await
+        .context("importing this week's roster")?
+        .into_inner();
+    if let Some(error) = report.errors.first() {
+        anyhow::bail!("the demo roster was refused at line {}: {}", error.line, error.message);
+    }
+    Ok(PEOPLE.len())
 }
 
 /// Sends one bearer token with every call.

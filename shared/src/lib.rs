@@ -7,6 +7,7 @@ pub mod config;
 pub mod database;
 pub mod error;
 pub mod feed;
+pub mod field_mask;
 pub mod filter;
 pub mod pagination;
 pub mod peers;

@@ -16,3 +16,4 @@ mod scenario;
 mod shutdown;
 mod surface;
 mod tickets;
+mod workforce;

@@ -1,13 +1,12 @@
-//! Workforce: people, teams, rosters, development and staffing. It owns the workforce database and must never read another
-//! service's tables. Today it serves its change feed; its domain arrives with the workforce issue.
+//! Workforce: the people side of support — people, teams and reporting lines, shifts and
+//! rosters, time off, and staffing that adds up. It owns the workforce database and must never
+//! read another service's tables.
 pub mod api;
-
-use frontline_shared::database::Migrations;
+pub mod domain;
+pub mod store;
 
 pub use api::WorkforceApi;
+pub use store::MIGRATIONS;
 
 /// The database (SQLite file stem / Postgres schema) workforce owns.
 pub const DATABASE: &str = "workforce";
-
-/// Workforce's own migrations (the shared change-feed tables are applied for every service).
-pub const MIGRATIONS: Migrations = Migrations::new(&[], &[]);

@@ -5,7 +5,7 @@ pub mod access;
 pub mod comment;
 pub mod custom_fields;
 pub mod customer;
-pub mod field_mask;
+pub use frontline_shared::field_mask;
 pub mod listing;
 pub mod organization;
 pub mod search;

@@ -1,6 +1,6 @@
 //! Update masks (AIP-134): named paths must be updatable; `*` means every updatable field;
 //! no mask means the fields the caller populated.
-use frontline_shared::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult};
 
 pub fn resolve(
     paths: &[String],

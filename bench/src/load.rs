@@ -1,0 +1,82 @@
+//! Fixed-duration load: N workers call an operation in a loop until the time is up, each
+//! recording its latencies in an HDR histogram; the histograms are merged at the end.
+use std::{
+    future::Future,
+    time::{Duration, Instant},
+};
+
+use hdrhistogram::Histogram;
+
+pub struct Measurement {
+    pub name: String,
+    pub concurrency: usize,
+    pub requests: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
+    pub latency: Histogram<u64>,
+}
+
+impl Measurement {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn micros_at(&self, quantile: f64) -> f64 {
+        self.latency.value_at_quantile(quantile) as f64 / 1000.0
+    }
+
+    /// One line of the report: `scenario  concurrency  req/s  p50  p99  p99.9  errors`.
+    pub fn line(&self) -> String {
+        format!(
+            "{:<34} {:>4} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>6}",
+            self.name,
+            self.concurrency,
+            self.per_second(),
+            self.micros_at(0.5),
+            self.micros_at(0.99),
+            self.micros_at(0.999),
+            self.errors
+        )
+    }
+}
+
+pub const HEADER: &str = "scenario                            conc      req/s   p50 ms   p99 ms p99.9 ms errors";
+
+/// Runs `operation` from `concurrency` workers for `duration`. `operation(worker, n)` makes one call.
+pub async fn run<F, Fut>(name: &str, concurrency: usize, duration: Duration, operation: F) -> Measurement
+where
+    F: Fn(usize, u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), tonic::Status>> + Send,
+{
+    let started = Instant::now();
+    let deadline = started + duration;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let operation = operation.clone();
+            tokio::spawn(async move {
+                // Nanosecond resolution up to a minute, three significant figures.
+                let mut latency =
+                    Histogram::<u64>::new_with_bounds(1_000, 60_000_000_000, 3).expect("histogram bounds");
+                let (mut requests, mut errors) = (0u64, 0u64);
+                while Instant::now() < deadline {
+                    let call = Instant::now();
+                    match operation(worker, requests + errors).await {
+                        Ok(()) => requests += 1,
+                        Err(_) => errors += 1,
+                    }
+                    let _ = latency.record(call.elapsed().as_nanos().clamp(1_000, 60_000_000_000) as u64);
+                }
+                (latency, requests, errors)
+            })
+        })
+        .collect();
+    let mut merged = Histogram::<u64>::new_with_bounds(1_000, 60_000_000_000, 3).expect("histogram bounds");
+    let (mut requests, mut errors) = (0, 0);
+    for worker in workers {
+        let (latency, done, failed) = worker.await.expect("a load worker panicked");
+        merged.add(latency).expect("histograms share bounds");
+        requests += done;
+        errors += failed;
+    }
+    Measurement { name: name.into(), concurrency, requests, errors, elapsed: started.elapsed(), latency: merged }
+}
