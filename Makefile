@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run demo test test-deps k8s-check lint fmt release
+.PHONY: run demo test test-deps bench k8s-check lint fmt release
 
 ## Start every service in one process on 127.0.0.1:50051 (embedded SQLite under ./data).
 run:
@@ -36,6 +36,11 @@ ifeq ($(HAS_NEXTEST),yes)
 else
 	$(CARGO) test --workspace --locked $(CARGO_TEST_IGNORED)
 endif
+
+## Benchmarks against a suite the bench starts itself, each figure with its same-run baseline
+## (see BENCHMARKS.md). BENCH_ARGS="--duration 30s --concurrency 16 --database-url postgres://…"
+bench:
+	$(CARGO) run --release --locked -p frontline-bench -- $(BENCH_ARGS)
 
 ## Build the Kubernetes overlays and validate them strictly against the Kubernetes schema.
 k8s-check:

@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "frontline/ticketing/v1/ticketing.proto",
         "frontline/ticketing/v1/views.proto",
         "frontline/knowledge/v1/knowledge.proto",
+        "frontline/workforce/v1/development.proto",
         "frontline/workforce/v1/people.proto",
         "frontline/workforce/v1/roster.proto",
         "frontline/workforce/v1/staffing.proto",

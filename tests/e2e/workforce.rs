@@ -381,3 +381,128 @@ on_both_backends! {
         assert_eq!(denied.code(), Code::PermissionDenied);
     }
 }
+
+on_both_backends! {
+    async fn training_certifications_kudos_and_qa_scores_that_reach_analytics(app) {
+        let mut admin = client(&app, Role::Administrator, "admin", None).await;
+        warsaw_team(&mut admin).await;
+        let mut lead = client(&app, Role::TeamLead, "lead-ewa", Some("tier1")).await;
+        let mut ola = client(&app, Role::Agent, "agent-ola", Some("tier1")).await;
+        let mut tom = client(&app, Role::Agent, "agent-tom", Some("tier1")).await;
+
+        let program = lead.create_training_program(pb::CreateTrainingProgramRequest { program: Some(pb::TrainingProgram { name: "Billing escalations".into(), ..Default::default() }) }).await.unwrap().into_inner();
+        ola.enroll(pb::EnrollRequest { program_id: program.id.clone(), person_id: String::new() }).await.unwrap();
+        let self_completion = expect_error(ola.complete_training(pb::CompleteTrainingRequest { program_id: program.id.clone(), person_id: "agent-ola".into() }).await);
+        assert_eq!(self_completion.code(), Code::PermissionDenied, "completion is confirmed by the lead");
+        let done = lead.complete_training(pb::CompleteTrainingRequest { program_id: program.id.clone(), person_id: "agent-ola".into() }).await.unwrap().into_inner();
+        assert_eq!(done.status, pb::EnrollmentStatus::Completed as i32);
+        let twice = expect_error(ola.enroll(pb::EnrollRequest { program_id: program.id.clone(), person_id: String::new() }).await);
+        assert_eq!(error_reason(&twice), "ALREADY_ENROLLED");
+
+        let now = chrono::Utc::now().timestamp();
+        lead.record_certification(pb::RecordCertificationRequest { certification: Some(pb::Certification { person_id: "agent-ola".into(), name: "GDPR awareness".into(), issued_at: Some(Timestamp { seconds: now - 300 * 86_400, nanos: 0 }), expires_at: Some(Timestamp { seconds: now + 20 * 86_400, nanos: 0 }), ..Default::default() }) }).await.unwrap();
+        lead.record_certification(pb::RecordCertificationRequest { certification: Some(pb::Certification { person_id: "agent-tom".into(), name: "Product expert".into(), issued_at: Some(Timestamp { seconds: now, nanos: 0 }), ..Default::default() }) }).await.unwrap();
+        let expiring = lead.list_certifications(pb::ListCertificationsRequest { team_id: "tier1".into(), expiring_before: Some(Timestamp { seconds: now + 30 * 86_400, nanos: 0 }), ..Default::default() }).await.unwrap().into_inner();
+        assert_eq!(expiring.certifications.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["GDPR awareness"]);
+        let backwards = expect_error(lead.record_certification(pb::RecordCertificationRequest { certification: Some(pb::Certification { person_id: "agent-ola".into(), name: "X".into(), issued_at: Some(Timestamp { seconds: now, nanos: 0 }), expires_at: Some(Timestamp { seconds: now - 1, nanos: 0 }), ..Default::default() }) }).await);
+        assert_eq!(violated_fields(&backwards), ["certification.expires_at"]);
+
+        tom.give_kudos(pb::GiveKudosRequest { kudos: Some(pb::Kudos { to_person_id: "agent-ola".into(), message: "Dzięki za przejęcie mojej zmiany!".into(), ..Default::default() }) }).await.unwrap();
+        assert_eq!(ola.list_kudos(pb::ListKudosRequest { person_id: "agent-ola".into() }).await.unwrap().into_inner().kudos[0].from_person_id, "agent-tom");
+        let selfish = expect_error(tom.give_kudos(pb::GiveKudosRequest { kudos: Some(pb::Kudos { to_person_id: "agent-tom".into(), message: "me".into(), ..Default::default() }) }).await);
+        assert_eq!(violated_fields(&selfish), ["kudos.to_person_id"]);
+
+        let scorecard = admin.create_scorecard(pb::CreateScorecardRequest { scorecard: Some(pb::Scorecard { name: "Email QA".into(), criteria: vec![
+            pb::ScorecardCriterion { key: "empathy".into(), title: "Empathy".into(), weight: 1.0 },
+            pb::ScorecardCriterion { key: "accuracy".into(), title: "Accuracy".into(), weight: 3.0 },
+        ], ..Default::default() }) }).await.unwrap().into_inner();
+        let scored = lead.score_ticket(pb::ScoreTicketRequest { review: Some(pb::QaReview { scorecard_id: scorecard.id.clone(), ticket_id: "42".into(), agent_id: "agent-ola".into(), scores: vec![
+            pb::CriterionScore { key: "empathy".into(), score: 60.0 },
+            pb::CriterionScore { key: "accuracy".into(), score: 100.0 },
+        ], ..Default::default() }) }).await.unwrap().into_inner();
+        assert!((scored.total - 90.0).abs() < 1e-9, "weighted mean: {}", scored.total);
+        let unscored = expect_error(lead.score_ticket(pb::ScoreTicketRequest { review: Some(pb::QaReview { scorecard_id: scorecard.id, ticket_id: "43".into(), agent_id: "agent-ola".into(), scores: vec![pb::CriterionScore { key: "empathy".into(), score: 50.0 }], ..Default::default() }) }).await);
+        assert_eq!(violated_fields(&unscored), ["review.scores"]);
+        assert_eq!(ola.list_qa_reviews(pb::ListQaReviewsRequest { agent_id: "agent-ola".into(), ..Default::default() }).await.unwrap().into_inner().reviews.len(), 1);
+        let nosy = expect_error(tom.list_qa_reviews(pb::ListQaReviewsRequest { agent_id: "agent-ola".into(), ..Default::default() }).await);
+        assert_eq!(nosy.code(), Code::PermissionDenied);
+        let by_agent = expect_error(tom.score_ticket(pb::ScoreTicketRequest { review: Some(pb::QaReview::default()) }).await);
+        assert_eq!(by_agent.code(), Code::PermissionDenied);
+
+        // The score reaches the feed for analytics, typed.
+        let mut feed = WorkforceServiceClient::new(app.authed(Bearer::token(&app.token(Role::Service))).await);
+        let scored_event = crate::support::eventually(std::time::Duration::from_secs(20), || {
+            let mut feed = feed.clone();
+            async move {
+                let page = feed.list_events(frontline_proto::common::v1::ListEventsRequest { after_position: 0, page_size: 1000 }).await.ok()?.into_inner();
+                page.events.into_iter().find(|e| e.event_type == "qa.scored")
+            }
+        }).await;
+        let payload = scored_event.payload.unwrap().to_msg::<pb::QaScored>().unwrap();
+        assert!((payload.review.unwrap().total - 90.0).abs() < 1e-9);
+        let _ = &mut feed;
+    }
+}
+
+on_both_backends! {
+    /// Coaching notes and reviews are for the person, their management line and directors —
+    /// an agent cannot read a colleague's review, nor can another team's lead.
+    async fn reviews_and_coaching_are_private_to_the_person_their_line_and_directors(app) {
+        let mut admin = client(&app, Role::Administrator, "admin", None).await;
+        warsaw_team(&mut admin).await;
+        admin.create_person(pb::CreatePersonRequest { person: Some(pb::Person { id: "lead-other".into(), name: "Other Lead".into(), role: pb::PersonRole::TeamLead as i32, ..Default::default() }) }).await.unwrap();
+        let mut lead = client(&app, Role::TeamLead, "lead-ewa", Some("tier1")).await;
+        let review = lead.record_performance_review(pb::RecordPerformanceReviewRequest { review: Some(pb::PerformanceReview {
+            person_id: "agent-ola".into(),
+            period_start: Some(at("2026-01-01T00:00:00Z")),
+            period_end: Some(at("2026-07-01T00:00:00Z")),
+            goals: vec![pb::ReviewGoal { description: "CSAT above 92%".into(), rating: 4 }],
+            overall_rating: 4,
+            summary: "Strong half; ready for senior agent.".into(),
+            ..Default::default()
+        }) }).await.unwrap().into_inner();
+        assert_eq!(review.reviewer_id, "lead-ewa");
+        lead.record_coaching_session(pb::RecordCoachingSessionRequest { session: Some(pb::CoachingSession {
+            person_id: "agent-ola".into(),
+            notes: "Practised de-escalation on ticket #42".into(),
+            action_items: vec![pb::ActionItem { text: "Shadow a billing call".into(), done: false }],
+            ..Default::default()
+        }) }).await.unwrap();
+
+        let mut ola = client(&app, Role::Agent, "agent-ola", Some("tier1")).await;
+        assert_eq!(ola.list_performance_reviews(pb::ListPerformanceReviewsRequest { person_id: "agent-ola".into() }).await.unwrap().into_inner().reviews.len(), 1);
+        assert_eq!(ola.list_coaching_sessions(pb::ListCoachingSessionsRequest { person_id: "agent-ola".into() }).await.unwrap().into_inner().sessions[0].action_items.len(), 1);
+        let mut tom = client(&app, Role::Agent, "agent-tom", Some("tier1")).await;
+        let colleague = expect_error(tom.list_performance_reviews(pb::ListPerformanceReviewsRequest { person_id: "agent-ola".into() }).await);
+        assert_eq!(colleague.code(), Code::PermissionDenied);
+        let colleague_notes = expect_error(tom.list_coaching_sessions(pb::ListCoachingSessionsRequest { person_id: "agent-ola".into() }).await);
+        assert_eq!(colleague_notes.code(), Code::PermissionDenied);
+        let mut other_lead = client(&app, Role::TeamLead, "lead-other", Some("tier2")).await;
+        let outsider = expect_error(other_lead.list_performance_reviews(pb::ListPerformanceReviewsRequest { person_id: "agent-ola".into() }).await);
+        assert_eq!(outsider.code(), Code::PermissionDenied);
+        let writing = expect_error(other_lead.record_performance_review(pb::RecordPerformanceReviewRequest { review: Some(pb::PerformanceReview { person_id: "agent-ola".into(), overall_rating: 1, ..Default::default() }) }).await);
+        assert_eq!(writing.code(), Code::PermissionDenied);
+        let mut director = client(&app, Role::Director, "director-anna", None).await;
+        assert_eq!(director.list_performance_reviews(pb::ListPerformanceReviewsRequest { person_id: "agent-ola".into() }).await.unwrap().into_inner().reviews.len(), 1);
+
+        let bad = expect_error(lead.record_performance_review(pb::RecordPerformanceReviewRequest { review: Some(pb::PerformanceReview { person_id: "agent-ola".into(), period_start: Some(at("2026-07-01T00:00:00Z")), period_end: Some(at("2026-01-01T00:00:00Z")), overall_rating: 7, ..Default::default() }) }).await);
+        assert_eq!(violated_fields(&bad), ["review.period_end", "review.overall_rating"]);
+
+        // The feed says a review happened, never what it says.
+        let mut feed = WorkforceServiceClient::new(app.authed(Bearer::token(&app.token(Role::Service))).await);
+        let page = crate::support::eventually(std::time::Duration::from_secs(20), || {
+            let mut feed = feed.clone();
+            async move {
+                let page = feed.list_events(frontline_proto::common::v1::ListEventsRequest { after_position: 0, page_size: 1000 }).await.ok()?.into_inner();
+                page.events.iter().any(|e| e.event_type == "coaching.recorded").then_some(page)
+            }
+        }).await;
+        for event in page.events.iter().filter(|e| e.event_type == "review.recorded" || e.event_type == "coaching.recorded") {
+            let payload = event.payload.as_ref().unwrap();
+            assert!(payload.type_url.ends_with("PrivateRecordAdded"));
+            let text = String::from_utf8_lossy(&payload.value);
+            assert!(!text.contains("de-escalation") && !text.contains("senior agent"), "no private text in the feed");
+        }
+        let _ = &mut feed;
+    }
+}

@@ -1,6 +1,7 @@
 //! The gRPC face of workforce: decode, authorise, let the domain decide, record the outcome and
 //! its feed event in one transaction, encode.
 mod convert;
+mod development;
 mod people;
 mod roster;
 mod staffing;
@@ -100,4 +101,21 @@ workforce_service! {
     list_time_off(pb::ListTimeOffRequest) -> pb::ListTimeOffResponse;
     compute_staffing(pb::ErlangRequest) -> pb::ErlangResponse;
     plan_staffing(pb::PlanStaffingRequest) -> pb::PlanStaffingResponse;
+    create_training_program(pb::CreateTrainingProgramRequest) -> pb::TrainingProgram;
+    list_training_programs(pb::ListTrainingProgramsRequest) -> pb::ListTrainingProgramsResponse;
+    enroll(pb::EnrollRequest) -> pb::Enrollment;
+    complete_training(pb::CompleteTrainingRequest) -> pb::Enrollment;
+    list_enrollments(pb::ListEnrollmentsRequest) -> pb::ListEnrollmentsResponse;
+    record_certification(pb::RecordCertificationRequest) -> pb::Certification;
+    list_certifications(pb::ListCertificationsRequest) -> pb::ListCertificationsResponse;
+    record_coaching_session(pb::RecordCoachingSessionRequest) -> pb::CoachingSession;
+    list_coaching_sessions(pb::ListCoachingSessionsRequest) -> pb::ListCoachingSessionsResponse;
+    record_performance_review(pb::RecordPerformanceReviewRequest) -> pb::PerformanceReview;
+    list_performance_reviews(pb::ListPerformanceReviewsRequest) -> pb::ListPerformanceReviewsResponse;
+    give_kudos(pb::GiveKudosRequest) -> pb::Kudos;
+    list_kudos(pb::ListKudosRequest) -> pb::ListKudosResponse;
+    create_scorecard(pb::CreateScorecardRequest) -> pb::Scorecard;
+    list_scorecards(pb::ListScorecardsRequest) -> pb::ListScorecardsResponse;
+    score_ticket(pb::ScoreTicketRequest) -> pb::QaReview;
+    list_qa_reviews(pb::ListQaReviewsRequest) -> pb::ListQaReviewsResponse;
 }

@@ -2,6 +2,7 @@
 //! shifts may lie, when someone is working, how time off is decided, and how many agents the
 //! work needs (Erlang C / A) against what the roster provides.
 pub mod access;
+pub mod development;
 pub mod erlang;
 pub mod icalendar;
 pub mod person;

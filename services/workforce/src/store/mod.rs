@@ -1,5 +1,6 @@
 //! Workforce's SQL, one file per aggregate; functions take a connection (a transaction when
 //! the caller needs one) and hold no rules.
+pub mod development;
 pub mod people;
 pub mod shifts;
 pub mod teams;
@@ -8,16 +9,30 @@ pub mod time_off;
 use frontline_shared::database::{MigrationFile, Migrations};
 
 pub const MIGRATIONS: Migrations = Migrations::new(
-    &[MigrationFile {
-        version: 100,
-        description: "people and rosters",
-        sql: include_str!("../../migrations/sqlite/0100_people_and_rosters.sql"),
-    }],
-    &[MigrationFile {
-        version: 100,
-        description: "people and rosters",
-        sql: include_str!("../../migrations/postgres/0100_people_and_rosters.sql"),
-    }],
+    &[
+        MigrationFile {
+            version: 100,
+            description: "people and rosters",
+            sql: include_str!("../../migrations/sqlite/0100_people_and_rosters.sql"),
+        },
+        MigrationFile {
+            version: 101,
+            description: "development",
+            sql: include_str!("../../migrations/sqlite/0101_development.sql"),
+        },
+    ],
+    &[
+        MigrationFile {
+            version: 100,
+            description: "people and rosters",
+            sql: include_str!("../../migrations/postgres/0100_people_and_rosters.sql"),
+        },
+        MigrationFile {
+            version: 101,
+            description: "development",
+            sql: include_str!("../../migrations/postgres/0101_development.sql"),
+        },
+    ],
 );
 
 fn decode_enum<T>(column: &str, number: i64, from_number: fn(i64) -> Option<T>) -> sqlx::Result<T> {
