@@ -369,7 +369,7 @@ const TICKETS: &[DemoTicket] = &[
 
 /// Loads the demo help desk into the suite at `target`, authenticating staff work with
 /// `token` and requesters' replies and ratings with `portal_token`.
-pub async fn load(target: &str, token: &str, portal_token: &str) -> anyhow::Result<()> {
+pub async fn load(target: &str, token: &str, portal_token: &str, director_token: &str) -> anyhow::Result<()> {
     let channel = Endpoint::from_shared(target.to_string())
         .with_context(|| format!("{target} is not a URL such as http://127.0.0.1:50051"))?
         .connect()
@@ -379,9 +379,10 @@ pub async fn load(target: &str, token: &str, portal_token: &str) -> anyhow::Resu
         })?;
     let mut ticketing = client(channel.clone(), token)?;
     let mut portal = client(channel.clone(), portal_token)?;
-    let bearer = Bearer(format!("Bearer {token}").parse()?);
+    let bearer = Bearer(format!("Bearer {director_token}").parse()?);
     let mut workforce = wf::workforce_service_client::WorkforceServiceClient::with_interceptor(channel, bearer);
     let people = load_workforce(&mut workforce).await?;
+    load_development(&mut workforce).await?;
 
     let mut organization_ids = std::collections::HashMap::new();
     for (done, organization) in ORGANIZATIONS.iter().enumerate() {
@@ -746,6 +747,145 @@ async fn load_workforce(workforce: &mut Workforce) -> anyhow::Result<usize> {
         anyhow::bail!("the demo roster was refused at line {}: {}", error.line, error.message);
     }
     Ok(PEOPLE.len())
+}
+
+/// Training, a certification due for renewal, kudos, a QA score and a review: a team's
+/// development as a lead would see it. Each step checks first, so a second run adds nothing.
+async fn load_development(workforce: &mut Workforce) -> anyhow::Result<()> {
+    let tolerate = |result: Result<(), tonic::Status>, code: tonic::Code| match result {
+        Err(status) if status.code() != code => Err(status),
+        _ => Ok(()),
+    };
+    let programs = workforce.list_training_programs(wf::ListTrainingProgramsRequest {}).await?.into_inner().programs;
+    let program = match programs.into_iter().find(|p| p.name == "Billing escalations") {
+        Some(program) => program,
+        None => workforce
+            .create_training_program(wf::CreateTrainingProgramRequest {
+                program: Some(wf::TrainingProgram {
+                    name: "Billing escalations".into(),
+                    description: "Refunds, chargebacks and when to call finance".into(),
+                    ..Default::default()
+                }),
+            })
+            .await?
+            .into_inner(),
+    };
+    for person in ["agent-ola", "agent-yossi"] {
+        let enrolled = workforce
+            .enroll(wf::EnrollRequest { program_id: program.id.clone(), person_id: person.into() })
+            .await
+            .map(|_| ());
+        tolerate(enrolled, tonic::Code::AlreadyExists)?;
+    }
+    let completed = workforce
+        .complete_training(wf::CompleteTrainingRequest {
+            program_id: program.id.clone(),
+            person_id: "agent-ola".into(),
+        })
+        .await
+        .map(|_| ());
+    tolerate(completed, tonic::Code::FailedPrecondition)?;
+
+    let now = chrono::Utc::now().timestamp();
+    let held = workforce
+        .list_certifications(wf::ListCertificationsRequest { person_id: "agent-ivan".into(), ..Default::default() })
+        .await?
+        .into_inner();
+    if held.certifications.is_empty() {
+        workforce
+            .record_certification(wf::RecordCertificationRequest {
+                certification: Some(wf::Certification {
+                    person_id: "agent-ivan".into(),
+                    name: "GDPR awareness".into(),
+                    issuer: "Frontline Academy".into(),
+                    issued_at: Some(prost_types::Timestamp { seconds: now - 345 * 86_400, nanos: 0 }),
+                    expires_at: Some(prost_types::Timestamp { seconds: now + 20 * 86_400, nanos: 0 }),
+                    ..Default::default()
+                }),
+            })
+            .await?;
+    }
+    if workforce.list_kudos(wf::ListKudosRequest { person_id: "agent-ola".into() }).await?.into_inner().kudos.is_empty()
+    {
+        workforce
+            .give_kudos(wf::GiveKudosRequest {
+                kudos: Some(wf::Kudos {
+                    to_person_id: "agent-ola".into(),
+                    message: "Thank you for sorting out the Kowalski login outage so calmly.".into(),
+                    ..Default::default()
+                }),
+            })
+            .await?;
+    }
+    let scorecards = workforce.list_scorecards(wf::ListScorecardsRequest {}).await?.into_inner().scorecards;
+    let scorecard = match scorecards.into_iter().find(|s| s.name == "Email quality") {
+        Some(scorecard) => scorecard,
+        None => {
+            let criterion = |key: &str, title: &str, weight: f64| wf::ScorecardCriterion {
+                key: key.into(),
+                title: title.into(),
+                weight,
+            };
+            workforce
+                .create_scorecard(wf::CreateScorecardRequest {
+                    scorecard: Some(wf::Scorecard {
+                        name: "Email quality".into(),
+                        criteria: vec![
+                            criterion("empathy", "Empathy and tone", 1.0),
+                            criterion("accuracy", "Correct resolution", 2.0),
+                            criterion("policy", "Follows policy", 1.0),
+                        ],
+                        ..Default::default()
+                    }),
+                })
+                .await?
+                .into_inner()
+        }
+    };
+    if workforce
+        .list_qa_reviews(wf::ListQaReviewsRequest { agent_id: "agent-ola".into(), ..Default::default() })
+        .await?
+        .into_inner()
+        .reviews
+        .is_empty()
+    {
+        let score = |key: &str, score: f64| wf::CriterionScore { key: key.into(), score };
+        workforce
+            .score_ticket(wf::ScoreTicketRequest {
+                review: Some(wf::QaReview {
+                    scorecard_id: scorecard.id,
+                    ticket_id: "1".into(),
+                    agent_id: "agent-ola".into(),
+                    scores: vec![score("empathy", 95.0), score("accuracy", 90.0), score("policy", 100.0)],
+                    comment: "Clear, kind and correct.".into(),
+                    ..Default::default()
+                }),
+            })
+            .await?;
+    }
+    if workforce
+        .list_performance_reviews(wf::ListPerformanceReviewsRequest { person_id: "lead-ewa".into() })
+        .await?
+        .into_inner()
+        .reviews
+        .is_empty()
+    {
+        let start = chrono::Utc::now() - chrono::Duration::days(182);
+        workforce
+            .record_performance_review(wf::RecordPerformanceReviewRequest {
+                review: Some(wf::PerformanceReview {
+                    person_id: "lead-ewa".into(),
+                    period_start: Some(prost_types::Timestamp { seconds: start.timestamp(), nanos: 0 }),
+                    period_end: Some(prost_types::Timestamp { seconds: now, nanos: 0 }),
+                    goals: vec![wf::ReviewGoal { description: "Tier 1 first reply under 2 hours".into(), rating: 4 }],
+                    overall_rating: 4,
+                    summary: "Steady team, strong coaching.".into(),
+                    ..Default::default()
+                }),
+            })
+            .await?;
+    }
+    Ok(())
 }
 
 /// Sends one bearer token with every call.

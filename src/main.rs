@@ -162,7 +162,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 keys.issuer.context("the demo mints its own token; this install only verifies RS256 tokens")?;
             let token = issuer.issue("demo-loader", Role::Administrator, None, Duration::from_secs(3600))?;
             let portal_token = issuer.issue("demo-email-gateway", Role::Portal, None, Duration::from_secs(3600))?;
-            demo::load(&target, &token, &portal_token).await
+            // Workforce steps (reviews among them) are the director's to take: she is in every reporting line.
+            let director_token = issuer.issue("director-anna", Role::Director, None, Duration::from_secs(3600))?;
+            demo::load(&target, &token, &portal_token, &director_token).await
         }
     }
 }

@@ -8,6 +8,7 @@ mod apart;
 mod auth;
 mod conversation;
 mod customers;
+mod demo;
 mod feed;
 mod organizations;
 mod queue;
