@@ -21,26 +21,28 @@ impl Measurement {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 
-    fn micros_at(&self, quantile: f64) -> f64 {
-        self.latency.value_at_quantile(quantile) as f64 / 1000.0
+    /// Milliseconds (the histogram holds nanoseconds).
+    fn millis_at(&self, quantile: f64) -> f64 {
+        self.latency.value_at_quantile(quantile) as f64 / 1_000_000.0
     }
 
     /// One line of the report: `scenario  concurrency  req/s  p50  p99  p99.9  errors`.
     pub fn line(&self) -> String {
         format!(
-            "{:<34} {:>4} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>6}",
+            "{:<48} {:>4} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>6}",
             self.name,
             self.concurrency,
             self.per_second(),
-            self.micros_at(0.5),
-            self.micros_at(0.99),
-            self.micros_at(0.999),
+            self.millis_at(0.5),
+            self.millis_at(0.99),
+            self.millis_at(0.999),
             self.errors
         )
     }
 }
 
-pub const HEADER: &str = "scenario                            conc      req/s   p50 ms   p99 ms p99.9 ms errors";
+pub const HEADER: &str =
+    "scenario                                         conc      req/s   p50 ms   p99 ms p99.9 ms errors";
 
 /// Runs `operation` from `concurrency` workers for `duration`. `operation(worker, n)` makes one call.
 pub async fn run<F, Fut>(name: &str, concurrency: usize, duration: Duration, operation: F) -> Measurement

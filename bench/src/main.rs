@@ -84,7 +84,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let floor = results[0].per_second();
     for measurement in &results[1..] {
-        println!("{:<34} {:.3} of the gRPC floor", measurement.name, measurement.per_second() / floor);
+        println!("{:<48} {:.3} of the gRPC floor's rate", measurement.name, measurement.per_second() / floor);
     }
     app.shutdown().await?;
     eprintln!("frontline-bench: {} scenarios measured on {backend}", results.len());

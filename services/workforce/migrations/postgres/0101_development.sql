@@ -83,3 +83,9 @@ CREATE TABLE qa_reviews (
 );
 CREATE INDEX qa_reviews_by_agent ON qa_reviews (agent_id, created_at);
 CREATE INDEX qa_reviews_by_ticket ON qa_reviews (ticket_id);
+
+-- On-shift lookups read the published shifts of one kind that started in the last day.
+CREATE INDEX shifts_by_kind_and_start ON shifts (state, kind, starts_at);
+CREATE INDEX time_off_by_status_and_end ON time_off (status, ends_at);
+-- "Who speaks Polish, best first": speakers of a skill in proficiency order.
+CREATE INDEX person_skills_by_proficiency ON person_skills (skill, proficiency DESC, person_id);

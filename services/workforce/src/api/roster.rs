@@ -20,9 +20,8 @@ use crate::{
         icalendar::{RosterEntry, roster_calendar},
         person::Person,
         shift::{self, MAX_SHIFT_MICROS, Shift, ShiftKind, ShiftState},
-        time_off::TimeOffStatus,
     },
-    store::{people, shifts, teams, time_off},
+    store::{on_shift, people, shifts, teams},
 };
 
 const DAY: i64 = 24 * 3_600_000_000;
@@ -443,50 +442,35 @@ impl WorkforceApi {
         if min_proficiency > 5 {
             return Err(ApiError::invalid("min_proficiency", "must be 1 to 5"));
         }
+        let limit = frontline_shared::pagination::page_size_within(request.max_results, 50, 500)
+            .map_err(|_| ApiError::invalid("max_results", "must not be negative"))?;
+        let skill = request.skill.trim().to_lowercase();
         let mut connection = self.db.reader().acquire().await?;
-        let covering = shifts::published_covering(&mut connection, at).await?;
-        let mut by_person: HashMap<String, Vec<Shift>> = HashMap::new();
-        for shift in covering.into_iter().filter(|s| request.team_id.is_empty() || s.team_id == request.team_id) {
-            by_person.entry(shift.person_id.clone()).or_default().push(shift);
-        }
-        let ids: Vec<String> = by_person.keys().cloned().collect();
-        let candidates: Vec<Person> = if request.skill.is_empty() {
-            people::by_ids(&mut connection, &ids).await?
-        } else {
-            let skilled =
-                people::with_skill(&mut connection, &request.skill.to_lowercase(), min_proficiency, &request.team_id)
-                    .await?;
-            skilled.into_iter().filter(|p| by_person.contains_key(&p.id)).collect()
-        };
-        let candidate_ids: Vec<String> = candidates.iter().map(|p| p.id.clone()).collect();
-        let away: HashSet<String> = if candidate_ids.is_empty() {
-            HashSet::new()
-        } else {
-            time_off::overlapping(&mut connection, &candidate_ids, Some(TimeOffStatus::Approved), at, at + 1)
-                .await?
-                .into_iter()
-                .map(|t| t.person_id)
-                .collect()
-        };
-        let skill = request.skill.to_lowercase();
-        let mut working: Vec<pb::OnShiftPerson> = candidates
+        let found = on_shift::working_at(
+            &mut connection,
+            at,
+            (!skill.is_empty()).then_some((skill.as_str(), min_proficiency)),
+            &request.team_id,
+            limit,
+        )
+        .await?;
+        let person_ids: Vec<String> = found.iter().map(|(person, _, _)| person.clone()).collect();
+        let shift_ids: Vec<String> = found.iter().map(|(_, shift, _)| shift.clone()).collect();
+        let people: HashMap<String, Person> =
+            people::by_ids(&mut connection, &person_ids).await?.into_iter().map(|p| (p.id.clone(), p)).collect();
+        let shifts: HashMap<String, Shift> =
+            shifts::by_ids(&mut connection, &shift_ids).await?.into_iter().map(|s| (s.id.clone(), s)).collect();
+        let working = found
             .iter()
-            .filter(|p| p.employment_status == crate::domain::person::EmploymentStatus::Active && !away.contains(&p.id))
-            .filter_map(|person| {
-                let shift = shift::working_shift(at, by_person.get(&person.id)?, &[])?;
-                let proficiency = if skill.is_empty() { 0 } else { person.proficiency(&skill).unwrap_or(0) };
+            .filter_map(|(person_id, shift_id, proficiency)| {
+                let (person, shift) = (people.get(person_id)?, shifts.get(shift_id)?);
                 Some(pb::OnShiftPerson {
                     person: Some(convert::person(person, access::sees_costs_of(principal, &person.id))),
                     shift: Some(convert::shift(shift, convert::time_zone(&person.time_zone))),
-                    proficiency: proficiency as i32,
+                    proficiency: *proficiency as i32,
                 })
             })
             .collect();
-        working.sort_by(|a, b| {
-            b.proficiency
-                .cmp(&a.proficiency)
-                .then_with(|| a.person.as_ref().map(|p| &p.id).cmp(&b.person.as_ref().map(|p| &p.id)))
-        });
         Ok(pb::FindOnShiftResponse { people: working })
     }
 

@@ -99,13 +99,25 @@ pub fn plan(
             return Err(bad(format!("forecast[{index}].starts_at"), "is given twice"));
         }
     }
-    let productive = productive_segments(shifts);
+    // Scheduled agents per interval: each productive segment adds its share to the few
+    // intervals it touches, rather than every interval scanning every segment.
+    let count = ((to - from) / step) as usize;
+    let mut scheduled_by_interval = vec![0.0f64; count];
+    for (segment_start, segment_end) in productive_segments(shifts) {
+        let (first, last) = (segment_start.max(from), segment_end.min(to));
+        if first >= last {
+            continue;
+        }
+        for index in ((first - from) / step) as usize..=(((last - 1 - from) / step) as usize).min(count - 1) {
+            let (interval_start, interval_end) = (from + index as i64 * step, from + (index as i64 + 1) * step);
+            scheduled_by_interval[index] += (last.min(interval_end) - first.max(interval_start)) as f64 / step as f64;
+        }
+    }
     let mut intervals = Vec::new();
     let mut starts_at = from;
     while starts_at < to {
         let ends_at = starts_at + step;
-        let scheduled: f64 =
-            productive.iter().map(|(s, e)| (e.min(&ends_at) - s.max(&starts_at)).max(0) as f64 / step as f64).sum();
+        let scheduled = scheduled_by_interval[((starts_at - from) / step) as usize];
         let (volume, required, required_with_shrinkage, expected_service_level) = match demand.get(&starts_at) {
             Some(entry) if entry.volume > 0.0 => {
                 let input = StaffingInput {

@@ -1,6 +1,7 @@
 //! Workforce's SQL, one file per aggregate; functions take a connection (a transaction when
 //! the caller needs one) and hold no rules.
 pub mod development;
+pub mod on_shift;
 pub mod people;
 pub mod shifts;
 pub mod teams;

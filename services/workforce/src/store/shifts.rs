@@ -134,6 +134,20 @@ pub async fn publish(connection: &mut AnyConnection, team_id: &str, from: i64, t
     .rows_affected())
 }
 
+/// Shifts by id (up to a few hundred), in no particular order.
+pub async fn by_ids(connection: &mut AnyConnection, ids: &[String]) -> sqlx::Result<Vec<Shift>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!("SELECT {COLUMNS} FROM shifts WHERE id IN ({})", placeholders.join(", "));
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id.as_str());
+    }
+    query.fetch_all(connection).await?.iter().map(decode).collect()
+}
+
 pub fn kind_of(number: i64) -> Option<ShiftKind> {
     ShiftKind::from_number(number)
 }
