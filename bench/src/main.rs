@@ -76,6 +76,13 @@ async fn main() -> anyhow::Result<()> {
     let mut results = Vec::new();
     let baseline = baseline(&suite, cli.concurrency, cli.duration).await;
     results.push(baseline);
+    workforce::seed(&suite, cli.people).await?;
+    if let Some(url) = &cli.database_url {
+        // A production database has statistics (autovacuum gathers them); a freshly seeded one
+        // has none until ANALYZE, and its plans would say nothing about production.
+        let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
+        sqlx::Executor::execute(&mut connection, "ANALYZE").await?;
+    }
     results.extend(workforce::run(&suite, cli.people, cli.concurrency, cli.duration).await?);
 
     println!("{}", load::HEADER);

@@ -47,7 +47,6 @@ pub async fn run(
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<Vec<load::Measurement>> {
-    seed(suite, people).await?;
     let mut results = Vec::new();
 
     let on_shift = client(suite, Role::Service);
@@ -112,7 +111,7 @@ pub async fn run(
 }
 
 /// 20 teams of `people / 20`, each person speaking two languages, and a published week.
-async fn seed(suite: &Suite, people: usize) -> anyhow::Result<()> {
+pub async fn seed(suite: &Suite, people: usize) -> anyhow::Result<()> {
     use futures::StreamExt;
     let mut admin = client(suite, Role::Administrator);
     let per_team = people.div_ceil(TEAMS);

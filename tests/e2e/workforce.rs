@@ -506,3 +506,64 @@ on_both_backends! {
         let _ = &mut feed;
     }
 }
+
+on_both_backends! {
+    /// A CRM sync account has no business with people or rosters: every workforce RPC refuses it.
+    async fn every_workforce_rpc_refuses_a_role_with_no_business_there(app) {
+        let mut crm = client(&app, Role::CrmSync, "crm", None).await;
+        let mut refusals = Vec::new();
+        macro_rules! refused {
+            ($call:ident($request:expr)) => {
+                refusals.push((stringify!($call), crm.$call($request).await.err().map(|status| status.code())));
+            };
+        }
+        refused!(create_person(pb::CreatePersonRequest::default()));
+        refused!(get_person(pb::GetPersonRequest { id: "x".into() }));
+        refused!(list_people(pb::ListPeopleRequest::default()));
+        refused!(update_person(pb::UpdatePersonRequest::default()));
+        refused!(list_career_events(pb::ListCareerEventsRequest::default()));
+        refused!(create_department(pb::CreateDepartmentRequest::default()));
+        refused!(list_departments(pb::ListDepartmentsRequest {}));
+        refused!(create_team(pb::CreateTeamRequest::default()));
+        refused!(get_team(pb::GetTeamRequest::default()));
+        refused!(list_teams(pb::ListTeamsRequest::default()));
+        refused!(update_team(pb::UpdateTeamRequest::default()));
+        refused!(create_shift(pb::CreateShiftRequest::default()));
+        refused!(update_shift(pb::UpdateShiftRequest::default()));
+        refused!(delete_shift(pb::DeleteShiftRequest::default()));
+        refused!(publish_shifts(pb::PublishShiftsRequest::default()));
+        refused!(copy_shifts(pb::CopyShiftsRequest::default()));
+        refused!(import_shifts(pb::ImportShiftsRequest::default()));
+        refused!(list_roster(pb::RosterRequest::default()));
+        refused!(stream_roster(pb::RosterRequest::default()));
+        refused!(export_roster(pb::ExportRosterRequest::default()));
+        refused!(find_on_shift(pb::FindOnShiftRequest::default()));
+        refused!(request_time_off(pb::RequestTimeOffRequest::default()));
+        refused!(approve_time_off(pb::DecideTimeOffRequest::default()));
+        refused!(reject_time_off(pb::DecideTimeOffRequest::default()));
+        refused!(cancel_time_off(pb::DecideTimeOffRequest::default()));
+        refused!(list_time_off(pb::ListTimeOffRequest::default()));
+        refused!(compute_staffing(pb::ErlangRequest::default()));
+        refused!(plan_staffing(pb::PlanStaffingRequest::default()));
+        refused!(create_training_program(pb::CreateTrainingProgramRequest::default()));
+        refused!(list_training_programs(pb::ListTrainingProgramsRequest {}));
+        refused!(enroll(pb::EnrollRequest::default()));
+        refused!(complete_training(pb::CompleteTrainingRequest::default()));
+        refused!(list_enrollments(pb::ListEnrollmentsRequest::default()));
+        refused!(record_certification(pb::RecordCertificationRequest::default()));
+        refused!(list_certifications(pb::ListCertificationsRequest::default()));
+        refused!(record_coaching_session(pb::RecordCoachingSessionRequest::default()));
+        refused!(list_coaching_sessions(pb::ListCoachingSessionsRequest::default()));
+        refused!(record_performance_review(pb::RecordPerformanceReviewRequest::default()));
+        refused!(list_performance_reviews(pb::ListPerformanceReviewsRequest::default()));
+        refused!(give_kudos(pb::GiveKudosRequest::default()));
+        refused!(list_kudos(pb::ListKudosRequest::default()));
+        refused!(create_scorecard(pb::CreateScorecardRequest::default()));
+        refused!(list_scorecards(pb::ListScorecardsRequest {}));
+        refused!(score_ticket(pb::ScoreTicketRequest::default()));
+        refused!(list_qa_reviews(pb::ListQaReviewsRequest::default()));
+        let not_refused: Vec<_> = refusals.iter().filter(|(_, code)| *code != Some(Code::PermissionDenied)).collect();
+        assert!(not_refused.is_empty(), "these did not refuse CRM sync: {not_refused:?}");
+        assert_eq!(refusals.len(), 45);
+    }
+}

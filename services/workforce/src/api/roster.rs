@@ -362,6 +362,7 @@ impl WorkforceApi {
         principal: &Principal,
         request: pb::RosterRequest,
     ) -> ApiResult<BoxStream<'static, Result<pb::Shift, tonic::Status>>> {
+        authorize(principal, Action::ReadRoster)?;
         let (from, to) = range(&request.from, &request.to)?;
         // Check access and arguments before the stream starts, so mistakes come back as a status.
         self.roster_of(

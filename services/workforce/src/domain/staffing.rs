@@ -108,9 +108,11 @@ pub fn plan(
         if first >= last {
             continue;
         }
-        for index in ((first - from) / step) as usize..=(((last - 1 - from) / step) as usize).min(count - 1) {
+        let (first_index, last_index) =
+            (((first - from) / step) as usize, (((last - 1 - from) / step) as usize).min(count - 1));
+        for (index, scheduled) in scheduled_by_interval.iter_mut().enumerate().take(last_index + 1).skip(first_index) {
             let (interval_start, interval_end) = (from + index as i64 * step, from + (index as i64 + 1) * step);
-            scheduled_by_interval[index] += (last.min(interval_end) - first.max(interval_start)) as f64 / step as f64;
+            *scheduled += (last.min(interval_end) - first.max(interval_start)) as f64 / step as f64;
         }
     }
     let mut intervals = Vec::new();

@@ -47,7 +47,10 @@ pub async fn working_at(
          ORDER BY {order}
          LIMIT $8"
     );
+    // Not a cached prepared statement: Postgres would then switch to a generic plan that
+    // cannot see the skill and scans every shift of the day (48 ms rather than 1.6 ms, measured).
     let mut query = sqlx::query(&sql)
+        .persistent(false)
         .bind(ShiftState::Published.number())
         .bind(ShiftKind::Work.number())
         .bind(at)
