@@ -10,7 +10,7 @@ use frontline_shared::{
     pagination::{self, Cursor},
 };
 
-use super::{TicketingApi, check_request_id, convert, fingerprint, tickets::parse_ticket_id};
+use super::{RequestId, TicketingApi, check_request_id, convert, fingerprint, tickets::parse_ticket_id};
 use crate::{
     domain::{
         Channel,
@@ -18,7 +18,7 @@ use crate::{
         comment::{AuthorRole, Comment},
         search,
     },
-    store::{comments, idempotency, tickets},
+    store::{comments, tickets},
 };
 
 impl TicketingApi {
@@ -44,14 +44,8 @@ impl TicketingApi {
         violations.into_result()?;
 
         let mut transaction = self.db.begin().await?;
-        let scope = format!("add_comment/{}", principal.subject);
-        if !request.request_id.is_empty()
-            && let idempotency::Claim::Existing { resource_id, same_request } =
-                idempotency::claim(&mut transaction, &scope, &request.request_id, &request_hash).await?
-        {
-            if !same_request {
-                return Err(ApiError::invalid("request_id", "was already used for a different request"));
-            }
+        let request_id = RequestId::new("add_comment", principal, &request.request_id);
+        if let Some(resource_id) = request_id.claim(&mut transaction, &request_hash).await? {
             let ticket = self.visible_ticket(&mut transaction, principal, ticket_id).await?;
             let original = comments::all(&mut transaction, ticket_id)
                 .await?
@@ -92,9 +86,7 @@ impl TicketingApi {
         let kind = if comment.public { "public_reply" } else { "internal_note" };
         let ticket =
             self.record_update(&mut transaction, principal, &current, change, &format!("commented:{kind}")).await?;
-        if !request.request_id.is_empty() {
-            idempotency::complete(&mut transaction, &scope, &request.request_id, &comment.id.to_string()).await?;
-        }
+        request_id.complete(&mut transaction, &comment.id.to_string()).await?;
         let (wire_comment, wire_ticket) = (convert::comment(&comment), convert::ticket(&ticket));
         feed::append(
             &mut transaction,

@@ -11,14 +11,14 @@ use frontline_shared::{
 };
 use sqlx::AnyConnection;
 
-use super::{TicketingApi, check_request_id, concurrent_write, convert, fingerprint};
+use super::{RequestId, TicketingApi, check_request_id, concurrent_write, convert, fingerprint};
 use crate::{
     domain::{
         Customer,
         access::{Action, authorize},
         customer::CustomerChange,
     },
-    store::{customers, idempotency},
+    store::customers,
 };
 
 const FILTER_FIELDS: &[FilterField] = &[
@@ -49,28 +49,17 @@ impl TicketingApi {
         let customer = Customer::create(uuid::Uuid::now_v7().to_string(), fields, time::now_micros())?;
 
         let mut transaction = self.db.begin().await?;
-        let scope = format!("create_customer/{}", principal.subject);
-        if !request.request_id.is_empty()
-            && let idempotency::Claim::Existing { resource_id, same_request } =
-                idempotency::claim(&mut transaction, &scope, &request.request_id, &request_hash).await?
-        {
-            return self.replay(&mut transaction, &resource_id, same_request).await;
+        let request_id = RequestId::new("create_customer", principal, &request.request_id);
+        if let Some(original) = request_id.claim(&mut transaction, &request_hash).await? {
+            let customer = customers::get(&mut transaction, &original)
+                .await?
+                .ok_or_else(|| ApiError::not_found("customer", &original))?;
+            return Ok(convert::customer(&customer));
         }
         self.record_creation(&mut transaction, principal, &customer).await?;
-        if !request.request_id.is_empty() {
-            idempotency::complete(&mut transaction, &scope, &request.request_id, &customer.id).await?;
-        }
+        request_id.complete(&mut transaction, &customer.id).await?;
         transaction.commit().await?;
         self.feed.committed();
-        Ok(convert::customer(&customer))
-    }
-
-    /// A retried create: the original customer, unless the request id was reused for another body.
-    async fn replay(&self, connection: &mut AnyConnection, id: &str, same_request: bool) -> ApiResult<pb::Customer> {
-        if !same_request {
-            return Err(ApiError::invalid("request_id", "was already used for a different request"));
-        }
-        let customer = customers::get(connection, id).await?.ok_or_else(|| ApiError::not_found("customer", id))?;
         Ok(convert::customer(&customer))
     }
 

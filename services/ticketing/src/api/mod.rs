@@ -22,7 +22,10 @@ use frontline_shared::{
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use crate::domain::access::{Action, authorize};
+use crate::{
+    domain::access::{Action, authorize},
+    store::idempotency,
+};
 
 /// Ticketing's gRPC service. Cheap to clone.
 #[derive(Clone)]
@@ -51,6 +54,50 @@ fn check_request_id(request_id: &str) -> Result<(), ApiError> {
         return Err(ApiError::invalid("request_id", "must be at most 128 characters"));
     }
     Ok(())
+}
+
+/// An AIP-155 request id, scoped to its caller and method.
+pub(super) struct RequestId<'a> {
+    scope: String,
+    id: &'a str,
+}
+
+impl<'a> RequestId<'a> {
+    pub(super) fn new(method: &str, principal: &frontline_shared::auth::Principal, id: &'a str) -> Self {
+        Self { scope: format!("{method}/{}", principal.subject), id }
+    }
+
+    /// Claims the id inside the caller's transaction. None: go ahead and create. Some(id): a
+    /// retry of the same request, answered with the original. The same id with another body is
+    /// the caller's mistake.
+    pub(super) async fn claim(
+        &self,
+        connection: &mut sqlx::AnyConnection,
+        request_hash: &str,
+    ) -> Result<Option<String>, ApiError> {
+        if self.id.is_empty() {
+            return Ok(None);
+        }
+        match idempotency::claim(connection, &self.scope, self.id, request_hash).await? {
+            idempotency::Claim::New => Ok(None),
+            idempotency::Claim::Existing { resource_id, same_request: true } => Ok(Some(resource_id)),
+            idempotency::Claim::Existing { .. } => {
+                Err(ApiError::invalid("request_id", "was already used for a different request"))
+            }
+        }
+    }
+
+    /// Records which resource the request created, in the same transaction.
+    pub(super) async fn complete(
+        &self,
+        connection: &mut sqlx::AnyConnection,
+        resource_id: &str,
+    ) -> Result<(), ApiError> {
+        if !self.id.is_empty() {
+            idempotency::complete(connection, &self.scope, self.id, resource_id).await?;
+        }
+        Ok(())
+    }
 }
 
 fn fingerprint(message: &impl prost::Message) -> String {

@@ -10,13 +10,13 @@ use frontline_shared::{
 };
 use sqlx::AnyConnection;
 
-use super::{TicketingApi, check_request_id, concurrent_write, convert, fingerprint};
+use super::{RequestId, TicketingApi, check_request_id, concurrent_write, convert, fingerprint};
 use crate::{
     domain::{
         access::{Action, authorize},
         organization::Organization,
     },
-    store::{idempotency, organizations as store},
+    store::organizations as store,
 };
 
 const FILTER_FIELDS: &[FilterField] = &[
@@ -46,23 +46,15 @@ impl TicketingApi {
             time::now_micros(),
         )?;
         let mut transaction = self.db.begin().await?;
-        let scope = format!("create_organization/{}", principal.subject);
-        if !request.request_id.is_empty()
-            && let idempotency::Claim::Existing { resource_id, same_request } =
-                idempotency::claim(&mut transaction, &scope, &request.request_id, &request_hash).await?
-        {
-            if !same_request {
-                return Err(ApiError::invalid("request_id", "was already used for a different request"));
-            }
-            let original = store::get(&mut transaction, &resource_id)
+        let request_id = RequestId::new("create_organization", principal, &request.request_id);
+        if let Some(original) = request_id.claim(&mut transaction, &request_hash).await? {
+            let organization = store::get(&mut transaction, &original)
                 .await?
-                .ok_or_else(|| ApiError::not_found("organization", &resource_id))?;
-            return Ok(convert::organization(&original));
+                .ok_or_else(|| ApiError::not_found("organization", &original))?;
+            return Ok(convert::organization(&organization));
         }
         self.record_organization(&mut transaction, principal, None, &organization, &[]).await?;
-        if !request.request_id.is_empty() {
-            idempotency::complete(&mut transaction, &scope, &request.request_id, &organization.id).await?;
-        }
+        request_id.complete(&mut transaction, &organization.id).await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(convert::organization(&organization))

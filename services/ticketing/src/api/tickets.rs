@@ -14,7 +14,7 @@ use frontline_shared::{
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::{TicketingApi, check_request_id, concurrent_write, convert, fingerprint};
+use super::{RequestId, TicketingApi, check_request_id, concurrent_write, convert, fingerprint};
 use crate::{
     domain::{
         Status, Ticket, TicketType,
@@ -24,7 +24,7 @@ use crate::{
         search,
         ticket::{TicketChange, TicketFields},
     },
-    store::{comments, custom_fields as field_store, customers, idempotency, tickets, views},
+    store::{comments, custom_fields as field_store, customers, tickets, views},
 };
 
 pub(super) const FILTER_FIELDS: &[FilterField] = &[
@@ -121,23 +121,15 @@ impl TicketingApi {
         let fields = convert::ticket_fields(given)?;
 
         let mut transaction = self.db.begin().await?;
-        let scope = format!("create_ticket/{}", principal.subject);
-        if !request.request_id.is_empty()
-            && let idempotency::Claim::Existing { resource_id, same_request } =
-                idempotency::claim(&mut transaction, &scope, &request.request_id, &request_hash).await?
-        {
-            if !same_request {
-                return Err(ApiError::invalid("request_id", "was already used for a different request"));
-            }
-            let id = parse_ticket_id("request_id", &resource_id)?;
-            let original =
-                tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", &resource_id))?;
-            return Ok(convert::ticket(&original));
+        let request_id = RequestId::new("create_ticket", principal, &request.request_id);
+        if let Some(original) = request_id.claim(&mut transaction, &request_hash).await? {
+            let id = parse_ticket_id("request_id", &original)?;
+            let ticket =
+                tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", &original))?;
+            return Ok(convert::ticket(&ticket));
         }
         let ticket = self.insert_ticket(&mut transaction, principal, fields, time::now_micros(), "created").await?;
-        if !request.request_id.is_empty() {
-            idempotency::complete(&mut transaction, &scope, &request.request_id, &ticket.id.to_string()).await?;
-        }
+        request_id.complete(&mut transaction, &ticket.id.to_string()).await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(convert::ticket(&ticket))
