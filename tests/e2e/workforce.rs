@@ -234,8 +234,12 @@ on_both_backends! {
         assert_eq!(at_one, ["lead-ewa", "agent-tom"]);
         let expert = routing.find_on_shift(pb::FindOnShiftRequest { min_proficiency: 4, ..ask("2026-06-01T13:00:00Z") }).await.unwrap().into_inner();
         assert_eq!(expert.people.len(), 1);
+        let best = routing.find_on_shift(pb::FindOnShiftRequest { max_results: 1, ..ask("2026-06-01T13:00:00Z") }).await.unwrap().into_inner();
+        assert_eq!(best.people.iter().map(|p| p.person.as_ref().unwrap().id.as_str()).collect::<Vec<_>>(), ["lead-ewa"], "only the best, when routing asks for one");
         let bad = expect_error(routing.find_on_shift(pb::FindOnShiftRequest { min_proficiency: 9, ..Default::default() }).await);
         assert_eq!(violated_fields(&bad), ["min_proficiency"]);
+        let negative = expect_error(routing.find_on_shift(pb::FindOnShiftRequest { max_results: -1, ..Default::default() }).await);
+        assert_eq!(violated_fields(&negative), ["max_results"]);
     }
 }
 
