@@ -491,6 +491,8 @@ on_both_backends! {
 
         let bad = expect_error(lead.record_performance_review(pb::RecordPerformanceReviewRequest { review: Some(pb::PerformanceReview { person_id: "agent-ola".into(), period_start: Some(at("2026-07-01T00:00:00Z")), period_end: Some(at("2026-01-01T00:00:00Z")), overall_rating: 7, ..Default::default() }) }).await);
         assert_eq!(violated_fields(&bad), ["review.period_end", "review.overall_rating"]);
+        let undated = expect_error(lead.record_performance_review(pb::RecordPerformanceReviewRequest { review: Some(pb::PerformanceReview { person_id: "agent-ola".into(), period_end: Some(at("2026-07-01T00:00:00Z")), overall_rating: 3, ..Default::default() }) }).await);
+        assert_eq!(violated_fields(&undated), ["review.period_start"], "no silent 1970");
 
         // The feed says a review happened, never what it says.
         let mut feed = WorkforceServiceClient::new(app.authed(Bearer::token(&app.token(Role::Service))).await);

@@ -72,6 +72,25 @@ impl WorkforceApi {
         }
     }
 
+    /// The person a private record (coaching, a review) is about, when the caller may write
+    /// one: someone in their management line or a director — never the person themselves.
+    async fn private_subject(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        field: &str,
+        person_id: &str,
+    ) -> ApiResult<Person> {
+        let person = self.person(connection, field, person_id).await?;
+        if person.id == principal.subject {
+            return Err(ApiError::permission_denied(
+                "coaching and reviews are recorded by the person's management line",
+            ));
+        }
+        self.check_private(connection, principal, &person).await?;
+        Ok(person)
+    }
+
     async fn development_event(
         &self,
         connection: &mut AnyConnection,
@@ -286,11 +305,7 @@ impl WorkforceApi {
         authorize(principal, Action::ReadPeople)?;
         let mut session = request.session.ok_or_else(|| ApiError::invalid("session", "is required"))?;
         let mut transaction = self.db.begin().await?;
-        let person = self.person(&mut transaction, "session.person_id", &session.person_id).await?;
-        if person.id == principal.subject {
-            return Err(ApiError::permission_denied("coaching is recorded by the person's management line"));
-        }
-        self.check_private(&mut transaction, principal, &person).await?;
+        let person = self.private_subject(&mut transaction, principal, "session.person_id", &session.person_id).await?;
         let items: Vec<ActionItem> =
             session.action_items.iter().map(|i| ActionItem { text: i.text.clone(), done: i.done }).collect();
         rules::check_coaching(&session.notes, &items)?;
@@ -326,18 +341,21 @@ impl WorkforceApi {
         authorize(principal, Action::ReadPeople)?;
         let mut review = request.review.ok_or_else(|| ApiError::invalid("review", "is required"))?;
         let mut transaction = self.db.begin().await?;
-        let person = self.person(&mut transaction, "review.person_id", &review.person_id).await?;
-        if person.id == principal.subject {
-            return Err(ApiError::permission_denied("a review is written by the person's management line"));
-        }
-        self.check_private(&mut transaction, principal, &person).await?;
+        let person = self.private_subject(&mut transaction, principal, "review.person_id", &review.person_id).await?;
         let goals: Vec<Goal> = review
             .goals
             .iter()
             .map(|g| Goal { description: g.description.clone(), rating: i64::from(g.rating) })
             .collect();
-        let start = review.period_start.as_ref().and_then(time::from_timestamp).unwrap_or_default();
-        let end = review.period_end.as_ref().and_then(time::from_timestamp).unwrap_or_default();
+        let mut violations = frontline_shared::error::Violations::new();
+        let mut instant = |field: &str, value: &Option<prost_types::Timestamp>| {
+            let micros = value.as_ref().and_then(time::from_timestamp);
+            violations.check(micros.is_some(), field, "is required");
+            micros.unwrap_or_default()
+        };
+        let (start, end) =
+            (instant("review.period_start", &review.period_start), instant("review.period_end", &review.period_end));
+        violations.into_result()?;
         rules::check_review(start, end, &goals, i64::from(review.overall_rating), &review.summary)?;
         let now = time::now_micros();
         review.id = uuid::Uuid::now_v7().to_string();
