@@ -64,6 +64,8 @@ impl Application {
         let reporter = server::add_health_and_reflection(&mut routes)?;
         let authenticator = Authenticator(keys.verifier.clone());
         let max_message = settings.server.max_message_bytes;
+        // The in-memory connector exists before the servers so services can call each other.
+        let (connector, in_process) = server::in_process();
         for &service in &services {
             let db = databases[&service].clone();
             let feed = Feed::new(db);
@@ -92,7 +94,12 @@ impl Application {
                     )));
                     add!(TicketingServiceServer, api)
                 }
-                ServiceKind::Knowledge => add!(KnowledgeServiceServer, frontline_knowledge::KnowledgeApi::new(events)),
+                ServiceKind::Knowledge => {
+                    let ticketing = peer(&settings, &services, &keys, &connector, ServiceKind::Ticketing)?;
+                    let api = frontline_knowledge::KnowledgeApi::start(events, &settings, ticketing).await?;
+                    background.extend(api.spawn_background(&shutdown));
+                    add!(KnowledgeServiceServer, api)
+                }
                 ServiceKind::Workforce => add!(WorkforceServiceServer, frontline_workforce::WorkforceApi::new(events)),
                 ServiceKind::Analytics => add!(AnalyticsServiceServer, frontline_analytics::AnalyticsApi::new(events)),
             };
@@ -105,7 +112,6 @@ impl Application {
         })?;
         let local_addr = listener.local_addr()?;
         let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-        let (connector, in_process) = server::in_process();
         let mut servers = Vec::new();
         for incoming in [Either::Tcp(incoming), Either::InProcess(in_process)] {
             let (routes, settings, limit, stop) =

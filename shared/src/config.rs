@@ -17,6 +17,23 @@ pub struct Settings {
     pub peers: PeerSettings,
     pub feed: FeedSettings,
     pub ticketing: TicketingSettings,
+    pub knowledge: KnowledgeSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeSettings {
+    /// The locales the knowledge base is kept in: ListMissingLocales reports against them.
+    pub locales: Vec<String>,
+    /// Where this replica keeps its search index (derived data, rebuilt when missing);
+    /// empty = `<data_dir>/search/knowledge`.
+    pub index_dir: String,
+    /// How often verification intervals are checked for lapsing.
+    #[serde(with = "humantime_serde")]
+    pub verification_check_interval: Duration,
+    /// How often search counts and knowledge gaps are written (searches never wait on a write).
+    #[serde(with = "humantime_serde")]
+    pub search_stats_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +174,12 @@ watch_poll_interval = "1s"
 [ticketing]
 close_solved_after = "4days"
 close_check_interval = "1min"
+
+[knowledge]
+locales = ["en", "es", "he", "pl", "ru", "zh"]
+index_dir = ""
+verification_check_interval = "1min"
+search_stats_interval = "10s"
 "#;
 
 #[derive(Debug, thiserror::Error)]
@@ -196,6 +219,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("server.cors_allowed_origins")
+                .with_list_parse_key("knowledge.locales")
                 .try_parsing(true)
                 .source(Some(env)),
         );
@@ -237,6 +261,12 @@ impl Settings {
         }
         if self.ticketing.close_check_interval.is_zero() {
             return bad("ticketing.close_check_interval", "must be longer than zero");
+        }
+        if self.knowledge.verification_check_interval.is_zero() {
+            return bad("knowledge.verification_check_interval", "must be longer than zero");
+        }
+        if self.knowledge.search_stats_interval.is_zero() {
+            return bad("knowledge.search_stats_interval", "must be longer than zero");
         }
         if self.peers.call_timeout.is_zero() {
             return bad("peers.call_timeout", "must be longer than zero");

@@ -124,7 +124,8 @@ impl Feed {
         Ok((events, head))
     }
 
-    pub(crate) fn subscribe(&self) -> watch::Receiver<i64> {
+    /// The newest numbered position, changing as the sequencer numbers events.
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
         self.inner.head.subscribe()
     }
 

@@ -1,0 +1,212 @@
+//! Translations (each locale its own version line) and published versions: list, compare, restore.
+use frontline_proto::knowledge::v1 as pb;
+use frontline_shared::{ApiError, ApiResult, auth::Principal, database::time};
+
+use super::{
+    KnowledgeApi,
+    articles::{Content, check_etag, load, load_readable, record_versions},
+    convert,
+};
+use crate::{
+    domain::{
+        access,
+        article::{self, ArticleStatus},
+        diff::{self, VersionText},
+    },
+    store::articles,
+};
+
+fn locale_or_source(locale: &str, source: &str, field: &str) -> ApiResult<String> {
+    if locale.trim().is_empty() {
+        return Ok(source.to_owned());
+    }
+    article::validate_locale(locale.trim()).map_err(|problem| ApiError::invalid(field, problem))
+}
+
+impl KnowledgeApi {
+    pub(super) async fn upsert_translation(
+        &self,
+        principal: &Principal,
+        request: pb::UpsertTranslationRequest,
+    ) -> ApiResult<pb::Article> {
+        super::required("article_id", &request.article_id)?;
+        super::required("locale", &request.locale)?;
+        let locale =
+            article::validate_locale(request.locale.trim()).map_err(|problem| ApiError::invalid("locale", problem))?;
+        let content = Content::validate("", &request.title, &request.body, convert::body_format(request.body_format))?;
+        let mut transaction = self.db.begin().await?;
+        let loaded = load(&mut transaction, &request.article_id).await?;
+        access::check_reads_article(principal, &loaded.article, &loaded.permissions)?;
+        access::check_writes(principal, &loaded.permissions)?;
+        check_etag(&request.etag, &loaded.article)?;
+        if locale == loaded.article.source_locale {
+            return Err(ApiError::invalid(
+                "locale",
+                format!("{locale} is the article's source locale; change it with UpdateArticle"),
+            ));
+        }
+        let previous = loaded.translation(&locale);
+        if previous.is_some_and(|p| p.same_content(&content.title, &content.body, content.format)) {
+            return Ok(loaded.to_pb(previous.expect("checked")));
+        }
+        let now = time::now_micros();
+        let source_revision = loaded.source().content_revision;
+        let saved =
+            content.into_translation(&loaded.article.id, &locale, previous, Some(source_revision), &principal.subject, now);
+        articles::save_translation(&mut transaction, &saved).await?;
+        let next = loaded.article.touched(now);
+        if !articles::update(&mut transaction, &next, loaded.article.revision).await? {
+            return Err(ApiError::stale_etag("article", &next.id));
+        }
+        let mut touched = vec![saved];
+        let mut version = 0;
+        if next.status == ArticleStatus::Published {
+            let recorded =
+                record_versions(&mut transaction, &next, &mut touched, &principal.subject, now, "translation saved")
+                    .await?;
+            version = recorded.first().map_or(0, |(_, number)| *number);
+        }
+        let saved = touched.pop().expect("one translation");
+        self.article_event(&mut transaction, principal, "article.translation_saved", &next, &saved, &["translation"], version)
+            .await?;
+        transaction.commit().await?;
+        self.feed.committed();
+        self.reindex(std::slice::from_ref(&next.id)).await;
+        let mut translations: Vec<_> = loaded.translations.into_iter().filter(|t| t.locale != locale).collect();
+        translations.push(saved.clone());
+        translations.sort_by(|a, b| a.locale.cmp(&b.locale));
+        Ok(convert::article(&next, &saved, &translations))
+    }
+
+    pub(super) async fn list_missing_locales(
+        &self,
+        principal: &Principal,
+        request: pb::ListMissingLocalesRequest,
+    ) -> ApiResult<pb::ListMissingLocalesResponse> {
+        access::check_staff(principal, "list missing translations")?;
+        let mut wanted = Vec::new();
+        for (index, locale) in request.locales.iter().enumerate() {
+            wanted.push(
+                article::validate_locale(locale.trim())
+                    .map_err(|problem| ApiError::invalid(format!("locales[{index}]"), problem))?,
+            );
+        }
+        if wanted.is_empty() {
+            wanted = self.locales.iter().filter_map(|l| article::validate_locale(l).ok()).collect();
+        }
+        let mut connection = self.db.reader().acquire().await?;
+        let loaded = load_readable(&mut connection, principal, &request.article_id).await?;
+        let source = loaded.source();
+        let mut missing: Vec<String> =
+            wanted.iter().filter(|locale| loaded.translation(locale).is_none()).cloned().collect();
+        missing.sort();
+        missing.dedup();
+        let outdated = loaded.translations.iter().filter(|t| t.outdated(source)).map(|t| t.locale.clone()).collect();
+        Ok(pb::ListMissingLocalesResponse { missing, outdated })
+    }
+
+    pub(super) async fn list_article_versions(
+        &self,
+        principal: &Principal,
+        request: pb::ListArticleVersionsRequest,
+    ) -> ApiResult<pb::ListArticleVersionsResponse> {
+        access::check_staff(principal, "read article versions")?;
+        let mut connection = self.db.reader().acquire().await?;
+        let loaded = load_readable(&mut connection, principal, &request.article_id).await?;
+        let locale = locale_or_source(&request.locale, &loaded.article.source_locale, "locale")?;
+        let versions = articles::versions(&mut connection, &loaded.article.id, &locale).await?;
+        Ok(pb::ListArticleVersionsResponse { versions: versions.iter().map(convert::version).collect() })
+    }
+
+    pub(super) async fn compare_article_versions(
+        &self,
+        principal: &Principal,
+        request: pb::CompareArticleVersionsRequest,
+    ) -> ApiResult<pb::ArticleComparison> {
+        access::check_staff(principal, "compare article versions")?;
+        if request.from_version < 1 {
+            return Err(ApiError::invalid("from_version", "must be a version number (1 or more)"));
+        }
+        if request.to_version < 0 {
+            return Err(ApiError::invalid("to_version", "must be a version number, or 0 for the current text"));
+        }
+        let mut connection = self.db.reader().acquire().await?;
+        let loaded = load_readable(&mut connection, principal, &request.article_id).await?;
+        let locale = locale_or_source(&request.locale, &loaded.article.source_locale, "locale")?;
+        let versions = articles::versions(&mut connection, &loaded.article.id, &locale).await?;
+        let find = |number: i64| {
+            versions.iter().find(|v| v.version == number).ok_or_else(|| ApiError::NotFound {
+                resource: "article version",
+                id: format!("{}/{locale}/{number}", loaded.article.id),
+            })
+        };
+        let from = find(request.from_version)?;
+        let from_text = VersionText { title: &from.title, body: &from.body, tags: &from.tags };
+        let (to_text, to_label) = if request.to_version == 0 {
+            let current = loaded.shown(&locale)?;
+            (VersionText { title: &current.title, body: &current.body, tags: &loaded.article.tags }, "current".to_owned())
+        } else {
+            let to = find(request.to_version)?;
+            (VersionText { title: &to.title, body: &to.body, tags: &to.tags }, format!("version {}", to.version))
+        };
+        let comparison = diff::compare(&from_text, &to_text, &format!("version {}", from.version), &to_label);
+        Ok(pb::ArticleComparison {
+            title_changed: comparison.title_changed,
+            tags_added: comparison.tags_added,
+            tags_removed: comparison.tags_removed,
+            unified_diff: comparison.unified_diff,
+            lines_added: comparison.lines_added as i32,
+            lines_removed: comparison.lines_removed as i32,
+        })
+    }
+
+    pub(super) async fn restore_article_version(
+        &self,
+        principal: &Principal,
+        request: pb::RestoreArticleVersionRequest,
+    ) -> ApiResult<pb::Article> {
+        if request.version < 1 {
+            return Err(ApiError::invalid("version", "must be a version number (1 or more)"));
+        }
+        super::required("article_id", &request.article_id)?;
+        let mut transaction = self.db.begin().await?;
+        let loaded = load(&mut transaction, &request.article_id).await?;
+        access::check_reads_article(principal, &loaded.article, &loaded.permissions)?;
+        access::check_writes(principal, &loaded.permissions)?;
+        check_etag(&request.etag, &loaded.article)?;
+        let locale = locale_or_source(&request.locale, &loaded.article.source_locale, "locale")?;
+        let current = loaded.shown(&locale)?.clone();
+        let versions = articles::versions(&mut transaction, &loaded.article.id, &locale).await?;
+        let restored = versions.iter().find(|v| v.version == request.version).ok_or_else(|| ApiError::NotFound {
+            resource: "article version",
+            id: format!("{}/{locale}/{}", loaded.article.id, request.version),
+        })?;
+        let now = time::now_micros();
+        let is_source = locale == loaded.article.source_locale;
+        let content = Content::validate("", &restored.title, &restored.body, restored.body_format)?;
+        let source_revision = (!is_source).then(|| loaded.source().content_revision);
+        let saved =
+            content.into_translation(&loaded.article.id, &locale, Some(&current), source_revision, &principal.subject, now);
+        articles::save_translation(&mut transaction, &saved).await?;
+        let next = loaded.article.touched(now);
+        if !articles::update(&mut transaction, &next, loaded.article.revision).await? {
+            return Err(ApiError::stale_etag("article", &next.id));
+        }
+        let mut touched = vec![saved];
+        let mut version = 0;
+        if next.status == ArticleStatus::Published {
+            let note = format!("restored from version {}", request.version);
+            let recorded = record_versions(&mut transaction, &next, &mut touched, &principal.subject, now, &note).await?;
+            version = recorded.first().map_or(0, |(_, number)| *number);
+        }
+        let saved = touched.pop().expect("one translation");
+        self.article_event(&mut transaction, principal, "article.version_restored", &next, &saved, &["title", "body"], version)
+            .await?;
+        transaction.commit().await?;
+        self.feed.committed();
+        self.reindex(std::slice::from_ref(&next.id)).await;
+        let translations: Vec<_> =
+            loaded.translations.into_iter().map(|t| if t.locale == locale { saved.clone() } else { t }).collect();
+        Ok(convert::article(&next, &saved, &translations))
+    }
+}
