@@ -661,10 +661,9 @@ async fn load_workforce(workforce: &mut Workforce) -> anyhow::Result<usize> {
             }),
         })
         .await
+        && !exists(&status)
     {
-        if !exists(&status) {
-            return Err(status).context("creating the support department");
-        }
+        return Err(status).context("creating the support department");
     }
     for (id, name, time_zone, lead) in TEAMS {
         let team = wf::Team {
@@ -676,10 +675,10 @@ async fn load_workforce(workforce: &mut Workforce) -> anyhow::Result<usize> {
             max_concurrent_time_off: 1,
             ..Default::default()
         };
-        if let Err(status) = workforce.create_team(wf::CreateTeamRequest { team: Some(team) }).await {
-            if !exists(&status) {
-                return Err(status).with_context(|| format!("creating team {id}"));
-            }
+        if let Err(status) = workforce.create_team(wf::CreateTeamRequest { team: Some(team) }).await
+            && !exists(&status)
+        {
+            return Err(status).with_context(|| format!("creating team {id}"));
         }
     }
     for (done, person) in PEOPLE.iter().enumerate() {
@@ -707,10 +706,10 @@ async fn load_workforce(workforce: &mut Workforce) -> anyhow::Result<usize> {
                 .collect(),
             ..Default::default()
         };
-        if let Err(status) = workforce.create_person(wf::CreatePersonRequest { person: Some(wire) }).await {
-            if !exists(&status) {
-                return Err(status).with_context(|| format!("creating {}", person.id));
-            }
+        if let Err(status) = workforce.create_person(wf::CreatePersonRequest { person: Some(wire) }).await
+            && !exists(&status)
+        {
+            return Err(status).with_context(|| format!("creating {}", person.id));
         }
         progress("people", done + 1, PEOPLE.len());
     }

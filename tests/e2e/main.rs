@@ -10,6 +10,8 @@ mod conversation;
 mod customers;
 mod demo;
 mod feed;
+mod knowledge;
+mod knowledge_search;
 mod organizations;
 mod queue;
 mod relations;

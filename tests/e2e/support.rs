@@ -6,6 +6,7 @@ use std::{net::SocketAddr, time::Duration};
 use frontline::{Application, ServiceKind};
 use frontline_proto::{
     analytics::v1::analytics_service_client::AnalyticsServiceClient,
+    knowledge::v1::knowledge_service_client::KnowledgeServiceClient,
     ticketing::v1::ticketing_service_client::TicketingServiceClient,
 };
 use frontline_shared::{
@@ -147,6 +148,19 @@ impl TestApp {
         self.app = Some(app);
     }
 
+    /// Stops gracefully, runs `between` (e.g. to damage derived data), and starts again.
+    pub async fn restart_after(&mut self, between: impl FnOnce(&Settings)) {
+        self.app.take().expect("running").shutdown().await.expect("graceful shutdown");
+        between(&self.settings);
+        let app = Application::build(self.settings.clone(), &self.services).await.expect("Frontline restarts");
+        self.addr = app.local_addr();
+        self.app = Some(app);
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// Takes the running application, e.g. to shut it down while watching from outside.
     pub fn take_app(&mut self) -> Application {
         self.app.take().expect("running")
@@ -157,11 +171,17 @@ impl TestApp {
         if let Some(app) = self.app.take() {
             app.shutdown().await.expect("graceful shutdown");
         }
-        if let Some((admin, name)) = self.postgres.take() {
-            if let Ok(mut connection) = sqlx::PgConnection::connect(&admin).await {
-                let _ = connection.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
-            }
+        if let Some((admin, name)) = self.postgres.take()
+            && let Ok(mut connection) = sqlx::PgConnection::connect(&admin).await
+        {
+            let _ = connection.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
         }
+    }
+
+    /// Another handle on a service's own database, for tests that must set up what no API
+    /// call can (a verification due in the past).
+    pub async fn database(&self, service: &str) -> frontline_shared::database::Database {
+        frontline_shared::database::Database::connect(&self.settings, service).await.expect("service database")
     }
 
     pub fn token(&self, role: Role) -> String {
@@ -195,6 +215,11 @@ impl TestApp {
 
     pub async fn ticketing_as(&self, bearer: Bearer) -> Ticketing {
         TicketingServiceClient::new(self.authed(bearer).await)
+    }
+
+    /// A knowledge client for `subject` in `role`, working in `team` when given.
+    pub async fn knowledge(&self, role: Role, subject: &str, team: Option<&str>) -> KnowledgeServiceClient<Authed> {
+        KnowledgeServiceClient::new(self.authed(Bearer::token(&self.token_for(role, subject, team))).await)
     }
 
     pub async fn analytics(&self, role: Role) -> AnalyticsServiceClient<Authed> {

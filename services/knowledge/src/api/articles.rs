@@ -44,10 +44,8 @@ impl Loaded {
             return Ok(self.source());
         }
         let locale = article::validate_locale(locale).map_err(|problem| ApiError::invalid("locale", problem))?;
-        self.translation(&locale).ok_or_else(|| ApiError::NotFound {
-            resource: "translation",
-            id: format!("{}/{locale}", self.article.id),
-        })
+        self.translation(&locale)
+            .ok_or_else(|| ApiError::NotFound { resource: "translation", id: format!("{}/{locale}", self.article.id) })
     }
 
     pub fn to_pb(&self, shown: &Translation) -> pb::Article {
@@ -65,7 +63,11 @@ pub(super) async fn load(connection: &mut AnyConnection, id: &str) -> ApiResult<
 }
 
 /// Loads an article the caller may read; one it may not read is NOT_FOUND.
-pub(super) async fn load_readable(connection: &mut AnyConnection, principal: &Principal, id: &str) -> ApiResult<Loaded> {
+pub(super) async fn load_readable(
+    connection: &mut AnyConnection,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<Loaded> {
     super::required("article_id", id)?;
     let loaded = load(connection, id).await?;
     access::check_reads_article(principal, &loaded.article, &loaded.permissions)?;
@@ -95,7 +97,8 @@ pub(super) struct Content {
 
 impl Content {
     pub fn validate(prefix: &str, title: &str, body: &str, format: BodyFormat) -> ApiResult<Self> {
-        let title = model::validate_title(title).map_err(|problem| ApiError::invalid(format!("{prefix}title"), problem))?;
+        let title =
+            model::validate_title(title).map_err(|problem| ApiError::invalid(format!("{prefix}title"), problem))?;
         validate_body(&format!("{prefix}body"), body)?;
         Ok(Self { title, body: body.to_owned(), format })
     }
@@ -251,7 +254,8 @@ fn verifier(given: Option<&pb::Verification>, owner: &str) -> ApiResult<Verifier
     }
     let interval = convert::interval(given.interval);
     // An interval without a verifier is the owner's to keep.
-    let person_id = if interval.is_some() && person_id.is_empty() && team_id.is_empty() { owner.to_owned() } else { person_id };
+    let person_id =
+        if interval.is_some() && person_id.is_empty() && team_id.is_empty() { owner.to_owned() } else { person_id };
     Ok(Verifier { person_id, team_id, interval })
 }
 
@@ -295,7 +299,11 @@ impl KnowledgeApi {
         Ok(created)
     }
 
-    pub(super) async fn get_article(&self, principal: &Principal, request: pb::GetArticleRequest) -> ApiResult<pb::Article> {
+    pub(super) async fn get_article(
+        &self,
+        principal: &Principal,
+        request: pb::GetArticleRequest,
+    ) -> ApiResult<pb::Article> {
         let mut connection = self.db.reader().acquire().await?;
         let loaded = load_readable(&mut connection, principal, &request.id).await?;
         Ok(loaded.to_pb(loaded.shown(&request.locale)?))
@@ -440,7 +448,14 @@ impl KnowledgeApi {
         let content_changed = !source.same_content(&title, &body, format);
         if content_changed {
             let content = Content::validate("article.", &title, &body, format)?;
-            let saved = content.into_translation(&current.id, &current.source_locale, Some(&source), None, &principal.subject, now);
+            let saved = content.into_translation(
+                &current.id,
+                &current.source_locale,
+                Some(&source),
+                None,
+                &principal.subject,
+                now,
+            );
             articles::save_translation(&mut transaction, &saved).await?;
             if let Some(slot) = translations.iter_mut().find(|t| t.locale == saved.locale) {
                 *slot = saved;
@@ -451,7 +466,8 @@ impl KnowledgeApi {
             "title" | "body" | "body_format" => content_changed,
             _ => true,
         });
-        let unchanged_row = Article { revision: current.revision, updated_at: current.updated_at, ..next.clone() } == *current;
+        let unchanged_row =
+            Article { revision: current.revision, updated_at: current.updated_at, ..next.clone() } == *current;
         if unchanged_row && !content_changed {
             return Ok(loaded.to_pb(loaded.source()));
         }
@@ -462,9 +478,15 @@ impl KnowledgeApi {
         if next.status == ArticleStatus::Published && content_changed {
             let mut source_only: Vec<Translation> =
                 translations.iter().filter(|t| t.locale == next.source_locale).cloned().collect();
-            let recorded =
-                record_versions(&mut transaction, &next, &mut source_only, &principal.subject, now, "edited while published")
-                    .await?;
+            let recorded = record_versions(
+                &mut transaction,
+                &next,
+                &mut source_only,
+                &principal.subject,
+                now,
+                "edited while published",
+            )
+            .await?;
             version = recorded.first().map_or(0, |(_, number)| *number);
             for saved in source_only {
                 if let Some(slot) = translations.iter_mut().find(|t| t.locale == saved.locale) {
@@ -556,7 +578,9 @@ impl KnowledgeApi {
         let mut translations = loaded.translations.clone();
         let mut version = 0;
         if to == ArticleStatus::Published {
-            let recorded = record_versions(&mut transaction, &next, &mut translations, &principal.subject, now, "published").await?;
+            let recorded =
+                record_versions(&mut transaction, &next, &mut translations, &principal.subject, now, "published")
+                    .await?;
             version = recorded.iter().find(|(locale, _)| *locale == next.source_locale).map_or(0, |(_, n)| *n);
         }
         let source = translations.iter().find(|t| t.locale == next.source_locale).expect("the source locale").clone();
@@ -609,7 +633,8 @@ pub(super) fn new_article(principal: &Principal, given: pb::Article, now: i64) -
     let content = Content::validate("article.", &given.title, &given.body, convert::body_format(given.body_format))?;
     let tags = model::normalize_tags(&given.tags)
         .map_err(|(index, problem)| ApiError::invalid(format!("article.tags[{index}]"), problem))?;
-    let owner_id = if given.owner_id.trim().is_empty() { principal.subject.clone() } else { given.owner_id.trim().to_owned() };
+    let owner_id =
+        if given.owner_id.trim().is_empty() { principal.subject.clone() } else { given.owner_id.trim().to_owned() };
     let verifier = verifier(given.verification.as_ref(), &owner_id)?;
     let id = uuid::Uuid::now_v7().to_string();
     let article = Article {

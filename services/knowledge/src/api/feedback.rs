@@ -12,9 +12,15 @@ use frontline_shared::{
 };
 
 use super::{KnowledgeApi, articles::load_readable, convert, verification::unverified};
-use crate::{domain::model::Feedback, store::{articles, feedback}};
+use crate::{
+    domain::model::Feedback,
+    store::{articles, feedback},
+};
 
 const MAX_COMMENT_CHARS: usize = 4000;
+
+/// The ticketing customer (by external id) that tickets opened from reader feedback come from.
+const FEEDBACK_REQUESTER: &str = "frontline-knowledge-readers";
 
 impl KnowledgeApi {
     pub(super) async fn record_feedback(
@@ -48,11 +54,21 @@ impl KnowledgeApi {
         articles::add_votes(&mut transaction, &entry.article_id, helpful, not_helpful).await?;
         self.feedback_event(&mut transaction, principal, &entry).await?;
         let mut unverified_now = false;
-        if !entry.helpful && let Some(rule) = self.vote_rules_fire(&mut transaction, &loaded.article, now).await? {
+        if !entry.helpful
+            && let Some(rule) = self.vote_rules_fire(&mut transaction, &loaded.article, now).await?
+        {
             let next = unverified(&loaded.article, &rule, now);
             if articles::update(&mut transaction, &next, loaded.article.revision).await? {
-                self.article_event(&mut transaction, principal, "article.unverified", &next, loaded.source(), &["verification"], 0)
-                    .await?;
+                self.article_event(
+                    &mut transaction,
+                    principal,
+                    "article.unverified",
+                    &next,
+                    loaded.source(),
+                    &["verification"],
+                    0,
+                )
+                .await?;
                 unverified_now = true;
             }
         }
@@ -63,7 +79,9 @@ impl KnowledgeApi {
         }
         if request.open_ticket {
             // The vote stands whatever ticketing says; the ticket is best effort and recorded.
-            if let Some(ticket_id) = self.open_feedback_ticket(&loaded.article.owner_id, loaded.source().title.as_str(), &entry).await {
+            if let Some(ticket_id) =
+                self.open_feedback_ticket(&loaded.article.owner_id, loaded.source().title.as_str(), &entry).await
+            {
                 let mut transaction = self.db.begin().await?;
                 feedback::set_ticket(&mut transaction, &entry.id, &ticket_id).await?;
                 entry.ticket_id = ticket_id;
@@ -99,7 +117,26 @@ impl KnowledgeApi {
     /// ticketing is not reachable or refuses.
     async fn open_feedback_ticket(&self, owner_id: &str, title: &str, entry: &Feedback) -> Option<String> {
         let mut ticketing = self.ticketing.clone()?;
+        // Readers' feedback arrives on behalf of one well-known requester, upserted by its
+        // external id so every replica agrees on it.
+        let requester = ticketing
+            .upsert_customer(ticketing_pb::UpsertCustomerRequest {
+                customer: Some(ticketing_pb::Customer {
+                    external_id: FEEDBACK_REQUESTER.into(),
+                    name: "Knowledge base readers".into(),
+                    ..Default::default()
+                }),
+            })
+            .await;
+        let requester_id = match requester {
+            Ok(response) => response.into_inner().customer.map(|c| c.id).unwrap_or_default(),
+            Err(status) => {
+                tracing::warn!(code = ?status.code(), message = status.message(), "could not record the feedback requester in ticketing");
+                return None;
+            }
+        };
         let ticket = ticketing_pb::Ticket {
+            requester_id,
             subject: format!("Article feedback: {title}"),
             description: format!(
                 "A reader found the article \"{title}\" ({}, {}) not helpful:\n\n{}",
@@ -113,7 +150,8 @@ impl KnowledgeApi {
             locale: entry.locale.clone(),
             ..Default::default()
         };
-        let request = CreateTicketRequest { ticket: Some(ticket), request_id: format!("knowledge-feedback-{}", entry.id) };
+        let request =
+            CreateTicketRequest { ticket: Some(ticket), request_id: format!("knowledge-feedback-{}", entry.id) };
         match ticketing.create_ticket(request).await {
             Ok(response) => Some(response.into_inner().id),
             Err(status) => {
@@ -168,7 +206,10 @@ impl KnowledgeApi {
         let fingerprint = pagination::query_fingerprint(&["gaps", &locale, &since.to_string()]);
         let after = match pagination::decode_token(&request.page_token, &fingerprint)? {
             Some(cursor) => {
-                let (count, query) = cursor.sort_key.split_once('\u{1f}').ok_or_else(|| ApiError::invalid("page_token", "is damaged"))?;
+                let (count, query) = cursor
+                    .sort_key
+                    .split_once('\u{1f}')
+                    .ok_or_else(|| ApiError::invalid("page_token", "is damaged"))?;
                 let count = count.parse().map_err(|_| ApiError::invalid("page_token", "is damaged"))?;
                 Some((count, query.to_owned(), cursor.id))
             }

@@ -51,7 +51,11 @@ pub struct KnowledgeApi {
 impl KnowledgeApi {
     /// Opens this replica's search index (rebuilding it from the database when it is new or
     /// of another schema version) and returns the service, ready to serve.
-    pub async fn start(events: FeedEndpoint, settings: &Settings, ticketing: Option<PeerChannel>) -> anyhow::Result<Self> {
+    pub async fn start(
+        events: FeedEndpoint,
+        settings: &Settings,
+        ticketing: Option<PeerChannel>,
+    ) -> anyhow::Result<Self> {
         let feed = events.feed().clone();
         let db = feed.database().clone();
         let directory = if settings.knowledge.index_dir.is_empty() {

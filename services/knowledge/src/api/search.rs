@@ -34,7 +34,9 @@ const MAX_SUGGESTION_WORDS: usize = 64;
 
 fn audience(principal: &Principal) -> ApiResult<Audience> {
     match principal.role {
-        Role::Administrator | Role::Manager | Role::Director | Role::Service | Role::BiReader => Ok(Audience::Everything),
+        Role::Administrator | Role::Manager | Role::Director | Role::Service | Role::BiReader => {
+            Ok(Audience::Everything)
+        }
         Role::Portal => Ok(Audience::Public),
         role if role.is_staff() => Ok(Audience::Staff { team_id: principal.team_id.clone() }),
         role => Err(ApiError::permission_denied(format!("the {role} role may not search the knowledge base"))),
@@ -46,7 +48,8 @@ fn locales(field: &str, given: &[String]) -> ApiResult<Vec<String>> {
         .iter()
         .enumerate()
         .map(|(index, locale)| {
-            article::validate_locale(locale.trim()).map_err(|problem| ApiError::invalid(format!("{field}[{index}]"), problem))
+            article::validate_locale(locale.trim())
+                .map_err(|problem| ApiError::invalid(format!("{field}[{index}]"), problem))
         })
         .collect()
 }
@@ -106,7 +109,9 @@ impl KnowledgeApi {
             &format!("{:?}", request.statuses),
         ]);
         let offset = match pagination::decode_token(&request.page_token, &fingerprint)? {
-            Some(cursor) => cursor.sort_key.parse::<usize>().map_err(|_| ApiError::invalid("page_token", "is damaged"))?,
+            Some(cursor) => {
+                cursor.sort_key.parse::<usize>().map_err(|_| ApiError::invalid("page_token", "is damaged"))?
+            }
             None => 0,
         };
         let found = self
@@ -210,7 +215,9 @@ impl KnowledgeApi {
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
                 Err(ApiError::invalid("ticket_id", status.message().to_owned()))
             }
-            Err(status) => Err(ApiError::Unavailable { message: format!("ticketing did not answer: {}", status.message()) }),
+            Err(status) => {
+                Err(ApiError::Unavailable { message: format!("ticketing did not answer: {}", status.message()) })
+            }
         }
     }
 
@@ -354,7 +361,10 @@ mod tests {
     fn ticket_text_becomes_plain_alternatives_without_operators() {
         let query = free_text("Refund \"not\" -received for order 42");
         assert!(query.clauses.iter().all(|c| !c.phrase && !c.excluded));
-        assert_eq!(query.clauses.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(), ["Refund", "not", "received", "for", "order", "42"]);
+        assert_eq!(
+            query.clauses.iter().map(|c| c.text.as_str()).collect::<Vec<_>>(),
+            ["Refund", "not", "received", "for", "order", "42"]
+        );
     }
 
     #[test]

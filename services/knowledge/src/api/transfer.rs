@@ -98,7 +98,15 @@ impl KnowledgeApi {
             match front_matter::parse(&document.content, hint) {
                 Ok(parsed) => {
                     if let Some(plan) = self
-                        .plan(&mut transaction, index, &document.name, parsed, default_collection, &all_collections, &mut problems)
+                        .plan(
+                            &mut transaction,
+                            index,
+                            &document.name,
+                            parsed,
+                            default_collection,
+                            &all_collections,
+                            &mut problems,
+                        )
                         .await?
                     {
                         planned.push(plan);
@@ -117,6 +125,7 @@ impl KnowledgeApi {
             }
         }
         if !problems.0.is_empty() || request.dry_run {
+            problems.0.sort_by_key(|problem| problem.index);
             response.errors = problems.0;
             return Ok(response);
         }
@@ -163,8 +172,17 @@ impl KnowledgeApi {
         let source = if translation_of.is_some() {
             None
         } else {
-            self.plan_source(connection, index, name, matter, key.as_deref(), default_collection, all_collections, problems)
-                .await?
+            self.plan_source(
+                connection,
+                index,
+                name,
+                matter,
+                key.as_deref(),
+                default_collection,
+                all_collections,
+                problems,
+            )
+            .await?
         };
         if problems.0.len() > before {
             return Ok(None);
@@ -226,7 +244,12 @@ impl KnowledgeApi {
             problems.add(index, name, "status", "must be draft, published or archived");
         }
         if let Some(None) = interval {
-            problems.add(index, name, "verification_interval", "must be weekly, biweekly, monthly, quarterly, semiannually or yearly");
+            problems.add(
+                index,
+                name,
+                "verification_interval",
+                "must be weekly, biweekly, monthly, quarterly, semiannually or yearly",
+            );
         }
         if let Err((tag, problem)) = &tags {
             problems.add(index, name, &format!("tags[{tag}]"), *problem);
@@ -280,7 +303,8 @@ impl KnowledgeApi {
                         next.published_at = Some(now);
                     }
                     let previous = loaded.translation(&plan.locale).cloned();
-                    let source = content.into_translation(id, &plan.locale, previous.as_ref(), None, &principal.subject, now);
+                    let source =
+                        content.into_translation(id, &plan.locale, previous.as_ref(), None, &principal.subject, now);
                     articles::save_translation(connection, &source).await?;
                     if !articles::update(connection, &next, loaded.article.revision).await? {
                         return Err(ApiError::Aborted {
@@ -306,7 +330,10 @@ impl KnowledgeApi {
                         owner_id: principal.subject.clone(),
                         author_id: principal.subject.clone(),
                         verifier: fields.verifier.clone(),
-                        verification: VerificationRecord { unverified_reason: "never verified".into(), ..Default::default() },
+                        verification: VerificationRecord {
+                            unverified_reason: "never verified".into(),
+                            ..Default::default()
+                        },
                         helpful_votes: 0,
                         not_helpful_votes: 0,
                         view_count: 0,
@@ -338,7 +365,9 @@ impl KnowledgeApi {
             let of = plan.translation_of.expect("partitioned on translation_of");
             let id = match ids_by_key.get(&of) {
                 Some(id) => id.clone(),
-                None => resolve_article(connection, &of).await?.ok_or_else(|| anyhow::anyhow!("checked: {of} exists"))?,
+                None => {
+                    resolve_article(connection, &of).await?.ok_or_else(|| anyhow::anyhow!("checked: {of} exists"))?
+                }
             };
             let loaded = load(connection, &id).await?;
             let (title, body, format) = plan.content;
@@ -376,7 +405,8 @@ impl KnowledgeApi {
         let mut touched = vec![saved];
         let mut version = 0;
         if article.status == ArticleStatus::Published {
-            let recorded = record_versions(connection, article, &mut touched, &principal.subject, now, "imported").await?;
+            let recorded =
+                record_versions(connection, article, &mut touched, &principal.subject, now, "imported").await?;
             version = recorded.first().map_or(0, |(_, number)| *number);
         }
         self.article_event(connection, principal, event_type, article, &touched[0], &["import"], version).await
@@ -422,8 +452,16 @@ impl KnowledgeApi {
                     visibility: is_source.then(|| article.visibility.name().to_owned()),
                     status: is_source.then(|| article.status.name().to_owned()),
                     translation_of: (!is_source).then(|| key.clone()),
-                    verifier: if is_source { Some(article.verifier.person_id.clone()).filter(|p| !p.is_empty()) } else { None },
-                    verification_interval: if is_source { article.verifier.interval.map(|i| i.name().to_owned()) } else { None },
+                    verifier: if is_source {
+                        Some(article.verifier.person_id.clone()).filter(|p| !p.is_empty())
+                    } else {
+                        None
+                    },
+                    verification_interval: if is_source {
+                        article.verifier.interval.map(|i| i.name().to_owned())
+                    } else {
+                        None
+                    },
                 };
                 let extension = match translation.body_format {
                     BodyFormat::Markdown => "md",
@@ -479,7 +517,12 @@ async fn check_translations(
             },
         };
         match source_locale {
-            None => problems.add(plan.index, name, "translation_of", format!("no article {of} in this import or the knowledge base")),
+            None => problems.add(
+                plan.index,
+                name,
+                "translation_of",
+                format!("no article {of} in this import or the knowledge base"),
+            ),
             Some(locale) if locale == plan.locale => {
                 problems.add(plan.index, name, "locale", "is the source article's own locale")
             }

@@ -51,8 +51,14 @@ impl KnowledgeApi {
         }
         let now = time::now_micros();
         let source_revision = loaded.source().content_revision;
-        let saved =
-            content.into_translation(&loaded.article.id, &locale, previous, Some(source_revision), &principal.subject, now);
+        let saved = content.into_translation(
+            &loaded.article.id,
+            &locale,
+            previous,
+            Some(source_revision),
+            &principal.subject,
+            now,
+        );
         articles::save_translation(&mut transaction, &saved).await?;
         let next = loaded.article.touched(now);
         if !articles::update(&mut transaction, &next, loaded.article.revision).await? {
@@ -67,8 +73,16 @@ impl KnowledgeApi {
             version = recorded.first().map_or(0, |(_, number)| *number);
         }
         let saved = touched.pop().expect("one translation");
-        self.article_event(&mut transaction, principal, "article.translation_saved", &next, &saved, &["translation"], version)
-            .await?;
+        self.article_event(
+            &mut transaction,
+            principal,
+            "article.translation_saved",
+            &next,
+            &saved,
+            &["translation"],
+            version,
+        )
+        .await?;
         transaction.commit().await?;
         self.feed.committed();
         self.reindex(std::slice::from_ref(&next.id)).await;
@@ -144,7 +158,10 @@ impl KnowledgeApi {
         let from_text = VersionText { title: &from.title, body: &from.body, tags: &from.tags };
         let (to_text, to_label) = if request.to_version == 0 {
             let current = loaded.shown(&locale)?;
-            (VersionText { title: &current.title, body: &current.body, tags: &loaded.article.tags }, "current".to_owned())
+            (
+                VersionText { title: &current.title, body: &current.body, tags: &loaded.article.tags },
+                "current".to_owned(),
+            )
         } else {
             let to = find(request.to_version)?;
             (VersionText { title: &to.title, body: &to.body, tags: &to.tags }, format!("version {}", to.version))
@@ -185,8 +202,14 @@ impl KnowledgeApi {
         let is_source = locale == loaded.article.source_locale;
         let content = Content::validate("", &restored.title, &restored.body, restored.body_format)?;
         let source_revision = (!is_source).then(|| loaded.source().content_revision);
-        let saved =
-            content.into_translation(&loaded.article.id, &locale, Some(&current), source_revision, &principal.subject, now);
+        let saved = content.into_translation(
+            &loaded.article.id,
+            &locale,
+            Some(&current),
+            source_revision,
+            &principal.subject,
+            now,
+        );
         articles::save_translation(&mut transaction, &saved).await?;
         let next = loaded.article.touched(now);
         if !articles::update(&mut transaction, &next, loaded.article.revision).await? {
@@ -196,12 +219,21 @@ impl KnowledgeApi {
         let mut version = 0;
         if next.status == ArticleStatus::Published {
             let note = format!("restored from version {}", request.version);
-            let recorded = record_versions(&mut transaction, &next, &mut touched, &principal.subject, now, &note).await?;
+            let recorded =
+                record_versions(&mut transaction, &next, &mut touched, &principal.subject, now, &note).await?;
             version = recorded.first().map_or(0, |(_, number)| *number);
         }
         let saved = touched.pop().expect("one translation");
-        self.article_event(&mut transaction, principal, "article.version_restored", &next, &saved, &["title", "body"], version)
-            .await?;
+        self.article_event(
+            &mut transaction,
+            principal,
+            "article.version_restored",
+            &next,
+            &saved,
+            &["title", "body"],
+            version,
+        )
+        .await?;
         transaction.commit().await?;
         self.feed.committed();
         self.reindex(std::slice::from_ref(&next.id)).await;

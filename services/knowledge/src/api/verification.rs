@@ -122,9 +122,15 @@ impl KnowledgeApi {
         let after = pagination::decode_token(&request.page_token, &fingerprint)?.map(|c| c.id).unwrap_or_default();
         let due_before = time::now_micros() + days * 86_400_000_000;
         let mut connection = self.db.reader().acquire().await?;
-        let mut page =
-            articles::verification_queue(&mut connection, &person_id, &team_id, due_before, &after, page_size as i64 + 1)
-                .await?;
+        let mut page = articles::verification_queue(
+            &mut connection,
+            &person_id,
+            &team_id,
+            due_before,
+            &after,
+            page_size as i64 + 1,
+        )
+        .await?;
         let next_page_token = pagination::finish_page(&mut page, page_size, &fingerprint, |article| Cursor {
             sort_key: String::new(),
             id: article.id.clone(),
@@ -221,7 +227,9 @@ impl KnowledgeApi {
             let now = time::now_micros();
             for id in articles::ids_with_tag(&mut transaction, &tag).await? {
                 let loaded = load(&mut transaction, &id).await?;
-                let Some(rule) = self.rule_in_scope(&mut transaction, &firing, &loaded.article).await? else { continue };
+                let Some(rule) = self.rule_in_scope(&mut transaction, &firing, &loaded.article).await? else {
+                    continue;
+                };
                 if !loaded.article.verification.verified {
                     continue;
                 }

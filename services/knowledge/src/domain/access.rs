@@ -14,8 +14,8 @@ use frontline_shared::{
     auth::{Principal, Role},
 };
 
-use super::model::{Article, Collection, Permissions};
 use super::article::{ArticleStatus, Visibility};
+use super::model::{Article, Collection, Permissions};
 
 fn sees_everything(principal: &Principal) -> bool {
     matches!(principal.role, Role::Administrator | Role::Manager | Role::Director | Role::Service | Role::BiReader)
@@ -32,7 +32,9 @@ pub fn reads_collection(principal: &Principal, permissions: &Permissions) -> boo
     }
     match principal.role {
         Role::Portal => permissions.reader_team_ids.is_empty(),
-        role if role.is_staff() => permissions.reader_team_ids.is_empty() || in_teams(principal, &permissions.reader_team_ids),
+        role if role.is_staff() => {
+            permissions.reader_team_ids.is_empty() || in_teams(principal, &permissions.reader_team_ids)
+        }
         _ => false,
     }
 }
@@ -49,7 +51,11 @@ pub fn reads_article(principal: &Principal, article: &Article, permissions: &Per
 /// NOT_FOUND rather than PERMISSION_DENIED for an article the caller may not read, so its
 /// existence does not leak.
 pub fn check_reads_article(principal: &Principal, article: &Article, permissions: &Permissions) -> ApiResult<()> {
-    if reads_article(principal, article, permissions) { Ok(()) } else { Err(ApiError::not_found("article", &article.id)) }
+    if reads_article(principal, article, permissions) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("article", &article.id))
+    }
 }
 
 /// Whether the caller is staff (or a service) who may search internal content at all.
@@ -103,7 +109,9 @@ pub fn check_verifies(principal: &Principal, article: &Article) -> ApiResult<()>
     if allowed {
         Ok(())
     } else {
-        Err(ApiError::permission_denied("only the article's verifier (or an administrator, manager or director) may verify it"))
+        Err(ApiError::permission_denied(
+            "only the article's verifier (or an administrator, manager or director) may verify it",
+        ))
     }
 }
 

@@ -45,7 +45,12 @@ async fn apply_next(index: &SearchIndex, feed: &Feed) -> anyhow::Result<bool> {
     for event in &events {
         match event.aggregate_type.as_str() {
             // Votes, views and deflections change no indexed field.
-            "article" if !matches!(event.event_type.as_str(), "article.viewed" | "article.feedback" | "article.deflected") => {
+            "article"
+                if !matches!(
+                    event.event_type.as_str(),
+                    "article.viewed" | "article.feedback" | "article.deflected"
+                ) =>
+            {
                 article_ids.push(event.aggregate_id.clone())
             }
             // A collection's permissions travel on each of its articles' documents.

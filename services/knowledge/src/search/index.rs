@@ -20,8 +20,7 @@ use tantivy::{
 };
 
 use super::{
-    analysis,
-    documents,
+    analysis, documents,
     schema::{self, Fields, SCHEMA_VERSION},
 };
 use crate::store::articles;
@@ -74,11 +73,8 @@ impl SearchIndex {
                 open_in(directory, schema)?
             }
         };
-        let payload: Payload = index
-            .load_metas()?
-            .payload
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default();
+        let payload: Payload =
+            index.load_metas()?.payload.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default();
         let opened = if payload.schema == SCHEMA_VERSION {
             Opened::Resumed { position: payload.position }
         } else {

@@ -277,7 +277,11 @@ pub async fn verification_queue(
     // Queues are short (one verifier's articles); paging after an id in memory keeps the SQL
     // portable across both backends.
     let articles: Vec<Article> = rows.iter().map(decode).collect::<sqlx::Result<_>>()?;
-    let start = if after_id.is_empty() { 0 } else { articles.iter().position(|a| a.id == after_id).map_or(articles.len(), |i| i + 1) };
+    let start = if after_id.is_empty() {
+        0
+    } else {
+        articles.iter().position(|a| a.id == after_id).map_or(articles.len(), |i| i + 1)
+    };
     Ok(articles.into_iter().skip(start).take(limit as usize).collect())
 }
 

@@ -24,7 +24,11 @@ pub async fn insert(connection: &mut AnyConnection, collection: &Collection) -> 
     Ok(())
 }
 
-pub async fn update(connection: &mut AnyConnection, collection: &Collection, expected_revision: i64) -> sqlx::Result<bool> {
+pub async fn update(
+    connection: &mut AnyConnection,
+    collection: &Collection,
+    expected_revision: i64,
+) -> sqlx::Result<bool> {
     let updated = sqlx::query(
         "UPDATE collections SET name = $2, description = $3, reader_team_ids = $4, editor_team_ids = $5,
              external_id = $6, updated_at = $7, revision = $8 WHERE id = $1 AND revision = $9",
@@ -62,7 +66,8 @@ pub async fn by_external_id(connection: &mut AnyConnection, external_id: &str) -
 
 /// Every collection and section, ordered by name: the tree is small and read whole.
 pub async fn all(connection: &mut AnyConnection) -> sqlx::Result<Vec<Collection>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM collections ORDER BY name, id")).fetch_all(connection).await?;
+    let rows =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM collections ORDER BY name, id")).fetch_all(connection).await?;
     rows.iter().map(decode).collect()
 }
 

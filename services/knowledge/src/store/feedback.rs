@@ -50,18 +50,24 @@ pub async fn insert_deflection(connection: &mut AnyConnection, deflection: &Defl
     if exists {
         return Ok(false);
     }
-    sqlx::query("INSERT INTO deflections (ticket_id, article_id, locale, marked_by, marked_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&deflection.ticket_id)
-        .bind(&deflection.article_id)
-        .bind(&deflection.locale)
-        .bind(&deflection.marked_by)
-        .bind(deflection.marked_at)
-        .execute(connection)
-        .await?;
+    sqlx::query(
+        "INSERT INTO deflections (ticket_id, article_id, locale, marked_by, marked_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&deflection.ticket_id)
+    .bind(&deflection.article_id)
+    .bind(&deflection.locale)
+    .bind(&deflection.marked_by)
+    .bind(deflection.marked_at)
+    .execute(connection)
+    .await?;
     Ok(true)
 }
 
-pub async fn deflection(connection: &mut AnyConnection, ticket_id: &str, article_id: &str) -> sqlx::Result<Option<Deflection>> {
+pub async fn deflection(
+    connection: &mut AnyConnection,
+    ticket_id: &str,
+    article_id: &str,
+) -> sqlx::Result<Option<Deflection>> {
     let row = sqlx::query(
         "SELECT ticket_id, article_id, locale, marked_by, marked_at FROM deflections WHERE ticket_id = $1 AND article_id = $2",
     )
@@ -82,17 +88,22 @@ pub async fn deflection(connection: &mut AnyConnection, ticket_id: &str, article
 }
 
 /// Adds `count` sightings of a gap seen last at `seen_at`.
-pub async fn add_gap(connection: &mut AnyConnection, query: &str, locale: &str, count: i64, seen_at: i64) -> sqlx::Result<()> {
-    let updated = sqlx::query(
-        "UPDATE knowledge_gaps SET count = count + $3, last_seen_at = $4 WHERE query = $1 AND locale = $2",
-    )
-    .bind(query)
-    .bind(locale)
-    .bind(count)
-    .bind(seen_at)
-    .execute(&mut *connection)
-    .await?
-    .rows_affected();
+pub async fn add_gap(
+    connection: &mut AnyConnection,
+    query: &str,
+    locale: &str,
+    count: i64,
+    seen_at: i64,
+) -> sqlx::Result<()> {
+    let updated =
+        sqlx::query("UPDATE knowledge_gaps SET count = count + $3, last_seen_at = $4 WHERE query = $1 AND locale = $2")
+            .bind(query)
+            .bind(locale)
+            .bind(count)
+            .bind(seen_at)
+            .execute(&mut *connection)
+            .await?
+            .rows_affected();
     if updated == 0 {
         sqlx::query(
             "INSERT INTO knowledge_gaps (query, locale, count, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)",
