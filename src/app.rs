@@ -85,7 +85,12 @@ impl Application {
             }
             match service {
                 ServiceKind::Ticketing => {
-                    let api = frontline_ticketing::TicketingApi::new(events);
+                    let knowledge = if settings.ticketing.suggest_articles {
+                        peer(&settings, &services, &keys, &connector, ServiceKind::Knowledge)?
+                    } else {
+                        None
+                    };
+                    let api = frontline_ticketing::TicketingApi::new(events).with_knowledge(knowledge);
                     let ticketing = &settings.ticketing;
                     background.push(tokio::spawn(api.clone().run_auto_close(
                         ticketing.close_solved_after,

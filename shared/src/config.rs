@@ -45,6 +45,8 @@ pub struct TicketingSettings {
     /// How often solved tickets are checked for closing.
     #[serde(with = "humantime_serde")]
     pub close_check_interval: Duration,
+    /// Ask knowledge for article suggestions for every new ticket (in the background).
+    pub suggest_articles: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,6 +176,7 @@ watch_poll_interval = "1s"
 [ticketing]
 close_solved_after = "4days"
 close_check_interval = "1min"
+suggest_articles = true
 
 [knowledge]
 locales = ["en", "es", "he", "pl", "ru", "zh"]

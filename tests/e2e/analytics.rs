@@ -12,6 +12,7 @@ use crate::{
 };
 
 on_both_backends! {
+    with crate::support::without_suggestions;
     async fn analytics_catches_up_with_the_ticketing_feed_and_reports_its_lag(app) {
         let mut client = app.ticketing(Role::Agent).await;
         let requester = tickets::requester(&mut client).await;

@@ -39,6 +39,7 @@ async fn all_events(app: &TestApp) -> Vec<FeedEvent> {
 }
 
 on_both_backends! {
+    with crate::support::without_suggestions;
     async fn every_write_appears_in_the_feed_in_order_with_a_typed_payload(app) {
         let mut client = app.ticketing(Role::Agent).await;
         let requester = tickets::requester(&mut client).await;
@@ -180,6 +181,7 @@ async fn caught_up(follower: &TestFollower, expected: usize) -> Vec<(i64, String
 }
 
 on_both_backends! {
+    with crate::support::without_suggestions;
     async fn follower_sees_every_event_exactly_once_in_order_across_a_restart(app) {
         let follower = TestFollower::new(&app).await;
         let mut client = app.ticketing(Role::Agent).await;
@@ -215,6 +217,7 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    with crate::support::without_suggestions;
     /// Sixteen writers commit at once while a follower tails the feed; on PostgreSQL commits
     /// land out of insertion order, which is exactly when a naive cursor skips events.
     async fn follower_misses_nothing_while_sixteen_writers_commit_concurrently(app) {

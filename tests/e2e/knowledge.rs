@@ -62,15 +62,26 @@ pub async fn publish(knowledge: &mut Knowledge, id: &str) -> pb::Article {
         .into_inner()
 }
 
-async fn event_types(app: &TestApp, aggregate_id: &str) -> Vec<String> {
-    let mut knowledge = admin(app).await;
-    let events = knowledge
-        .list_events(frontline_proto::common::v1::ListEventsRequest { after_position: 0, page_size: 1000 })
-        .await
-        .unwrap()
-        .into_inner()
-        .events;
-    events.into_iter().filter(|e| e.aggregate_id == aggregate_id).map(|e| e.event_type).collect()
+/// The feed's event types for one aggregate, once at least `at_least` of them are numbered (the
+/// sequencer numbers committed events moments after the commit).
+async fn event_types(app: &TestApp, aggregate_id: &str, at_least: usize) -> Vec<String> {
+    let knowledge = admin(app).await;
+    eventually(Duration::from_secs(10), || {
+        let mut knowledge = knowledge.clone();
+        let aggregate_id = aggregate_id.to_owned();
+        async move {
+            let events = knowledge
+                .list_events(frontline_proto::common::v1::ListEventsRequest { after_position: 0, page_size: 1000 })
+                .await
+                .unwrap()
+                .into_inner()
+                .events;
+            let types: Vec<String> =
+                events.into_iter().filter(|e| e.aggregate_id == aggregate_id).map(|e| e.event_type).collect();
+            (types.len() >= at_least).then_some(types)
+        }
+    })
+    .await
 }
 
 on_both_backends! {
@@ -223,7 +234,7 @@ on_both_backends! {
         assert_eq!(unknown.code(), Code::NotFound);
 
         assert_eq!(
-            event_types(&app, &article.id).await,
+            event_types(&app, &article.id, 8).await,
             ["article.created", "article.published", "article.updated", "article.version_restored", "article.archived",
              "article.unarchived", "article.published", "article.unpublished"]
         );
@@ -441,7 +452,7 @@ async fn lapse(app: TestApp) {
     .await;
     assert_eq!(reason, "verification interval lapsed");
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let unverified = event_types(&app, &article.id).await.into_iter().filter(|t| t == "article.unverified").count();
+    let unverified = event_types(&app, &article.id, 3).await.into_iter().filter(|t| t == "article.unverified").count();
     assert_eq!(unverified, 1, "the lapse is recorded once");
     app.stop().await;
 }
@@ -513,7 +524,8 @@ on_both_backends! {
         assert_eq!(violated_fields(&ticketless), ["ticket_id"]);
         assert_eq!(expect_error(portal.mark_suggestion_solved(pb::MarkSuggestionSolvedRequest { ticket_id: "T-1".into(), article_id: article.id.clone(), locale: String::new() }).await).code(), Code::PermissionDenied);
 
-        let events = event_types(&app, &article.id).await;
+        // created, published, 2 feedback, 2 views, 1 deflection, and the feedback's ticket.
+        let events = event_types(&app, &article.id, 8).await;
         assert_eq!(events.iter().filter(|t| *t == "article.deflected").count(), 1);
         assert_eq!(events.iter().filter(|t| *t == "article.viewed").count(), 2);
         assert!(events.iter().filter(|t| *t == "article.feedback").count() >= 2);

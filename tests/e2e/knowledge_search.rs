@@ -298,3 +298,91 @@ async fn every_replica_converges_on_postgres() {
     second.stop().await;
     first.stop().await;
 }
+
+on_both_backends! {
+    /// Ticketing asks knowledge for articles when a ticket is created, without waiting for it.
+    async fn a_new_ticket_gets_article_suggestions_in_the_background(app) {
+        let mut admin = admin(&app).await;
+        let billing = collection(&mut admin, "Billing", "", &[]).await;
+        let refund = create(&mut admin, draft(&billing.id, "en", "Request a refund", "Open Billing, find the charge and click Request refund.")).await;
+        publish(&mut admin, &refund.id).await;
+        let mut ticketing = app.ticketing(Role::Administrator).await;
+        let customer = ticketing.create_customer(frontline_proto::ticketing::v1::CreateCustomerRequest {
+            customer: Some(frontline_proto::ticketing::v1::Customer { name: "Dana".into(), ..Default::default() }),
+            ..Default::default()
+        }).await.unwrap().into_inner();
+        let ticket = ticketing.create_ticket(frontline_proto::ticketing::v1::CreateTicketRequest {
+            ticket: Some(frontline_proto::ticketing::v1::Ticket {
+                requester_id: customer.id,
+                subject: "I want a refund".into(),
+                description: "Please refund the charge from last week.".into(),
+                locale: "en".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        }).await.unwrap().into_inner();
+        let suggested = eventually(Duration::from_secs(10), || {
+            let mut ticketing = ticketing.clone();
+            let id = ticket.id.clone();
+            async move {
+                let ticket = ticketing.get_ticket(frontline_proto::ticketing::v1::GetTicketRequest { id }).await.unwrap().into_inner();
+                (!ticket.suggested_articles.is_empty()).then_some(ticket.suggested_articles)
+            }
+        }).await;
+        assert_eq!(suggested[0].article_id, refund.id);
+        assert_eq!(suggested[0].title, "Request a refund");
+    }
+}
+
+/// With knowledge unreachable, tickets are still created, and the feed says why they have no
+/// suggestions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_is_created_when_knowledge_is_down_and_the_feed_says_why() {
+    use frontline::ServiceKind;
+    let app = TestApp::spawn_services(Backend::Sqlite, &[ServiceKind::Ticketing], |settings| {
+        // Nothing listens there: the call fails fast, as a crashed knowledge service would.
+        settings.peers.knowledge = "http://127.0.0.1:9".into();
+    })
+    .await;
+    let mut ticketing = app.ticketing(Role::Administrator).await;
+    let customer = ticketing
+        .create_customer(frontline_proto::ticketing::v1::CreateCustomerRequest {
+            customer: Some(frontline_proto::ticketing::v1::Customer { name: "Dana".into(), ..Default::default() }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ticket = ticketing
+        .create_ticket(frontline_proto::ticketing::v1::CreateTicketRequest {
+            ticket: Some(frontline_proto::ticketing::v1::Ticket {
+                requester_id: customer.id,
+                subject: "Refund".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let reason = eventually(Duration::from_secs(10), || {
+        let mut ticketing = ticketing.clone();
+        let id = ticket.id.clone();
+        async move {
+            let events = ticketing
+                .list_events(frontline_proto::common::v1::ListEventsRequest { after_position: 0, page_size: 100 })
+                .await
+                .unwrap()
+                .into_inner()
+                .events;
+            let event = events
+                .into_iter()
+                .find(|e| e.event_type == "ticket.suggestions_unavailable" && e.aggregate_id == id)?;
+            let payload: frontline_proto::ticketing::v1::TicketSuggestions = event.payload.unwrap().to_msg().unwrap();
+            Some(payload.unavailable_reason)
+        }
+    })
+    .await;
+    assert!(reason.contains("knowledge did not answer"), "{reason}");
+    app.stop().await;
+}

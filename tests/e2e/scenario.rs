@@ -11,6 +11,7 @@ use prost_types::FieldMask;
 use crate::{conversation::comment, on_both_backends, support::eventually};
 
 on_both_backends! {
+    with crate::support::without_suggestions;
     async fn a_day_at_the_help_desk(app) {
         // A CRM pushes a customer.
         let mut crm = app.ticketing(Role::CrmSync).await;

@@ -36,6 +36,10 @@ pub enum Backend {
 #[macro_export]
 macro_rules! on_both_backends {
     ($(#[doc = $doc:literal])* async fn $name:ident($app:ident) $body:block) => {
+        $crate::on_both_backends! { with |_| {}; $(#[doc = $doc])* async fn $name($app) $body }
+    };
+    // `with adjust;` first: settings changed before the suite starts.
+    (with $adjust:expr; $(#[doc = $doc:literal])* async fn $name:ident($app:ident) $body:block) => {
         $(#[doc = $doc])*
         mod $name {
             #[allow(unused_imports)]
@@ -44,7 +48,7 @@ macro_rules! on_both_backends {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 #[allow(unused_mut)]
-                let mut $app = $crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await;
+                let mut $app = $crate::support::TestApp::spawn_with($crate::support::Backend::Sqlite, $adjust).await;
                 $body
                 $app.stop().await;
             }
@@ -53,12 +57,17 @@ macro_rules! on_both_backends {
             #[ignore = "needs PostgreSQL: set FRONTLINE_TEST_DATABASE_URL and pass --include-ignored (make test does both)"]
             async fn postgres() {
                 #[allow(unused_mut)]
-                let mut $app = $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await;
+                let mut $app = $crate::support::TestApp::spawn_with($crate::support::Backend::Postgres, $adjust).await;
                 $body
                 $app.stop().await;
             }
         }
     };
+}
+
+/// For tests that count ticketing's feed events one by one: no background suggestion events.
+pub fn without_suggestions(settings: &mut Settings) {
+    settings.ticketing.suggest_articles = false;
 }
 
 /// Adds a bearer token (or none) to every call.

@@ -140,6 +140,7 @@ pub fn ticket(ticket: &Ticket) -> pb::Ticket {
         last_requester_reply_at: optional_timestamp(ticket.last_requester_reply_at),
         last_agent_reply_at: optional_timestamp(ticket.last_agent_reply_at),
         solve_count: ticket.solve_count as i32,
+        suggested_articles: Vec::new(),
     }
 }
 

@@ -7,6 +7,7 @@ mod customers;
 mod fields;
 mod organizations;
 mod relations;
+mod suggestions;
 mod tickets;
 mod views;
 
@@ -33,12 +34,21 @@ pub struct TicketingApi {
     db: Database,
     feed: Feed,
     events: FeedEndpoint,
+    /// Where article suggestions for new tickets come from; None when knowledge is neither
+    /// here nor configured.
+    knowledge: Option<suggestions::KnowledgeClient>,
 }
 
 impl TicketingApi {
     pub fn new(events: FeedEndpoint) -> Self {
         let feed = events.feed().clone();
-        Self { db: feed.database().clone(), feed, events }
+        Self { db: feed.database().clone(), feed, events, knowledge: None }
+    }
+
+    /// Suggest knowledge articles for every new ticket, through `channel`.
+    pub fn with_knowledge(mut self, channel: Option<frontline_shared::peers::PeerChannel>) -> Self {
+        self.knowledge = channel.map(suggestions::KnowledgeClient::new);
+        self
     }
 }
 

@@ -132,6 +132,7 @@ impl TicketingApi {
         request_id.complete(&mut transaction, &ticket.id.to_string()).await?;
         transaction.commit().await?;
         self.feed.committed();
+        self.suggest_for(&ticket);
         Ok(convert::ticket(&ticket))
     }
 
@@ -244,7 +245,9 @@ impl TicketingApi {
         authorize(principal, Action::ReadTickets)?;
         let id = parse_ticket_id("id", &request.id)?;
         let mut connection = self.db.reader().acquire().await?;
-        Ok(convert::ticket(&self.visible_ticket(&mut connection, principal, id).await?))
+        let mut ticket = convert::ticket(&self.visible_ticket(&mut connection, principal, id).await?);
+        ticket.suggested_articles = crate::store::suggestions::for_ticket(&mut connection, id).await?;
+        Ok(ticket)
     }
 
     pub(super) async fn list_tickets(

@@ -6,6 +6,7 @@ pub mod customers;
 pub mod idempotency;
 pub mod links;
 pub mod organizations;
+pub mod suggestions;
 pub mod tickets;
 pub mod views;
 
@@ -27,6 +28,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "ticket lifecycle",
             sql: include_str!("../../migrations/sqlite/0101_ticket_lifecycle.sql"),
         },
+        MigrationFile {
+            version: 102,
+            description: "ticket suggestions",
+            sql: include_str!("../../migrations/sqlite/0102_ticket_suggestions.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -38,6 +44,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 101,
             description: "ticket lifecycle",
             sql: include_str!("../../migrations/postgres/0101_ticket_lifecycle.sql"),
+        },
+        MigrationFile {
+            version: 102,
+            description: "ticket suggestions",
+            sql: include_str!("../../migrations/postgres/0102_ticket_suggestions.sql"),
         },
     ],
 );

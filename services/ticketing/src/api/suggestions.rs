@@ -1,0 +1,105 @@
+//! Article suggestions for new tickets: after a ticket commits, knowledge is asked (with a
+//! deadline) for the articles that answer it. This never holds up ticket creation: it runs in
+//! the background, and when knowledge is slow or down the ticket simply has no suggestions and
+//! the feed records why.
+use frontline_proto::{
+    knowledge::v1::{SuggestArticlesRequest, knowledge_service_client::KnowledgeServiceClient},
+    ticketing::v1 as pb,
+};
+use frontline_shared::{
+    ApiResult,
+    feed::{self, NewEvent},
+    peers::PeerChannel,
+};
+
+use super::TicketingApi;
+use crate::{domain::ticket::Ticket, store::suggestions};
+
+/// How many articles a ticket is offered.
+const SUGGESTIONS: i32 = 3;
+
+pub type KnowledgeClient = KnowledgeServiceClient<PeerChannel>;
+
+impl TicketingApi {
+    /// Asks knowledge for suggestions in the background; returns at once.
+    pub(super) fn suggest_for(&self, ticket: &Ticket) {
+        let Some(knowledge) = self.knowledge.clone() else { return };
+        let api = self.clone();
+        let request = SuggestArticlesRequest {
+            subject: ticket.subject.clone(),
+            description: ticket.description.clone(),
+            locale: ticket.locale.clone(),
+            max_results: SUGGESTIONS,
+            ..Default::default()
+        };
+        let ticket_id = ticket.id;
+        tokio::spawn(async move {
+            let outcome = api.fetch_suggestions(knowledge, request).await;
+            if let Err(error) = api.record_suggestions(ticket_id, outcome).await {
+                tracing::warn!(ticket = ticket_id, %error, "could not record article suggestions");
+            }
+        });
+    }
+
+    async fn fetch_suggestions(
+        &self,
+        mut knowledge: KnowledgeClient,
+        request: SuggestArticlesRequest,
+    ) -> Result<Vec<pb::SuggestedArticle>, String> {
+        match knowledge.suggest_articles(request).await {
+            Ok(response) => Ok(response
+                .into_inner()
+                .suggestions
+                .into_iter()
+                .map(|s| pb::SuggestedArticle { article_id: s.article_id, title: s.title, locale: s.locale })
+                .collect()),
+            Err(status) => Err(format!("knowledge did not answer ({:?}): {}", status.code(), status.message())),
+        }
+    }
+
+    async fn record_suggestions(
+        &self,
+        ticket_id: i64,
+        outcome: Result<Vec<pb::SuggestedArticle>, String>,
+    ) -> ApiResult<()> {
+        let mut transaction = self.db.begin().await?;
+        let (event_type, payload) = match outcome {
+            Ok(found) => {
+                suggestions::replace(&mut transaction, ticket_id, &found).await?;
+                (
+                    "ticket.suggestions_attached",
+                    pb::TicketSuggestions {
+                        ticket_id: ticket_id.to_string(),
+                        suggestions: found,
+                        unavailable_reason: String::new(),
+                    },
+                )
+            }
+            Err(reason) => {
+                tracing::warn!(ticket = ticket_id, %reason, "ticket created without article suggestions");
+                (
+                    "ticket.suggestions_unavailable",
+                    pb::TicketSuggestions {
+                        ticket_id: ticket_id.to_string(),
+                        suggestions: Vec::new(),
+                        unavailable_reason: reason,
+                    },
+                )
+            }
+        };
+        feed::append(
+            &mut transaction,
+            NewEvent {
+                event_type,
+                aggregate_type: "ticket",
+                aggregate_id: &ticket_id.to_string(),
+                actor: "service:ticketing",
+                payload: &payload,
+            },
+        )
+        .await?;
+        transaction.commit().await?;
+        self.feed.committed();
+        Ok(())
+    }
+}
