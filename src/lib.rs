@@ -2,6 +2,7 @@
 //! command-line tools around it, kept in a library so end-to-end tests run the real thing.
 pub mod app;
 pub mod demo;
+pub mod reindex;
 pub mod services;
 
 pub use app::Application;

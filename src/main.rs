@@ -86,6 +86,14 @@ enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Rebuild a running knowledge service's search index from its database, with progress.
+    Reindex {
+        /// The suite (or knowledge service) to ask (default: server.addr of this install's configuration).
+        #[arg(long, value_name = "URL")]
+        addr: Option<String>,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
     /// Fill a running suite with a small, realistic help desk. Safe to run again.
     Demo {
         /// The suite to fill (default: server.addr of this install's configuration).
@@ -153,6 +161,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("{role} token for {subject}, valid for {}:", humantime::format_duration(ttl));
             println!("{token}");
             Ok(())
+        }
+        Command::Reindex { addr, config } => {
+            let settings = config.load()?;
+            let target = addr.unwrap_or_else(|| format!("http://{}", settings.server.addr));
+            let issuer = Keys::load(&settings)?
+                .issuer
+                .context("reindex mints its own administrator token; this install only verifies RS256 tokens")?;
+            let token = issuer.issue("frontline-reindex", Role::Administrator, None, Duration::from_secs(3600))?;
+            frontline::reindex::run(&target, &token).await
         }
         Command::Demo { addr, config } => {
             let settings = config.load()?;

@@ -1,5 +1,5 @@
 //! `frontline demo` fills a running suite, and running it again changes nothing.
-use frontline_proto::ticketing::v1 as pb;
+use frontline_proto::{knowledge::v1 as kb, ticketing::v1 as pb};
 use frontline_shared::auth::Role;
 
 use crate::on_both_backends;
@@ -18,5 +18,15 @@ on_both_backends! {
         assert_eq!(rated, 2, "both solved tickets were rated by their requesters");
         let customers = ticketing.list_customers(pb::ListCustomersRequest { page_size: 100, ..Default::default() }).await.unwrap().into_inner();
         assert_eq!(customers.customers.len(), 8);
+
+        let mut knowledge = app.knowledge(Role::Agent, "agent-ola", Some("team-tier1")).await;
+        let articles = knowledge.list_articles(kb::ListArticlesRequest { page_size: 100, ..Default::default() }).await.unwrap().into_inner();
+        assert_eq!(articles.articles.len(), 40, "tier 1 does not read the agent playbooks");
+        let polish = knowledge.search_articles(kb::SearchArticlesRequest { query: "zwrotu pieniędzy".into(), ..Default::default() }).await.unwrap().into_inner();
+        assert_eq!(polish.results[0].locale, "pl");
+        let refund = articles.articles.iter().find(|a| a.external_id == "en-refund-request").unwrap();
+        assert!(refund.translations.iter().any(|t| t.locale == "es"));
+        let gaps = knowledge.list_knowledge_gaps(kb::ListKnowledgeGapsRequest::default()).await.unwrap().into_inner();
+        assert!(gaps.gaps.iter().any(|g| g.query == "dark mode agent console"));
     }
 }

@@ -45,7 +45,7 @@ struct CorpusQuery {
 }
 
 fn corpus() -> Corpus {
-    serde_json::from_str(include_str!("fixtures/knowledge_corpus.json")).expect("the corpus fixture parses")
+    serde_json::from_str(include_str!("../../src/demo/knowledge_base.json")).expect("the corpus fixture parses")
 }
 
 /// Loads the corpus through ImportArticles (front matter written as JSON strings, which YAML reads).

@@ -1,6 +1,8 @@
 //! `frontline demo`: a small, realistic help desk loaded through the public API, so a newcomer
 //! sees the suite working within a minute. Safe to run again: customers are upserted by their
 //! CRM ids, tickets are created with request ids, and lifecycle steps only run on new tickets.
+mod knowledge;
+
 use std::io::Write;
 
 use anyhow::Context;
@@ -379,9 +381,18 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
         })?;
     let mut ticketing = client(channel.clone(), token)?;
     let mut portal = client(channel.clone(), portal_token)?;
+    let knowledge_client = |token: &str| -> anyhow::Result<_> {
+        Ok(frontline_proto::knowledge::v1::knowledge_service_client::KnowledgeServiceClient::with_interceptor(
+            channel.clone(),
+            Bearer(format!("Bearer {token}").parse()?),
+        ))
+    };
+    let (mut knowledge_admin, mut knowledge_portal) = (knowledge_client(token)?, knowledge_client(portal_token)?);
     let bearer = Bearer(format!("Bearer {director_token}").parse()?);
     let mut workforce = wf::workforce_service_client::WorkforceServiceClient::with_interceptor(channel, bearer);
     let people = load_workforce(&mut workforce).await?;
+    let knowledge = knowledge::load(&mut knowledge_admin, &mut knowledge_portal).await?;
+    eprintln!();
     load_development(&mut workforce).await?;
 
     let mut organization_ids = std::collections::HashMap::new();
@@ -465,14 +476,23 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
     eprintln!();
     link_outage(&mut ticketing, &ticket_ids).await?;
     save_views(&mut ticketing).await?;
+    // Agents marked the article that answered these tickets: deflections for analytics.
+    let deflections = [
+        (ticket_ids[position_of("Password reset link expired")].clone(), "en-password-reset"),
+        (ticket_ids[position_of("Zmiana adresu dostawy dla zamówienia B-1142")].clone(), "pl-change-shipping-address"),
+    ];
+    knowledge::record_deflections(&mut knowledge_admin, &knowledge, &deflections).await?;
     let statuses: Vec<String> =
         by_status.iter().map(|(status, count)| format!("{count} {}", status.to_lowercase())).collect();
     println!(
-        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views.",
+        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views, {} knowledge articles in {} locales ({} verified).",
         ORGANIZATIONS.len(),
         CUSTOMERS.len(),
         TICKETS.len(),
-        statuses.join(", ")
+        statuses.join(", "),
+        knowledge.articles,
+        knowledge.locales,
+        knowledge.verified
     );
     Ok(())
 }
@@ -889,7 +909,7 @@ async fn load_development(workforce: &mut Workforce) -> anyhow::Result<()> {
 
 /// Sends one bearer token with every call.
 #[derive(Clone)]
-struct Bearer(MetadataValue<tonic::metadata::Ascii>);
+pub struct Bearer(pub(crate) MetadataValue<tonic::metadata::Ascii>);
 
 impl tonic::service::Interceptor for Bearer {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, tonic::Status> {
@@ -980,7 +1000,7 @@ async fn walk(
     Ok(ticket)
 }
 
-fn progress(what: &str, done: usize, total: usize) {
+pub(crate) fn progress(what: &str, done: usize, total: usize) {
     eprint!("\r{what}: {done}/{total}");
     let _ = std::io::stderr().flush();
 }
