@@ -3,6 +3,7 @@
 //! duration scenarios with HDR histograms. Every figure comes with a baseline measured in the
 //! same run — a gRPC health check at the same concurrency, the cheapest call the server has —
 //! because absolute numbers on a shared 2-core machine drift from run to run.
+mod knowledge;
 mod load;
 mod workforce;
 
@@ -31,9 +32,30 @@ struct Cli {
     /// People to seed for the workforce scenarios.
     #[arg(long, default_value_t = 5000)]
     people: usize,
+    /// Articles to seed for the knowledge scenarios.
+    #[arg(long, default_value_t = 100_000)]
+    articles: usize,
+    /// Which scenario groups to run.
+    #[arg(long, value_delimiter = ',', default_values_t = [Group::Workforce, Group::Knowledge])]
+    scenarios: Vec<Group>,
     /// Run on PostgreSQL (a database the bench may create schemas in) instead of SQLite.
     #[arg(long)]
     database_url: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum, Debug)]
+enum Group {
+    Workforce,
+    Knowledge,
+}
+
+impl std::fmt::Display for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Group::Workforce => "workforce",
+            Group::Knowledge => "knowledge",
+        })
+    }
 }
 
 pub struct Suite {
@@ -76,14 +98,26 @@ async fn main() -> anyhow::Result<()> {
     let mut results = Vec::new();
     let baseline = baseline(&suite, cli.concurrency, cli.duration).await;
     results.push(baseline);
-    workforce::seed(&suite, cli.people).await?;
+    let workforce = cli.scenarios.contains(&Group::Workforce);
+    let knowledge = cli.scenarios.contains(&Group::Knowledge);
+    if workforce {
+        workforce::seed(&suite, cli.people).await?;
+    }
+    if knowledge {
+        knowledge::seed(&suite, cli.articles).await?;
+    }
     if let Some(url) = &cli.database_url {
         // A production database has statistics (autovacuum gathers them); a freshly seeded one
         // has none until ANALYZE, and its plans would say nothing about production.
         let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
         sqlx::Executor::execute(&mut connection, "ANALYZE").await?;
     }
-    results.extend(workforce::run(&suite, cli.people, cli.concurrency, cli.duration).await?);
+    if workforce {
+        results.extend(workforce::run(&suite, cli.people, cli.concurrency, cli.duration).await?);
+    }
+    if knowledge {
+        results.extend(knowledge::run(&suite, cli.articles, cli.concurrency, cli.duration).await?);
+    }
 
     println!("{}", load::HEADER);
     for measurement in &results {

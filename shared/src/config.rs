@@ -158,7 +158,8 @@ hs256_secret = ""
 
 [telemetry]
 log_format = "pretty"
-log_filter = "info,sqlx=warn,h2=warn,tower=warn"
+# tantivy warns when a background merge finishes after a commit replaced its segments: harmless.
+log_filter = "info,sqlx=warn,h2=warn,tower=warn,tantivy::indexer::segment_manager=error"
 otlp_endpoint = ""
 service_name = "frontline"
 

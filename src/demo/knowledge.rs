@@ -15,21 +15,35 @@ type Knowledge = KnowledgeServiceClient<InterceptedService<Channel, Bearer>>;
 /// The knowledge base, shared with the search-quality test (which also uses its queries).
 const KNOWLEDGE_BASE: &str = include_str!("knowledge_base.json");
 
+/// The demo knowledge base, also the seed of the search benchmark.
 #[derive(Deserialize)]
-struct KnowledgeBase {
-    articles: Vec<Article>,
+pub struct KnowledgeBase {
+    pub articles: Vec<Article>,
+    /// Queries readers type, each with the article that answers it.
+    pub queries: Vec<Query>,
 }
 
 #[derive(Deserialize)]
-struct Article {
-    key: String,
-    locale: String,
-    title: String,
-    body: String,
+pub struct Article {
+    pub key: String,
+    pub locale: String,
+    pub title: String,
+    pub body: String,
     #[serde(rename = "type")]
-    article_type: String,
-    tags: Vec<String>,
-    visibility: String,
+    pub article_type: String,
+    pub tags: Vec<String>,
+    pub visibility: String,
+}
+
+#[derive(Deserialize)]
+pub struct Query {
+    pub query: String,
+    pub locale: String,
+    pub expect: String,
+}
+
+pub fn knowledge_base() -> anyhow::Result<KnowledgeBase> {
+    serde_json::from_str(KNOWLEDGE_BASE).context("the demo knowledge base is valid JSON")
 }
 
 const HELP_CENTRE: &str = "demo-help-centre";
@@ -62,7 +76,7 @@ pub struct Loaded {
 
 /// Loads the knowledge base; before the tickets, so new tickets get suggestions from it.
 pub async fn load(admin: &mut Knowledge, portal: &mut Knowledge) -> anyhow::Result<Loaded> {
-    let base: KnowledgeBase = serde_json::from_str(KNOWLEDGE_BASE).context("the demo knowledge base is valid JSON")?;
+    let base = knowledge_base()?;
     let help_centre = collection(admin, HELP_CENTRE, "Nimbus help centre", &[]).await?;
     collection(admin, PLAYBOOKS, "Agent playbooks", &["team-billing", "team-tier2"]).await?;
     let documents = base.articles.iter().map(document).collect::<anyhow::Result<Vec<_>>>()?;

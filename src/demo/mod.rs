@@ -1,7 +1,7 @@
 //! `frontline demo`: a small, realistic help desk loaded through the public API, so a newcomer
 //! sees the suite working within a minute. Safe to run again: customers are upserted by their
 //! CRM ids, tickets are created with request ids, and lifecycle steps only run on new tickets.
-mod knowledge;
+pub mod knowledge;
 
 use std::io::Write;
 
