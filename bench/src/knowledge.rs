@@ -2,33 +2,26 @@
 //! Polish and Hebrew (a fifth internal, in a collection only one team reads), imported in
 //! batches as a migration from another help centre would be, then searched with the queries
 //! readers type (the demo knowledge base's own), as an agent and as a customer portal.
-use std::{io::Write, time::{Duration, Instant}};
+use std::{
+    io::Write,
+    time::{Duration, Instant},
+};
 
+use frontline::demo::Bearer;
 use frontline::demo::knowledge::{Article, knowledge_base};
 use frontline_proto::knowledge::v1::{self as kb, knowledge_service_client::KnowledgeServiceClient};
 use frontline_shared::auth::Role;
-use tonic::{Request, metadata::MetadataValue, service::Interceptor};
 
 use crate::{Suite, load};
 
 /// ImportArticles takes at most this many documents per call.
 const BATCH: usize = 2_000;
 
-#[derive(Clone)]
-struct Bearer(MetadataValue<tonic::metadata::Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, tonic::Status> {
-        request.metadata_mut().insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
 type Client =
     KnowledgeServiceClient<tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>>;
 
 fn client(suite: &Suite, role: Role, team: Option<&str>) -> Client {
-    let bearer = Bearer(suite.bearer(role, "bench", team).parse().expect("ASCII token"));
+    let bearer = Bearer::from_header(&suite.bearer(role, "bench", team)).expect("ASCII token");
     KnowledgeServiceClient::with_interceptor(suite.channel.clone(), bearer).max_decoding_message_size(64 << 20)
 }
 
@@ -73,9 +66,10 @@ pub async fn seed(suite: &Suite, articles: usize) -> anyhow::Result<()> {
     let by_language: Vec<Vec<&Article>> =
         locales.iter().map(|locale| base.articles.iter().filter(|a| a.locale == *locale).collect()).collect();
     let mut admin = client(suite, Role::Administrator, None);
-    for (external_id, name, readers) in
-        [("bench-help-centre", "Help centre", vec![]), ("bench-playbooks", "Agent playbooks", vec!["bench-team-01".to_string()])]
-    {
+    for (external_id, name, readers) in [
+        ("bench-help-centre", "Help centre", vec![]),
+        ("bench-playbooks", "Agent playbooks", vec!["bench-team-01".to_string()]),
+    ] {
         admin
             .create_collection(kb::CreateCollectionRequest {
                 collection: Some(kb::Collection {
@@ -102,7 +96,10 @@ pub async fn seed(suite: &Suite, articles: usize) -> anyhow::Result<()> {
             anyhow::bail!("seeding articles failed at {}: {} {}", error.name, error.field, error.message);
         }
         done += batch;
-        eprint!("\rseeding knowledge: {done}/{articles} articles ({:.0}/s)", done as f64 / started.elapsed().as_secs_f64());
+        eprint!(
+            "\rseeding knowledge: {done}/{articles} articles ({:.0}/s)",
+            done as f64 / started.elapsed().as_secs_f64()
+        );
         let _ = std::io::stderr().flush();
     }
     eprintln!();
@@ -140,23 +137,29 @@ pub async fn run(
         );
     }
     let suggester = client(suite, Role::Service, None);
-    let tickets: Vec<String> = queries.iter().map(|q| format!("{q}. Please help, this is urgent for our shop.")).collect();
+    let tickets: Vec<String> =
+        queries.iter().map(|q| format!("{q}. Please help, this is urgent for our shop.")).collect();
     results.push(
-        load::run(&format!("suggest articles for a ticket ({articles} articles)"), concurrency, duration, move |worker, n| {
-            let mut suggester = suggester.clone();
-            let description = tickets[(worker * 17 + n as usize) % tickets.len()].clone();
-            async move {
-                suggester
-                    .suggest_articles(kb::SuggestArticlesRequest {
-                        subject: String::new(),
-                        description,
-                        max_results: 5,
-                        ..Default::default()
-                    })
-                    .await?;
-                Ok(())
-            }
-        })
+        load::run(
+            &format!("suggest articles for a ticket ({articles} articles)"),
+            concurrency,
+            duration,
+            move |worker, n| {
+                let mut suggester = suggester.clone();
+                let description = tickets[(worker * 17 + n as usize) % tickets.len()].clone();
+                async move {
+                    suggester
+                        .suggest_articles(kb::SuggestArticlesRequest {
+                            subject: String::new(),
+                            description,
+                            max_results: 5,
+                            ..Default::default()
+                        })
+                        .await?;
+                    Ok(())
+                }
+            },
+        )
         .await,
     );
     Ok(results)

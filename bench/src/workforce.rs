@@ -3,10 +3,10 @@
 //! shifts each (09:00–17:00 with a lunch), imported the way a WFM tool would.
 use std::time::Duration;
 
+use frontline::demo::Bearer;
 use frontline_proto::workforce::v1::{self as wf, workforce_service_client::WorkforceServiceClient};
 use frontline_shared::auth::Role;
 use prost_types::Timestamp;
-use tonic::{Request, metadata::MetadataValue, service::Interceptor};
 
 use crate::{Suite, load};
 
@@ -15,21 +15,11 @@ const LANGUAGES: [&str; 7] = ["pl", "en", "de", "ru", "zh", "he", "es"];
 /// Monday 2026-06-01 00:00 UTC: the seeded week.
 const WEEK: i64 = 1_780_272_000;
 
-#[derive(Clone)]
-struct Bearer(MetadataValue<tonic::metadata::Ascii>);
-
-impl Interceptor for Bearer {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, tonic::Status> {
-        request.metadata_mut().insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
 type Client =
     WorkforceServiceClient<tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>>;
 
 fn client(suite: &Suite, role: Role) -> Client {
-    let bearer = Bearer(suite.bearer(role, "bench", None).parse().expect("ASCII token"));
+    let bearer = Bearer::from_header(&suite.bearer(role, "bench", None)).expect("ASCII token");
     WorkforceServiceClient::with_interceptor(suite.channel.clone(), bearer)
 }
 

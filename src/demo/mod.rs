@@ -911,6 +911,13 @@ async fn load_development(workforce: &mut Workforce) -> anyhow::Result<()> {
 #[derive(Clone)]
 pub struct Bearer(pub(crate) MetadataValue<tonic::metadata::Ascii>);
 
+impl Bearer {
+    /// From a whole header value, `Bearer <token>`.
+    pub fn from_header(value: &str) -> anyhow::Result<Self> {
+        Ok(Self(value.parse().context("a token is ASCII")?))
+    }
+}
+
 impl tonic::service::Interceptor for Bearer {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, tonic::Status> {
         request.metadata_mut().insert("authorization", self.0.clone());

@@ -78,6 +78,38 @@ async fn load_corpus(admin: &mut Knowledge, corpus: &Corpus) -> String {
     help.id
 }
 
+type Ticketing =
+    frontline_proto::ticketing::v1::ticketing_service_client::TicketingServiceClient<crate::support::Authed>;
+
+/// A ticket from a new customer, in English.
+async fn ticket_about(
+    ticketing: &mut Ticketing,
+    subject: &str,
+    description: &str,
+) -> frontline_proto::ticketing::v1::Ticket {
+    use frontline_proto::ticketing::v1 as tk;
+    let customer = ticketing
+        .create_customer(tk::CreateCustomerRequest {
+            customer: Some(tk::Customer { name: "Dana".into(), ..Default::default() }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ticket = tk::Ticket {
+        requester_id: customer.id,
+        subject: subject.into(),
+        description: description.into(),
+        locale: "en".into(),
+        ..Default::default()
+    };
+    ticketing
+        .create_ticket(tk::CreateTicketRequest { ticket: Some(ticket), request_id: String::new() })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 async fn search(knowledge: &mut Knowledge, query: &str) -> pb::SearchArticlesResponse {
     knowledge
         .search_articles(pb::SearchArticlesRequest { query: query.into(), page_size: 10, ..Default::default() })
@@ -203,20 +235,7 @@ on_both_backends! {
         assert_eq!(by_text.suggestions[0].article_id, original.id);
 
         let mut ticketing = app.ticketing(Role::Administrator).await;
-        let customer = ticketing.create_customer(frontline_proto::ticketing::v1::CreateCustomerRequest {
-            customer: Some(frontline_proto::ticketing::v1::Customer { name: "Dana".into(), ..Default::default() }),
-            ..Default::default()
-        }).await.unwrap().into_inner();
-        let ticket = ticketing.create_ticket(frontline_proto::ticketing::v1::CreateTicketRequest {
-            ticket: Some(frontline_proto::ticketing::v1::Ticket {
-                requester_id: customer.id,
-                subject: "Where do I change the shipping address?".into(),
-                description: "I moved and need the order shipped to my new address.".into(),
-                locale: "en".into(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        }).await.unwrap().into_inner();
+        let ticket = ticket_about(&mut ticketing, "Where do I change the shipping address?", "I moved and need the order shipped to my new address.").await;
         let by_ticket = agent.suggest_articles(pb::SuggestArticlesRequest { ticket_id: ticket.id.clone(), ..Default::default() }).await.unwrap().into_inner();
         assert_eq!(by_ticket.suggestions[0].article_id, other.id);
         assert_eq!(violated_fields(&expect_error(agent.suggest_articles(pb::SuggestArticlesRequest::default()).await)), ["subject"]);
@@ -307,20 +326,7 @@ on_both_backends! {
         let refund = create(&mut admin, draft(&billing.id, "en", "Request a refund", "Open Billing, find the charge and click Request refund.")).await;
         publish(&mut admin, &refund.id).await;
         let mut ticketing = app.ticketing(Role::Administrator).await;
-        let customer = ticketing.create_customer(frontline_proto::ticketing::v1::CreateCustomerRequest {
-            customer: Some(frontline_proto::ticketing::v1::Customer { name: "Dana".into(), ..Default::default() }),
-            ..Default::default()
-        }).await.unwrap().into_inner();
-        let ticket = ticketing.create_ticket(frontline_proto::ticketing::v1::CreateTicketRequest {
-            ticket: Some(frontline_proto::ticketing::v1::Ticket {
-                requester_id: customer.id,
-                subject: "I want a refund".into(),
-                description: "Please refund the charge from last week.".into(),
-                locale: "en".into(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        }).await.unwrap().into_inner();
+        let ticket = ticket_about(&mut ticketing, "I want a refund", "Please refund the charge from last week.").await;
         let suggested = eventually(Duration::from_secs(10), || {
             let mut ticketing = ticketing.clone();
             let id = ticket.id.clone();
@@ -345,26 +351,7 @@ async fn a_ticket_is_created_when_knowledge_is_down_and_the_feed_says_why() {
     })
     .await;
     let mut ticketing = app.ticketing(Role::Administrator).await;
-    let customer = ticketing
-        .create_customer(frontline_proto::ticketing::v1::CreateCustomerRequest {
-            customer: Some(frontline_proto::ticketing::v1::Customer { name: "Dana".into(), ..Default::default() }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let ticket = ticketing
-        .create_ticket(frontline_proto::ticketing::v1::CreateTicketRequest {
-            ticket: Some(frontline_proto::ticketing::v1::Ticket {
-                requester_id: customer.id,
-                subject: "Refund".into(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let ticket = ticket_about(&mut ticketing, "Refund", "").await;
     let reason = eventually(Duration::from_secs(10), || {
         let mut ticketing = ticketing.clone();
         let id = ticket.id.clone();

@@ -177,6 +177,26 @@ pub(super) async fn record_versions(
     Ok(recorded)
 }
 
+/// Records a version of `saved` when the article is published; returns the translation (with
+/// its new version number) and that number, 0 when no version was recorded.
+pub(super) async fn version_if_published(
+    connection: &mut AnyConnection,
+    article: &Article,
+    saved: Translation,
+    by: &str,
+    now: i64,
+    note: &str,
+) -> ApiResult<(Translation, i64)> {
+    let mut touched = [saved];
+    let mut version = 0;
+    if article.status == ArticleStatus::Published {
+        let recorded = record_versions(connection, article, &mut touched, by, now, note).await?;
+        version = recorded.first().map_or(0, |(_, number)| *number);
+    }
+    let [saved] = touched;
+    Ok((saved, version))
+}
+
 fn type_filter(value: &str) -> Option<i64> {
     filter::enum_value(value, "ARTICLE_TYPE_", |name| pb::ArticleType::from_str_name(name).map(|v| v as i32))
 }

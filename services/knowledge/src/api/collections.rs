@@ -48,6 +48,17 @@ fn external_id(value: &str) -> Option<String> {
     (!value.is_empty()).then(|| value.to_owned())
 }
 
+fn external_id_taken(error: sqlx::Error) -> ApiError {
+    if is_unique_violation(&error) {
+        ApiError::AlreadyExists {
+            reason: "COLLECTION_EXISTS",
+            message: "a collection with that external_id exists".into(),
+        }
+    } else {
+        error.into()
+    }
+}
+
 /// A collection with the permissions in force for it (its parent's, for a section).
 pub(super) async fn with_permissions(
     connection: &mut AnyConnection,
@@ -97,16 +108,7 @@ impl KnowledgeApi {
                 });
             }
         }
-        collections::insert(&mut transaction, &collection).await.map_err(|error| {
-            if is_unique_violation(&error) {
-                ApiError::AlreadyExists {
-                    reason: "COLLECTION_EXISTS",
-                    message: "a collection with that external_id exists".into(),
-                }
-            } else {
-                error.into()
-            }
-        })?;
+        collections::insert(&mut transaction, &collection).await.map_err(external_id_taken)?;
         self.collection_event(&mut transaction, principal, "collection.created", &collection).await?;
         transaction.commit().await?;
         self.feed.committed();
@@ -192,16 +194,8 @@ impl KnowledgeApi {
         }
         next.updated_at = time::now_micros();
         next.revision += 1;
-        let updated = collections::update(&mut transaction, &next, current.revision).await.map_err(|error| {
-            if is_unique_violation(&error) {
-                ApiError::AlreadyExists {
-                    reason: "COLLECTION_EXISTS",
-                    message: "a collection with that external_id exists".into(),
-                }
-            } else {
-                error.into()
-            }
-        })?;
+        let updated =
+            collections::update(&mut transaction, &next, current.revision).await.map_err(external_id_taken)?;
         if !updated {
             return Err(ApiError::stale_etag("collection", &given.id));
         }

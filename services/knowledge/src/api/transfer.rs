@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 
 use super::{
     KnowledgeApi,
-    articles::{Content, load, record_versions},
+    articles::{Content, load, version_if_published},
     convert,
 };
 use crate::{
@@ -402,14 +402,9 @@ impl KnowledgeApi {
         event_type: &str,
         now: i64,
     ) -> ApiResult<()> {
-        let mut touched = vec![saved];
-        let mut version = 0;
-        if article.status == ArticleStatus::Published {
-            let recorded =
-                record_versions(connection, article, &mut touched, &principal.subject, now, "imported").await?;
-            version = recorded.first().map_or(0, |(_, number)| *number);
-        }
-        self.article_event(connection, principal, event_type, article, &touched[0], &["import"], version).await
+        let (saved, version) =
+            version_if_published(connection, article, saved, &principal.subject, now, "imported").await?;
+        self.article_event(connection, principal, event_type, article, &saved, &["import"], version).await
     }
 
     pub(super) async fn export_collection(

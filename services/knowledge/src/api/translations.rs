@@ -4,13 +4,12 @@ use frontline_shared::{ApiError, ApiResult, auth::Principal, database::time};
 
 use super::{
     KnowledgeApi,
-    articles::{Content, check_etag, load, load_readable, record_versions},
+    articles::{Content, check_etag, load, load_readable, version_if_published},
     convert,
 };
 use crate::{
     domain::{
-        access,
-        article::{self, ArticleStatus},
+        access, article,
         diff::{self, VersionText},
     },
     store::articles,
@@ -64,15 +63,8 @@ impl KnowledgeApi {
         if !articles::update(&mut transaction, &next, loaded.article.revision).await? {
             return Err(ApiError::stale_etag("article", &next.id));
         }
-        let mut touched = vec![saved];
-        let mut version = 0;
-        if next.status == ArticleStatus::Published {
-            let recorded =
-                record_versions(&mut transaction, &next, &mut touched, &principal.subject, now, "translation saved")
-                    .await?;
-            version = recorded.first().map_or(0, |(_, number)| *number);
-        }
-        let saved = touched.pop().expect("one translation");
+        let (saved, version) =
+            version_if_published(&mut transaction, &next, saved, &principal.subject, now, "translation saved").await?;
         self.article_event(
             &mut transaction,
             principal,
@@ -215,15 +207,9 @@ impl KnowledgeApi {
         if !articles::update(&mut transaction, &next, loaded.article.revision).await? {
             return Err(ApiError::stale_etag("article", &next.id));
         }
-        let mut touched = vec![saved];
-        let mut version = 0;
-        if next.status == ArticleStatus::Published {
-            let note = format!("restored from version {}", request.version);
-            let recorded =
-                record_versions(&mut transaction, &next, &mut touched, &principal.subject, now, &note).await?;
-            version = recorded.first().map_or(0, |(_, number)| *number);
-        }
-        let saved = touched.pop().expect("one translation");
+        let note = format!("restored from version {}", request.version);
+        let (saved, version) =
+            version_if_published(&mut transaction, &next, saved, &principal.subject, now, &note).await?;
         self.article_event(
             &mut transaction,
             principal,

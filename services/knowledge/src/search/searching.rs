@@ -105,13 +105,14 @@ impl SearchIndex {
                 [SearchField { field: title, analyzer, boost: 2.0 }, SearchField { field: body, analyzer, boost: 1.0 }]
             })
             .collect();
-        let Some(user_query) = query::build(query, &search_fields, self.inner.index.tokenizers()) else {
+        let searcher = self.inner.reader.searcher();
+        let known = |term: &Term| searcher.doc_freq(term).is_ok_and(|n| n > 0);
+        let Some(user_query) = query::build(query, &search_fields, self.inner.index.tokenizers(), &known) else {
             return Ok(Found { hits: Vec::new(), total: 0 });
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, user_query.box_clone())];
         clauses.extend(filter_clauses(fields, filters, audience).into_iter().map(|q| (Occur::Must, q)));
         let combined = BooleanQuery::new(clauses);
-        let searcher = self.inner.reader.searcher();
         let (total, top) = searcher
             .search(&combined, &(Count, TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_score()))?;
         let mut snippets: HashMap<Field, SnippetGenerator> = HashMap::new();

@@ -13,18 +13,14 @@ use crate::domain::{
     verification::VerificationInterval,
 };
 
-pub const MIGRATIONS: Migrations = Migrations::new(
-    &[MigrationFile {
-        version: 100,
-        description: "knowledge",
-        sql: include_str!("../../migrations/sqlite/0100_knowledge.sql"),
-    }],
-    &[MigrationFile {
-        version: 100,
-        description: "knowledge",
-        sql: include_str!("../../migrations/postgres/0100_knowledge.sql"),
-    }],
-);
+/// Knowledge's SQL is portable (TEXT, BIGINT, plain indexes), so both backends run one file.
+const KNOWLEDGE: &[MigrationFile] = &[MigrationFile {
+    version: 100,
+    description: "knowledge",
+    sql: include_str!("../../migrations/0100_knowledge.sql"),
+}];
+
+pub const MIGRATIONS: Migrations = Migrations::new(KNOWLEDGE, KNOWLEDGE);
 
 fn decode_error(column: &str, value: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::ColumnDecode { index: column.into(), source: format!("{value} is not a known value").into() }
