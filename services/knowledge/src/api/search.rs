@@ -179,7 +179,7 @@ impl KnowledgeApi {
             return Ok(Vec::new());
         }
         let search = |locales: Vec<String>| {
-            let filters = Filters { locales, ..Filters::default() };
+            let filters = Filters { locales, exact_words_only: true, ..Filters::default() };
             self.index.search(query.clone(), filters, audience.clone(), 0, max)
         };
         let mut hits = search(locales.to_vec()).await.map_err(ApiError::Internal)?.hits;
@@ -297,6 +297,7 @@ impl KnowledgeApi {
         let filters = Filters {
             locales: vec![translation.locale.clone()],
             statuses: vec![ArticleStatus::Draft.name(), ArticleStatus::Published.name()],
+            exact_words_only: true,
             ..Filters::default()
         };
         let found = self.index.search(query, filters, audience, 0, CANDIDATES).await.map_err(ApiError::Internal)?;

@@ -10,7 +10,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenizerManager;
 
-use super::analysis::is_cjk_analyzer;
+use super::analysis::{FL_EN, FL_HE, FL_PL, FL_RU, is_cjk_analyzer};
 
 /// Shorter words are not fuzzed: one edit on "teh" reaches "the", "tea", "ten"...
 const FUZZY_MIN_CHARS: usize = 5;
@@ -185,6 +185,21 @@ fn analyze(text: &str, analyzer: &str, tokenizers: &TokenizerManager) -> Vec<Slo
     slots
 }
 
+/// Whether a typo in `word` is worth looking for in a field of `analyzer`: a Cyrillic word in
+/// the Russian (and catch-all) fields, a Hebrew one in the Hebrew fields, a Latin one in the
+/// English, Polish and catch-all ones. Exact matches still reach every field; this only spares
+/// fuzzy walks through dictionaries where the word's alphabet cannot occur misspelt.
+fn fuzzy_fits(analyzer: &str, word: &str) -> bool {
+    let cyrillic = word.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
+    let hebrew = word.chars().any(|c| ('\u{0590}'..='\u{05FF}').contains(&c));
+    match analyzer {
+        FL_RU => cyrillic,
+        FL_HE => hebrew,
+        FL_EN | FL_PL => !cyrillic && !hebrew,
+        _ => true,
+    }
+}
+
 fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
     Box::new(BoostQuery::new(query, boost))
 }
@@ -212,6 +227,7 @@ fn field_query(
             let primary = &slot.terms[0];
             let length = slot.source_chars.min(primary.chars().count());
             let fuzzy_allowed = typo_suspected
+                && fuzzy_fits(search.analyzer, primary)
                 && !clause.phrase
                 && !clause.excluded
                 && !is_cjk_analyzer(search.analyzer)

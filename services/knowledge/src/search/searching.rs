@@ -42,6 +42,9 @@ pub struct Filters {
     pub statuses: Vec<&'static str>,
     /// Visibility name; None = any.
     pub visibility: Option<&'static str>,
+    /// No typo tolerance: for ticket text and article bodies, whose many words carry the
+    /// meaning without it (and would each cost a fuzzy lookup).
+    pub exact_words_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -106,7 +109,7 @@ impl SearchIndex {
             })
             .collect();
         let searcher = self.inner.reader.searcher();
-        let known = |term: &Term| searcher.doc_freq(term).is_ok_and(|n| n > 0);
+        let known = |term: &Term| filters.exact_words_only || searcher.doc_freq(term).is_ok_and(|n| n > 0);
         let Some(user_query) = query::build(query, &search_fields, self.inner.index.tokenizers(), &known) else {
             return Ok(Found { hits: Vec::new(), total: 0 });
         };
