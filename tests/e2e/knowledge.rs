@@ -595,3 +595,64 @@ on_both_backends! {
         assert_eq!(expect_error(agent.export_collection(pb::ExportCollectionRequest { collection_id: help.id.clone() }).await).code(), Code::PermissionDenied);
     }
 }
+
+on_both_backends! {
+    /// Every knowledge RPC refuses the roles it is not for, and names the bad field.
+    async fn each_call_refuses_the_wrong_role_and_names_the_bad_field(app) {
+        let mut admin = admin(&app).await;
+        let editors_only = admin.create_collection(pb::CreateCollectionRequest {
+            collection: Some(pb::Collection { name: "Legal".into(), editor_team_ids: vec!["legal".into()], ..Default::default() }),
+        }).await.unwrap().into_inner();
+        let article = create(&mut admin, draft(&editors_only.id, "en", "Terms of service", "The terms.")).await;
+        publish(&mut admin, &article.id).await;
+        let mut agent = app.knowledge(Role::Agent, "agent-ola", Some("tier1")).await;
+        let mut portal = app.knowledge(Role::Portal, "portal", None).await;
+        let mut scheduler = app.knowledge(Role::Scheduler, "wfm-tool", None).await;
+        let denied = |status: tonic::Status| assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+
+        denied(expect_error(agent.create_article(pb::CreateArticleRequest { article: Some(draft(&editors_only.id, "en", "Mine", "x")) }).await));
+        denied(expect_error(agent.update_collection(pb::UpdateCollectionRequest {
+            collection: Some(pb::Collection { id: editors_only.id.clone(), name: "Mine".into(), ..Default::default() }), update_mask: None,
+        }).await));
+        denied(expect_error(portal.update_article(pb::UpdateArticleRequest {
+            article: Some(pb::Article { id: article.id.clone(), title: "Hacked".into(), ..Default::default() }), update_mask: None,
+        }).await));
+        denied(expect_error(portal.upsert_translation(pb::UpsertTranslationRequest {
+            article_id: article.id.clone(), locale: "pl".into(), title: "Regulamin".into(), ..Default::default()
+        }).await));
+        denied(expect_error(portal.list_missing_locales(pb::ListMissingLocalesRequest { article_id: article.id.clone(), locales: vec![] }).await));
+        denied(expect_error(portal.list_article_versions(pb::ListArticleVersionsRequest { article_id: article.id.clone(), locale: String::new() }).await));
+        denied(expect_error(portal.list_verification_queue(pb::ListVerificationQueueRequest::default()).await));
+        denied(expect_error(portal.list_verification_rules(pb::ListVerificationRulesRequest {}).await));
+        denied(expect_error(portal.find_duplicates(pb::FindDuplicatesRequest { article_id: article.id.clone(), ..Default::default() }).await));
+        denied(expect_error(agent.create_verification_rule(pb::CreateVerificationRuleRequest { rule: Some(pb::VerificationRule {
+            name: "x".into(), trigger: Some(pb::verification_rule::Trigger::TagChanged("x".into())), ..Default::default()
+        }) }).await));
+        denied(expect_error(agent.delete_verification_rule(pb::DeleteVerificationRuleRequest { id: "x".into() }).await));
+        denied(expect_error(agent.import_articles(pb::ImportArticlesRequest { collection_id: editors_only.id.clone(), documents: vec![], dry_run: true }).await));
+        denied(expect_error(scheduler.list_collections(pb::ListCollectionsRequest::default()).await));
+        denied(expect_error(scheduler.get_article(pb::GetArticleRequest { id: article.id.clone(), locale: String::new() }).await));
+        denied(expect_error(scheduler.search_articles(pb::SearchArticlesRequest { query: "terms".into(), ..Default::default() }).await));
+        denied(expect_error(scheduler.suggest_articles(pb::SuggestArticlesRequest { subject: "terms".into(), ..Default::default() }).await));
+        denied(expect_error(scheduler.record_view(pb::RecordViewRequest { article_id: article.id.clone(), locale: String::new() }).await));
+        denied(expect_error(agent.list_events(frontline_proto::common::v1::ListEventsRequest::default()).await));
+        denied(expect_error(agent.watch_events(frontline_proto::common::v1::WatchEventsRequest { after_position: 0 }).await));
+
+        let bad = |status: tonic::Status, field: &str| assert_eq!(violated_fields(&status), [field], "{status:?}");
+        bad(expect_error(admin.update_article(pb::UpdateArticleRequest {
+            article: Some(pb::Article { id: article.id.clone(), tags: vec!["two words".into()], ..Default::default() }),
+            update_mask: Some(FieldMask { paths: vec!["tags".into()] }),
+        }).await), "article.tags[0]");
+        bad(expect_error(admin.list_article_versions(pb::ListArticleVersionsRequest { article_id: article.id.clone(), locale: "??".into() }).await), "locale");
+        bad(expect_error(admin.restore_article_version(pb::RestoreArticleVersionRequest { article_id: article.id.clone(), version: 0, ..Default::default() }).await), "version");
+        bad(expect_error(admin.record_view(pb::RecordViewRequest::default()).await), "article_id");
+        bad(expect_error(admin.create_verification_rule(pb::CreateVerificationRuleRequest { rule: Some(pb::VerificationRule {
+            name: "x".into(), collection_id: "nope".into(), trigger: Some(pb::verification_rule::Trigger::TagChanged("x".into())), ..Default::default()
+        }) }).await), "rule.collection_id");
+        bad(expect_error(admin.verify_article(pb::VerifyArticleRequest::default()).await), "article_id");
+        bad(expect_error(admin.list_verification_queue(pb::ListVerificationQueueRequest { due_within_days: -1, ..Default::default() }).await), "due_within_days");
+        bad(expect_error(admin.list_knowledge_gaps(pb::ListKnowledgeGapsRequest { page_token: "garbage".into(), ..Default::default() }).await), "page_token");
+        assert_eq!(expect_error(admin.find_duplicates(pb::FindDuplicatesRequest { article_id: "nope".into(), ..Default::default() }).await).code(), Code::NotFound);
+        assert_eq!(expect_error(admin.unverify_article(pb::UnverifyArticleRequest { article_id: "nope".into(), reason: "x".into() }).await).code(), Code::NotFound);
+    }
+}

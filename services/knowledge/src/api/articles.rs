@@ -68,6 +68,7 @@ pub(super) async fn load_readable(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<Loaded> {
+    access::check_reader(principal)?;
     super::required("article_id", id)?;
     let loaded = load(connection, id).await?;
     access::check_reads_article(principal, &loaded.article, &loaded.permissions)?;
@@ -334,9 +335,7 @@ impl KnowledgeApi {
         principal: &Principal,
         request: pb::ListArticlesRequest,
     ) -> ApiResult<pb::ListArticlesResponse> {
-        if !access::is_staff_reader(principal) && principal.role != Role::Portal {
-            return Err(ApiError::permission_denied(format!("the {} role may not read articles", principal.role)));
-        }
+        access::check_reader(principal)?;
         let page_size = pagination::page_size(request.page_size)?;
         let (order, descending) = parse_order(&request.order_by)?;
         let mut sql_filter = filter::to_sql(&filter::parse(&request.filter)?, FILTER_FIELDS, 1)?;

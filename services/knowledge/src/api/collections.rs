@@ -120,6 +120,7 @@ impl KnowledgeApi {
         principal: &Principal,
         request: pb::GetCollectionRequest,
     ) -> ApiResult<pb::Collection> {
+        access::check_reader(principal)?;
         super::required("id", &request.id)?;
         let mut connection = self.db.reader().acquire().await?;
         match with_permissions(&mut connection, &request.id).await? {
@@ -135,6 +136,7 @@ impl KnowledgeApi {
         principal: &Principal,
         request: pb::ListCollectionsRequest,
     ) -> ApiResult<pb::ListCollectionsResponse> {
+        access::check_reader(principal)?;
         let mut connection = self.db.reader().acquire().await?;
         let all = collections::all(&mut connection).await?;
         if !request.parent_id.is_empty() && !all.iter().any(|c| c.id == request.parent_id) {

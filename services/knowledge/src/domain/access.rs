@@ -58,6 +58,16 @@ pub fn check_reads_article(principal: &Principal, article: &Article, permissions
     }
 }
 
+/// Customers (portal), staff, services and BI read the knowledge base; CRM sync and scheduling
+/// tools have no business in it.
+pub fn check_reader(principal: &Principal) -> ApiResult<()> {
+    if is_staff_reader(principal) || principal.role == Role::Portal {
+        Ok(())
+    } else {
+        Err(ApiError::permission_denied(format!("the {} role may not read the knowledge base", principal.role)))
+    }
+}
+
 /// Whether the caller is staff (or a service) who may search internal content at all.
 pub fn is_staff_reader(principal: &Principal) -> bool {
     sees_everything(principal) || principal.role.is_staff()
