@@ -20,6 +20,15 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
+    /// Exports the spans finished so far (tests, and before a planned exit).
+    pub fn flush(&self) {
+        if let Some(provider) = &self.provider
+            && let Err(error) = provider.force_flush()
+        {
+            eprintln!("flushing traces failed: {error}");
+        }
+    }
+
     pub fn shutdown(mut self) {
         if let Some(provider) = self.provider.take()
             && let Err(error) = provider.shutdown()
@@ -93,10 +102,61 @@ impl Injector for MetadataInjector<'_> {
 
 /// The span of one incoming call, parented on the caller's W3C trace context (tonic's trace_fn).
 pub fn server_span(request: &http::Request<()>) -> tracing::Span {
-    let span =
-        tracing::info_span!("grpc.server", otel.name = %request.uri().path(), rpc.method = %request.uri().path());
+    let span = tracing::info_span!(
+        "grpc.server",
+        otel.name = %request.uri().path(),
+        rpc.method = %request.uri().path(),
+        // Filled in as the call goes: by the authenticator, by the first feed event it writes,
+        // and from the response's grpc-status.
+        enduser.role = tracing::field::Empty,
+        frontline.resource = tracing::field::Empty,
+        rpc.grpc.status_code = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
+    );
     let parent = global::get_text_map_propagator(|propagator| propagator.extract(&HeaderExtractor(request.headers())));
     let _ = span.set_parent(parent);
+    record_ids(&span);
+    span
+}
+
+/// Puts the OpenTelemetry trace and span ids on the span as fields, so JSON log lines written
+/// inside it carry them and logs join traces. Without an exporter there are no ids to record.
+fn record_ids(span: &tracing::Span) {
+    use opentelemetry::trace::TraceContextExt;
+    let context = span.context();
+    let ids = context.span().span_context().clone();
+    if ids.is_valid() {
+        span.record("trace_id", ids.trace_id().to_string());
+        span.record("span_id", ids.span_id().to_string());
+    }
+}
+
+/// The current span's W3C `traceparent`, or "" outside a sampled trace: stored with each feed
+/// event so followers continue the writer's trace.
+pub fn current_traceparent() -> String {
+    let context = tracing::Span::current().context();
+    let mut carrier = std::collections::HashMap::new();
+    global::get_text_map_propagator(|propagator| propagator.inject_context(&context, &mut carrier));
+    carrier.remove("traceparent").unwrap_or_default()
+}
+
+/// A span for applying one feed event, parented on the trace of the write that made it.
+pub fn feed_event_span(follower: &str, event_type: &str, position: i64, traceparent: &str) -> tracing::Span {
+    let span = tracing::info_span!(
+        "feed.apply",
+        otel.name = %format!("apply {event_type}"),
+        feed.follower = %follower,
+        feed.position = position,
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
+    );
+    if !traceparent.is_empty() {
+        let carrier = std::collections::HashMap::from([("traceparent".to_string(), traceparent.to_string())]);
+        let parent = global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
+        let _ = span.set_parent(parent);
+    }
+    record_ids(&span);
     span
 }
 

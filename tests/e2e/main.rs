@@ -19,4 +19,5 @@ mod scenario;
 mod shutdown;
 mod surface;
 mod tickets;
+mod tracing;
 mod workforce;

@@ -11,7 +11,12 @@ use sqlx::{AnyConnection, Row};
 use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
-use crate::database::{Backend, Database, time};
+use tracing::Instrument;
+
+use crate::{
+    database::{Backend, Database, time},
+    telemetry,
+};
 
 /// Where a follower reads a feed from: in practice a generated gRPC client's `WatchEvents`.
 pub trait EventSource: Send + Sync + 'static {
@@ -144,8 +149,10 @@ impl<S: EventSource, A: EventApplier> Follower<S, A> {
                 position + 1,
                 event.position
             );
+            let span = telemetry::feed_event_span(&self.name, &event.event_type, event.position, &event.traceparent);
             self.applier
                 .apply(&mut transaction, event)
+                .instrument(span)
                 .await
                 .with_context(|| format!("applying {} event at position {}", event.event_type, event.position))?;
             position = event.position;

@@ -23,17 +23,30 @@ pub use service::{FeedEndpoint, WatchEventsStream, authorize_feed_read, list_eve
 
 use crate::database::{Backend, Database, MigrationFile, Migrations};
 
+/// Adding a column is the same SQL on both backends.
+const TRACE_CONTEXT: MigrationFile = MigrationFile {
+    version: 2,
+    description: "feed trace context",
+    sql: include_str!("../../migrations/0002_feed_trace_context.sql"),
+};
+
 pub(crate) const MIGRATIONS: Migrations = Migrations::new(
-    &[MigrationFile {
-        version: 1,
-        description: "change feed",
-        sql: include_str!("../../migrations/sqlite/0001_feed.sql"),
-    }],
-    &[MigrationFile {
-        version: 1,
-        description: "change feed",
-        sql: include_str!("../../migrations/postgres/0001_feed.sql"),
-    }],
+    &[
+        MigrationFile {
+            version: 1,
+            description: "change feed",
+            sql: include_str!("../../migrations/sqlite/0001_feed.sql"),
+        },
+        TRACE_CONTEXT,
+    ],
+    &[
+        MigrationFile {
+            version: 1,
+            description: "change feed",
+            sql: include_str!("../../migrations/postgres/0001_feed.sql"),
+        },
+        TRACE_CONTEXT,
+    ],
 );
 
 /// An event to append in the caller's transaction.
@@ -49,6 +62,11 @@ pub struct NewEvent<'a, M: prost::Name> {
 
 /// Appends `event` inside the caller's open transaction: it commits or rolls back with the change.
 pub async fn append<M: prost::Name>(connection: &mut AnyConnection, event: NewEvent<'_, M>) -> sqlx::Result<()> {
+    // The call's span names the resource it changed (the first one, for calls that change many).
+    let span = tracing::Span::current();
+    if span.has_field("frontline.resource") {
+        span.record("frontline.resource", format!("{}:{}", event.aggregate_type, event.aggregate_id));
+    }
     store::insert(connection, event).await
 }
 

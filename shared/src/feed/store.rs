@@ -3,7 +3,10 @@ use frontline_proto::common::v1::FeedEvent;
 use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
 
 use super::NewEvent;
-use crate::database::{Backend, Database, time};
+use crate::{
+    database::{Backend, Database, time},
+    telemetry,
+};
 
 pub(super) const SEQUENCE_BATCH: u64 = 1000;
 
@@ -12,8 +15,9 @@ const SEQUENCER_LOCK_KEY: i64 = 0x6672_6f6e_746c_696e; // "frontlin"
 
 pub(super) async fn insert<M: prost::Name>(connection: &mut AnyConnection, event: NewEvent<'_, M>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO feed_events (event_id, event_type, aggregate_type, aggregate_id, actor, occurred_at, payload_type, payload)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO feed_events (event_id, event_type, aggregate_type, aggregate_id, actor, occurred_at, payload_type, payload,
+             traceparent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(event.event_type)
@@ -23,6 +27,7 @@ pub(super) async fn insert<M: prost::Name>(connection: &mut AnyConnection, event
     .bind(time::now_micros())
     .bind(M::type_url())
     .bind(event.payload.encode_to_vec())
+    .bind(telemetry::current_traceparent())
     .execute(connection)
     .await?;
     Ok(())
@@ -56,7 +61,8 @@ pub(super) async fn head(pool: &AnyPool) -> sqlx::Result<i64> {
 
 pub(super) async fn list(pool: &AnyPool, after: i64, limit: usize) -> sqlx::Result<Vec<FeedEvent>> {
     let rows = sqlx::query(
-        "SELECT position, event_id, event_type, aggregate_type, aggregate_id, actor, occurred_at, payload_type, payload
+        "SELECT position, event_id, event_type, aggregate_type, aggregate_id, actor, occurred_at, payload_type, payload,
+             traceparent
          FROM feed_events WHERE position > $1 ORDER BY position LIMIT $2",
     )
     .bind(after)
@@ -76,5 +82,6 @@ fn decode(row: &AnyRow) -> sqlx::Result<FeedEvent> {
         actor: row.try_get("actor")?,
         occurred_at: Some(time::to_timestamp(row.try_get("occurred_at")?)),
         payload: Some(prost_types::Any { type_url: row.try_get("payload_type")?, value: row.try_get("payload")? }),
+        traceparent: row.try_get("traceparent")?,
     })
 }

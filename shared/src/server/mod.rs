@@ -3,6 +3,7 @@
 //! and a concurrency limit shared by all connections that sheds excess calls with
 //! RESOURCE_EXHAUSTED instead of queueing them until they time out.
 mod in_process;
+mod outcome;
 
 use std::{sync::Arc, time::Duration};
 
@@ -76,6 +77,7 @@ where
         .layer(cors(settings))
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(shed_beyond(limit))
+        .layer(outcome::OutcomeLayer)
         .into_inner();
     Server::builder()
         .accept_http1(true) // gRPC-Web arrives over HTTP/1.1

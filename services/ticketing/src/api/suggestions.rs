@@ -12,6 +12,8 @@ use frontline_shared::{
     peers::PeerChannel,
 };
 
+use tracing::Instrument;
+
 use super::TicketingApi;
 use crate::{domain::ticket::Ticket, store::suggestions};
 
@@ -33,12 +35,17 @@ impl TicketingApi {
             ..Default::default()
         };
         let ticket_id = ticket.id;
-        tokio::spawn(async move {
-            let outcome = api.fetch_suggestions(knowledge, request).await;
-            if let Err(error) = api.record_suggestions(ticket_id, outcome).await {
-                tracing::warn!(ticket = ticket_id, %error, "could not record article suggestions");
+        // The background work stays in the creating call's trace.
+        let span = tracing::info_span!("ticket.suggest_articles", ticket.id = ticket_id);
+        tokio::spawn(
+            async move {
+                let outcome = api.fetch_suggestions(knowledge, request).await;
+                if let Err(error) = api.record_suggestions(ticket_id, outcome).await {
+                    tracing::warn!(ticket = ticket_id, %error, "could not record article suggestions");
+                }
             }
-        });
+            .instrument(span),
+        );
     }
 
     async fn fetch_suggestions(

@@ -1,0 +1,133 @@
+//! One trace per call and everything it causes: a ticket created in ticketing, the article
+//! suggestions it asks knowledge for (over gRPC, in the background), and analytics applying
+//! the ticket's feed event, all exported over OTLP to a receiver in this test.
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use frontline_shared::auth::Role;
+use opentelemetry_proto::tonic::{
+    collector::trace::v1::{
+        ExportTraceServiceRequest, ExportTraceServiceResponse,
+        trace_service_server::{TraceService, TraceServiceServer},
+    },
+    trace::v1::Span,
+};
+use tonic::{Request, Response, Status};
+
+use crate::support::{Backend, TestApp, eventually};
+
+/// An OTLP/gRPC trace receiver that keeps every span it is sent.
+#[derive(Clone, Default)]
+struct Receiver {
+    spans: Arc<Mutex<Vec<Span>>>,
+}
+
+#[tonic::async_trait]
+impl TraceService for Receiver {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        let mut spans = self.spans.lock().unwrap();
+        for resource in request.into_inner().resource_spans {
+            for scope in resource.scope_spans {
+                spans.extend(scope.spans);
+            }
+        }
+        Ok(Response::new(ExportTraceServiceResponse { partial_success: None }))
+    }
+}
+
+async fn start_receiver() -> (SocketAddr, Receiver) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let receiver = Receiver::default();
+    let service = TraceServiceServer::new(receiver.clone());
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    (addr, receiver)
+}
+
+fn attribute(span: &Span, key: &str) -> Option<String> {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    let value = span.attributes.iter().find(|a| a.key == key)?.value.as_ref()?.value.as_ref()?;
+    Some(match value {
+        Value::StringValue(text) => text.clone(),
+        Value::IntValue(number) => number.to_string(),
+        other => format!("{other:?}"),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_its_suggestions_and_its_feed_event_share_one_trace() {
+    let (receiver_addr, receiver) = start_receiver().await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
+        settings.telemetry.otlp_endpoint = format!("http://{receiver_addr}");
+    })
+    .await;
+    let telemetry = frontline_shared::telemetry::init(app.settings()).expect("telemetry starts");
+    let token = app.token(Role::Administrator);
+    let mut ticketing = app.ticketing(Role::Administrator).await;
+    let customer = ticketing
+        .create_customer(frontline_proto::ticketing::v1::CreateCustomerRequest {
+            customer: Some(frontline_proto::ticketing::v1::Customer { name: "Dana".into(), ..Default::default() }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ticket = ticketing
+        .create_ticket(frontline_proto::ticketing::v1::CreateTicketRequest {
+            ticket: Some(frontline_proto::ticketing::v1::Ticket {
+                requester_id: customer.id,
+                subject: "Refund for a double charge".into(),
+                description: "secret-description-text".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    let spans = eventually(Duration::from_secs(20), || {
+        telemetry.flush();
+        let spans = receiver.spans.lock().unwrap().clone();
+        let done = spans.iter().any(|s| s.name == "apply ticket.created")
+            && spans.iter().any(|s| s.name == "/frontline.knowledge.v1.KnowledgeService/SuggestArticles");
+        async move { done.then_some(spans) }
+    })
+    .await;
+    let create = spans.iter().find(|s| s.name == "/frontline.ticketing.v1.TicketingService/CreateTicket").unwrap();
+    assert_eq!(attribute(create, "enduser.role").as_deref(), Some("administrator"));
+    assert_eq!(attribute(create, "frontline.resource"), Some(format!("ticket:{}", ticket.id)));
+    assert_eq!(attribute(create, "rpc.grpc.status_code").as_deref(), Some("0"));
+    // The ids ride on the span as fields too, so JSON log lines written inside it carry them.
+    let hex = |bytes: &[u8]| bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>();
+    assert_eq!(attribute(create, "trace_id"), Some(hex(&create.trace_id)));
+    let suggest = spans.iter().find(|s| s.name == "ticket.suggest_articles").unwrap();
+    let knowledge =
+        spans.iter().find(|s| s.name == "/frontline.knowledge.v1.KnowledgeService/SuggestArticles").unwrap();
+    let applied = spans.iter().find(|s| s.name == "apply ticket.created").unwrap();
+    for span in [suggest, knowledge, applied] {
+        assert_eq!(span.trace_id, create.trace_id, "{} is in the ticket's trace", span.name);
+    }
+    assert_eq!(suggest.parent_span_id, create.span_id, "the background suggestion work is the call's child");
+    assert_eq!(knowledge.parent_span_id, suggest.span_id, "knowledge's server span continues the caller's");
+    assert_eq!(attribute(knowledge, "enduser.role").as_deref(), Some("service"));
+    assert_eq!(applied.parent_span_id, create.span_id, "analytics applies the event in the writer's trace");
+    for span in &spans {
+        for attribute in &span.attributes {
+            let value = format!("{:?}", attribute.value);
+            assert!(!value.contains(&token) && !value.contains("Bearer"), "{} carries a token", span.name);
+            assert!(!value.contains("secret-description-text"), "{} carries a message body", span.name);
+        }
+    }
+    app.stop().await;
+}
