@@ -46,6 +46,7 @@ pub async fn open_databases(
     for &service in services {
         let db = Database::connect(settings, service.database()).await?;
         db.migrate(&service.migrations()).await?;
+        frontline_shared::metrics::observe_pools(&db);
         databases.insert(service, db);
     }
     Ok(databases)

@@ -130,6 +130,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.server.addr = addr;
             }
             let telemetry = telemetry::init(&settings)?;
+            let metrics = frontline_shared::metrics::init(&settings)?;
+            let scrapes = tokio_util::sync::CancellationToken::new();
+            if let Some(metrics_addr) = frontline_shared::metrics::scrape_address(&settings)? {
+                let listener = tokio::net::TcpListener::bind(metrics_addr).await.with_context(|| {
+                    format!("binding {metrics_addr} for metrics (telemetry.metrics_addr); is the port taken?")
+                })?;
+                eprintln!("Prometheus metrics at http://{metrics_addr}/metrics");
+                tokio::spawn(metrics.clone().serve(listener, scrapes.clone()));
+            }
             let mut app = Application::build(settings, &services).await?;
             eprintln!("Frontline is serving {} on {}", names(app.services()), app.local_addr());
             let outcome = tokio::select! {
@@ -137,6 +146,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 error = app.failed() => Err(error),
             };
             app.shutdown().await?;
+            scrapes.cancel();
+            metrics.shutdown();
             telemetry.shutdown();
             outcome
         }

@@ -100,6 +100,8 @@ pub struct TelemetrySettings {
     /// OTLP/gRPC endpoint for traces; OTEL_EXPORTER_OTLP_ENDPOINT is honoured when this is empty.
     pub otlp_endpoint: String,
     pub service_name: String,
+    /// Where to serve Prometheus scrapes (`GET /metrics`), e.g. `0.0.0.0:9464`; empty = not served.
+    pub metrics_addr: String,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -162,6 +164,7 @@ log_format = "pretty"
 log_filter = "info,sqlx=warn,h2=warn,tower=warn,tantivy::indexer::segment_manager=error"
 otlp_endpoint = ""
 service_name = "frontline"
+metrics_addr = ""
 
 [peers]
 ticketing = ""

@@ -9,6 +9,7 @@ pub mod error;
 pub mod feed;
 pub mod field_mask;
 pub mod filter;
+pub mod metrics;
 pub mod pagination;
 pub mod peers;
 pub mod server;

@@ -170,6 +170,7 @@ impl<S: EventSource, A: EventApplier> Follower<S, A> {
         .execute(&mut *transaction)
         .await?;
         transaction.commit().await?;
+        crate::metrics::record_feed_lag(&self.name, batch.head_position - position);
         Ok(())
     }
 

@@ -1,4 +1,4 @@
-//! Records each call's outcome on its span: the gRPC status code, read from the response
+//! Records each call's outcome on its span and in the RPC metrics: the gRPC status code, read from the response
 //! headers (tonic sends a failed unary call as a trailers-only response, so its status is a
 //! header; a call that succeeded carries `grpc-status: 0` in trailers we do not wait for, and
 //! a stream that fails midway is reported as OK here — its own span events say otherwise).
@@ -50,11 +50,15 @@ where
     }
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+        let method = request.uri().path().to_owned();
+        let started = std::time::Instant::now();
         let future = self.inner.call(request);
         // tonic enters the call's span around polling the response future, not around `call`.
         Box::pin(async move {
             let response = future.await?;
-            tracing::Span::current().record("rpc.grpc.status_code", status_code(&response));
+            let code = status_code(&response);
+            tracing::Span::current().record("rpc.grpc.status_code", code);
+            crate::metrics::record_rpc(&method, code, started.elapsed());
             Ok(response)
         })
     }

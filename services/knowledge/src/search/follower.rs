@@ -38,8 +38,11 @@ pub async fn follow(index: SearchIndex, feed: Feed, poll_interval: Duration, shu
 /// Applies the next batch of events; true when there may be more.
 async fn apply_next(index: &SearchIndex, feed: &Feed) -> anyhow::Result<bool> {
     let position = index.position().await;
-    let (events, _) = feed.list(position, BATCH).await?;
-    let Some(last) = events.last().map(|event| event.position) else { return Ok(false) };
+    let (events, head) = feed.list(position, BATCH).await?;
+    let Some(last) = events.last().map(|event| event.position) else {
+        frontline_shared::metrics::record_feed_lag("knowledge-search-index", head - position);
+        return Ok(false);
+    };
     let mut article_ids = Vec::new();
     let mut connection = feed.database().reader().acquire().await?;
     for event in &events {
@@ -65,6 +68,7 @@ async fn apply_next(index: &SearchIndex, feed: &Feed) -> anyhow::Result<bool> {
     article_ids.sort();
     article_ids.dedup();
     index.refresh(&article_ids, Some(last)).await?;
+    frontline_shared::metrics::record_feed_lag("knowledge-search-index", head - last);
     Ok(events.len() == BATCH)
 }
 

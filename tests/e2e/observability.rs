@@ -1,6 +1,7 @@
-//! One trace per call and everything it causes: a ticket created in ticketing, the article
-//! suggestions it asks knowledge for (over gRPC, in the background), and analytics applying
-//! the ticket's feed event, all exported over OTLP to a receiver in this test.
+//! Observability end to end. Traces: one trace per call and everything it causes (a ticket
+//! created in ticketing, the article suggestions it asks knowledge for over gRPC in the
+//! background, analytics applying the ticket's feed event), exported over OTLP to a receiver
+//! in this test. Metrics: what a Prometheus scrape shows after a few calls.
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex},
@@ -129,5 +130,63 @@ async fn a_ticket_its_suggestions_and_its_feed_event_share_one_trace() {
             assert!(!value.contains("secret-description-text"), "{} carries a message body", span.name);
         }
     }
+    app.stop().await;
+}
+
+async fn scrape(addr: SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: frontline\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+/// The lines of a Prometheus scrape for `metric` that mention every one of `labels`.
+fn lines<'a>(scraped: &'a str, metric: &str, labels: &[&str]) -> Vec<&'a str> {
+    scraped.lines().filter(|line| line.starts_with(metric) && labels.iter().all(|label| line.contains(label))).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrape_shows_call_latency_errors_feed_lag_and_database_pools() {
+    let mut metrics = None;
+    let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
+        metrics = Some(frontline_shared::metrics::init(settings).expect("metrics start"));
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let scrape_addr = listener.local_addr().unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(metrics.unwrap().serve(listener, stop.clone()));
+
+    let mut ticketing = app.ticketing(Role::Administrator).await;
+    let customer = ticketing
+        .create_customer(frontline_proto::ticketing::v1::CreateCustomerRequest {
+            customer: Some(frontline_proto::ticketing::v1::Customer { name: "Dana".into(), ..Default::default() }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!customer.id.is_empty());
+    let missing = ticketing.get_ticket(frontline_proto::ticketing::v1::GetTicketRequest { id: "999999".into() }).await;
+    assert_eq!(missing.unwrap_err().code(), tonic::Code::NotFound);
+
+    let scraped = eventually(Duration::from_secs(10), || async move {
+        let scraped = scrape(scrape_addr).await;
+        (!lines(&scraped, "frontline_feed_lag", &["follower=\"ticketing\""]).is_empty()).then_some(scraped)
+    })
+    .await;
+    let create = "/frontline.ticketing.v1.TicketingService/CreateCustomer";
+    assert!(
+        !lines(&scraped, "rpc_server_duration_milliseconds_bucket", &[create, "rpc_grpc_status_code=\"0\""]).is_empty(),
+        "{scraped}"
+    );
+    let get = "/frontline.ticketing.v1.TicketingService/GetTicket";
+    let errors = lines(&scraped, "rpc_server_errors_total", &[get, "rpc_grpc_status_code=\"5\""]);
+    assert!(errors.iter().any(|line| line.ends_with(" 1")), "one NOT_FOUND counted: {errors:?}");
+    let pools = lines(&scraped, "frontline_db_pool_connections", &["database=\"ticketing\"", "state=\"max\""]);
+    assert!(!pools.is_empty(), "{scraped}");
+    stop.cancel();
     app.stop().await;
 }
