@@ -75,27 +75,10 @@ async fn a_ticket_its_suggestions_and_its_feed_event_share_one_trace() {
     let telemetry = frontline_shared::telemetry::init(app.settings()).expect("telemetry starts");
     let token = app.token(Role::Administrator);
     let mut ticketing = app.ticketing(Role::Administrator).await;
-    let customer = ticketing
-        .create_customer(frontline_proto::ticketing::v1::CreateCustomerRequest {
-            customer: Some(frontline_proto::ticketing::v1::Customer { name: "Dana".into(), ..Default::default() }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let ticket = ticketing
-        .create_ticket(frontline_proto::ticketing::v1::CreateTicketRequest {
-            ticket: Some(frontline_proto::ticketing::v1::Ticket {
-                requester_id: customer.id,
-                subject: "Refund for a double charge".into(),
-                description: "secret-description-text".into(),
-                ..Default::default()
-            }),
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let requester = crate::tickets::requester(&mut ticketing).await;
+    let mut given = crate::tickets::ticket(&requester, "Refund for a double charge");
+    given.description = "secret-description-text".into();
+    let ticket = crate::tickets::create(&mut ticketing, given).await;
 
     let spans = eventually(Duration::from_secs(20), || {
         telemetry.flush();
@@ -160,15 +143,7 @@ async fn a_scrape_shows_call_latency_errors_feed_lag_and_database_pools() {
     tokio::spawn(metrics.unwrap().serve(listener, stop.clone()));
 
     let mut ticketing = app.ticketing(Role::Administrator).await;
-    let customer = ticketing
-        .create_customer(frontline_proto::ticketing::v1::CreateCustomerRequest {
-            customer: Some(frontline_proto::ticketing::v1::Customer { name: "Dana".into(), ..Default::default() }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!customer.id.is_empty());
+    assert!(!crate::tickets::requester(&mut ticketing).await.is_empty());
     let missing = ticketing.get_ticket(frontline_proto::ticketing::v1::GetTicketRequest { id: "999999".into() }).await;
     assert_eq!(missing.unwrap_err().code(), tonic::Code::NotFound);
 
