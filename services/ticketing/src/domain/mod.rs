@@ -2,6 +2,8 @@
 //! comments, custom fields and views are, which status moves are legal, what a valid request
 //! looks like, what each role may see and do.
 pub mod access;
+/// Business-hours calendars for SLA clocks (issue 4); used by the SLA policies as they land.
+pub mod calendar;
 pub mod comment;
 pub mod custom_fields;
 pub mod customer;
