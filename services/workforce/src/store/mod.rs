@@ -9,6 +9,13 @@ pub mod time_off;
 
 use frontline_shared::database::{MigrationFile, Migrations};
 
+/// Portable SQL (no autoincrement keys), so both backends run the one file.
+const DEVELOPMENT: MigrationFile = MigrationFile {
+    version: 101,
+    description: "development",
+    sql: include_str!("../../migrations/0101_development.sql"),
+};
+
 pub const MIGRATIONS: Migrations = Migrations::new(
     &[
         MigrationFile {
@@ -16,11 +23,7 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "people and rosters",
             sql: include_str!("../../migrations/sqlite/0100_people_and_rosters.sql"),
         },
-        MigrationFile {
-            version: 101,
-            description: "development",
-            sql: include_str!("../../migrations/sqlite/0101_development.sql"),
-        },
+        DEVELOPMENT,
     ],
     &[
         MigrationFile {
@@ -28,11 +31,7 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "people and rosters",
             sql: include_str!("../../migrations/postgres/0100_people_and_rosters.sql"),
         },
-        MigrationFile {
-            version: 101,
-            description: "development",
-            sql: include_str!("../../migrations/postgres/0101_development.sql"),
-        },
+        DEVELOPMENT,
     ],
 );
 
