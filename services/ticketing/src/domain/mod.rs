@@ -11,6 +11,8 @@ pub use frontline_shared::field_mask;
 pub mod listing;
 pub mod organization;
 pub mod search;
+/// SLA clocks computed from a ticket's history (issue 4); wired to policies as they land.
+pub mod sla;
 pub mod status;
 pub mod ticket;
 mod validate;
