@@ -12,6 +12,7 @@ use frontline_proto::{
 };
 use frontline_shared::{
     auth::{Authenticator, Keys, ServiceToken},
+    clock::Clock,
     config::Settings,
     database::Database,
     feed::{Feed, FeedEndpoint},
@@ -55,6 +56,11 @@ pub async fn open_databases(
 impl Application {
     /// Starts `services` (all four when empty) as `settings` say, bound and serving on return.
     pub async fn build(settings: Settings, services: &[ServiceKind]) -> anyhow::Result<Self> {
+        Self::build_on(settings, services, Clock::system()).await
+    }
+
+    /// [`Application::build`] with the time rules run on (tests pass a manual clock).
+    pub async fn build_on(settings: Settings, services: &[ServiceKind], clock: Clock) -> anyhow::Result<Self> {
         let services = crate::services::selected(services);
         let keys = Keys::load(&settings)?;
         let shutdown = CancellationToken::new();
@@ -91,8 +97,13 @@ impl Application {
                     } else {
                         None
                     };
-                    let api = frontline_ticketing::TicketingApi::new(events).with_knowledge(knowledge);
+                    let api = frontline_ticketing::TicketingApi::new(events)
+                        .with_knowledge(knowledge)
+                        .with_clock(clock.clone());
                     let ticketing = &settings.ticketing;
+                    background.push(tokio::spawn(
+                        api.clone().run_sla_scheduler(ticketing.sla_check_interval, shutdown.clone()),
+                    ));
                     background.push(tokio::spawn(api.clone().run_auto_close(
                         ticketing.close_solved_after,
                         ticketing.close_check_interval,

@@ -47,6 +47,11 @@ pub struct TicketingSettings {
     pub close_check_interval: Duration,
     /// Ask knowledge for article suggestions for every new ticket (in the background).
     pub suggest_articles: bool,
+    /// The longest the SLA scheduler sleeps between looks at pending warnings and breaches.
+    /// Deadlines scheduled by this replica wake it on time regardless; this bounds how late
+    /// it notices one scheduled by another replica.
+    #[serde(with = "humantime_serde")]
+    pub sla_check_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -181,6 +186,7 @@ watch_poll_interval = "1s"
 close_solved_after = "4days"
 close_check_interval = "1min"
 suggest_articles = true
+sla_check_interval = "5s"
 
 [knowledge]
 locales = ["en", "es", "he", "pl", "ru", "zh"]
@@ -265,6 +271,9 @@ impl Settings {
         }
         if self.server.request_timeout.is_zero() {
             return bad("server.request_timeout", "must be longer than zero");
+        }
+        if self.ticketing.sla_check_interval.is_zero() {
+            return bad("ticketing.sla_check_interval", "must be longer than zero");
         }
         if self.ticketing.close_check_interval.is_zero() {
             return bad("ticketing.close_check_interval", "must be longer than zero");

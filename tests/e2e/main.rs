@@ -17,6 +17,7 @@ mod organizations;
 mod queue;
 mod relations;
 mod scenario;
+mod service_levels;
 mod shutdown;
 mod surface;
 mod tickets;

@@ -11,6 +11,7 @@ use frontline_proto::{
 };
 use frontline_shared::{
     auth::{Keys, Role, TokenIssuer},
+    clock::{Clock, ManualClock},
     config::Settings,
 };
 use sqlx::{Connection, Executor};
@@ -65,6 +66,36 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Like `on_both_backends!`, on a manual clock standing at `start`: the test moves it by hand
+/// through `$hand` instead of sleeping.
+#[macro_export]
+macro_rules! on_both_backends_at {
+    ($start:expr; $(#[doc = $doc:literal])* async fn $name:ident($app:ident, $hand:ident) $body:block) => {
+        $(#[doc = $doc])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                #[allow(unused_mut)]
+                let (mut $app, $hand) = $crate::support::TestApp::spawn_at($crate::support::Backend::Sqlite, $start).await;
+                $body
+                $app.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs PostgreSQL: set FRONTLINE_TEST_DATABASE_URL and pass --include-ignored (make test does both)"]
+            async fn postgres() {
+                #[allow(unused_mut)]
+                let (mut $app, $hand) = $crate::support::TestApp::spawn_at($crate::support::Backend::Postgres, $start).await;
+                $body
+                $app.stop().await;
+            }
+        }
+    };
+}
+
 /// For tests that count ticketing's feed events one by one: no background suggestion events.
 pub fn without_suggestions(settings: &mut Settings) {
     settings.ticketing.suggest_articles = false;
@@ -104,6 +135,7 @@ pub struct TestApp {
     issuer: TokenIssuer,
     _data_dir: tempfile::TempDir,
     postgres: Option<(String, String)>, // (admin URL, database name)
+    clock: Clock,
 }
 
 impl TestApp {
@@ -121,6 +153,23 @@ impl TestApp {
         backend: Backend,
         services: &[ServiceKind],
         adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
+        Self::spawn_on(backend, services, adjust, Clock::system()).await
+    }
+
+    /// Spawns all four services on a manual clock standing at `start`; the returned hand moves it.
+    pub async fn spawn_at(backend: Backend, start: chrono::DateTime<chrono::Utc>) -> (Self, ManualClock) {
+        let (clock, hand) = Clock::manual(start);
+        (Self::spawn_on(backend, &[], |_| {}, clock).await, hand)
+    }
+
+    /// Spawns `services` (all when empty) with `adjust`ed settings on `clock`, e.g. a second
+    /// replica sharing another's database and manual clock.
+    pub async fn spawn_on(
+        backend: Backend,
+        services: &[ServiceKind],
+        adjust: impl FnOnce(&mut Settings),
+        clock: Clock,
     ) -> Self {
         let data_dir = tempfile::tempdir().expect("temporary directory");
         let mut env = vec![
@@ -144,15 +193,26 @@ impl TestApp {
             let _ = frontline_shared::telemetry::init(&settings);
         }
         let issuer = Keys::load(&settings).expect("keys").issuer.expect("a local install issues tokens");
-        let app = Application::build(settings.clone(), services).await.expect("Frontline starts");
+        let app = Application::build_on(settings.clone(), services, clock.clone()).await.expect("Frontline starts");
         let addr = app.local_addr();
-        Self { app: Some(app), addr, settings, services: services.to_vec(), issuer, _data_dir: data_dir, postgres }
+        Self {
+            app: Some(app),
+            addr,
+            settings,
+            services: services.to_vec(),
+            issuer,
+            _data_dir: data_dir,
+            postgres,
+            clock,
+        }
     }
 
     /// Stops gracefully and starts again on the same databases (on a new port).
     pub async fn restart(&mut self) {
         self.app.take().expect("running").shutdown().await.expect("graceful shutdown");
-        let app = Application::build(self.settings.clone(), &self.services).await.expect("Frontline restarts");
+        let app = Application::build_on(self.settings.clone(), &self.services, self.clock.clone())
+            .await
+            .expect("Frontline restarts");
         self.addr = app.local_addr();
         self.app = Some(app);
     }
@@ -161,9 +221,16 @@ impl TestApp {
     pub async fn restart_after(&mut self, between: impl FnOnce(&Settings)) {
         self.app.take().expect("running").shutdown().await.expect("graceful shutdown");
         between(&self.settings);
-        let app = Application::build(self.settings.clone(), &self.services).await.expect("Frontline restarts");
+        let app = Application::build_on(self.settings.clone(), &self.services, self.clock.clone())
+            .await
+            .expect("Frontline restarts");
         self.addr = app.local_addr();
         self.app = Some(app);
+    }
+
+    /// The clock this suite runs on (shared by a second replica in replica tests).
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     pub fn settings(&self) -> &Settings {

@@ -4,7 +4,6 @@ use std::time::Duration;
 use frontline_shared::{
     ApiResult,
     auth::{Principal, Role},
-    database::time,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -18,7 +17,7 @@ impl TicketingApi {
     pub async fn close_solved_tickets(&self, close_after: Duration) -> ApiResult<usize> {
         let system = Principal { subject: "system".into(), role: Role::Service, team_id: None };
         let after = i64::try_from(close_after.as_micros()).unwrap_or(i64::MAX);
-        let now = time::now_micros();
+        let now = self.clock.now_micros();
         let mut closed = 0;
         loop {
             let due = {
@@ -32,7 +31,7 @@ impl TicketingApi {
             for id in due {
                 let mut transaction = self.db.begin().await?;
                 let Some(ticket) = tickets::get(&mut transaction, id).await? else { continue };
-                let Some(change) = ticket.close_if_due(time::now_micros(), after) else { continue };
+                let Some(change) = ticket.close_if_due(self.clock.now_micros(), after) else { continue };
                 match self.record_update(&mut transaction, &system, &ticket, change, "closed_automatically").await {
                     Ok(_) => {
                         transaction.commit().await?;
@@ -47,7 +46,7 @@ impl TicketingApi {
             }
         }
         if closed > 0 {
-            self.feed.committed();
+            self.committed();
             tracing::info!(closed, "closed solved tickets whose time had come");
         }
         Ok(closed)

@@ -17,8 +17,9 @@ use crate::{
         access::{self, Action, authorize},
         comment::{AuthorRole, Comment},
         search,
+        sla::Event,
     },
-    store::{comments, tickets},
+    store::{comments, sla as sla_store, tickets},
 };
 
 impl TicketingApi {
@@ -61,7 +62,7 @@ impl TicketingApi {
         if !request.etag.is_empty() && request.etag != current.etag() {
             return Err(ApiError::stale_etag("ticket", &ticket_id.to_string()));
         }
-        let now = time::now_micros();
+        let now = self.clock.now_micros();
         let mut comment = Comment {
             id: 0,
             ticket_id,
@@ -83,6 +84,11 @@ impl TicketingApi {
         comment.id = comments::insert(&mut transaction, &comment).await?;
         tickets::add_search_terms(&mut transaction, ticket_id, &search::index_terms(&comment.body)).await?;
         let previous_status = change.previous_status;
+        if comment.public {
+            let at = chrono::DateTime::from_timestamp_micros(now).unwrap_or_default();
+            let by_agent = author_role == AuthorRole::Agent;
+            sla_store::record(&mut transaction, ticket_id, &Event::PublicComment { at, by_agent }).await?;
+        }
         let kind = if comment.public { "public_reply" } else { "internal_note" };
         let ticket =
             self.record_update(&mut transaction, principal, &current, change, &format!("commented:{kind}")).await?;
@@ -104,7 +110,7 @@ impl TicketingApi {
         )
         .await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(pb::AddCommentResponse { comment: Some(wire_comment), ticket: Some(wire_ticket) })
     }
 

@@ -17,7 +17,7 @@ use crate::domain::{
     view::{TicketView, ViewFields},
 };
 
-fn enum_field<T>(
+pub(super) fn enum_field<T>(
     violations: &mut Violations,
     field: &str,
     number: i32,
@@ -141,6 +141,10 @@ pub fn ticket(ticket: &Ticket) -> pb::Ticket {
         last_agent_reply_at: optional_timestamp(ticket.last_agent_reply_at),
         solve_count: ticket.solve_count as i32,
         suggested_articles: Vec::new(),
+        sla_policy_id: ticket.sla_policy_id.clone(),
+        sla_breach_at: optional_timestamp(ticket.sla_breach_at),
+        sla_clocks: Vec::new(),
+        escalation_tier: ticket.escalation_tier.number() as i32,
     }
 }
 
@@ -314,6 +318,12 @@ pub fn priority_filter(value: &str) -> Option<i64> {
 
 pub fn channel_filter(value: &str) -> Option<i64> {
     frontline_shared::filter::enum_value(value, "CHANNEL_", |name| pb::Channel::from_str_name(name).map(|v| v as i32))
+}
+
+pub fn escalation_tier_filter(value: &str) -> Option<i64> {
+    frontline_shared::filter::enum_value(value, "ESCALATION_TIER_", |name| {
+        pb::EscalationTier::from_str_name(name).map(|v| v as i32)
+    })
 }
 
 pub fn type_filter(value: &str) -> Option<i64> {

@@ -4,7 +4,6 @@ use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
     auth::Principal,
-    database::time,
     feed::{self, NewEvent},
     filter::{self, FieldKind, FilterField},
     pagination::{self, Cursor},
@@ -46,7 +45,7 @@ impl TicketingApi {
         let given = request.customer.ok_or_else(|| ApiError::invalid("customer", "is required"))?;
         let request_hash = fingerprint(&given);
         let fields = convert::customer_fields(given)?;
-        let customer = Customer::create(uuid::Uuid::now_v7().to_string(), fields, time::now_micros())?;
+        let customer = Customer::create(uuid::Uuid::now_v7().to_string(), fields, self.clock.now_micros())?;
 
         let mut transaction = self.db.begin().await?;
         let request_id = RequestId::new("create_customer", principal, &request.request_id);
@@ -59,7 +58,7 @@ impl TicketingApi {
         self.record_creation(&mut transaction, principal, &customer).await?;
         request_id.complete(&mut transaction, &customer.id).await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(convert::customer(&customer))
     }
 
@@ -118,10 +117,10 @@ impl TicketingApi {
         if !etag.is_empty() && etag != current.etag() {
             return Err(ApiError::stale_etag("customer", &id));
         }
-        let change = current.update(&fields, &paths, time::now_micros())?;
+        let change = current.update(&fields, &paths, self.clock.now_micros())?;
         let customer = self.record_change(&mut transaction, principal, &current, change).await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(convert::customer(&customer))
     }
 
@@ -140,7 +139,7 @@ impl TicketingApi {
         // row on its second attempt and updates it instead.
         for attempt in 1..=2 {
             let mut transaction = self.db.begin().await?;
-            let now = time::now_micros();
+            let now = self.clock.now_micros();
             let outcome = match customers::find_by_external_id(&mut transaction, fields.external_id.trim()).await? {
                 Some(current) => {
                     let change = current.replace(&fields, now)?;
@@ -154,7 +153,7 @@ impl TicketingApi {
             match outcome {
                 Ok((customer, created)) => {
                     transaction.commit().await?;
-                    self.feed.committed();
+                    self.committed();
                     return Ok(pb::UpsertCustomerResponse { customer: Some(convert::customer(&customer)), created });
                 }
                 Err(ApiError::Aborted { reason: "CONCURRENT_WRITE", .. }) if attempt == 1 => continue,
@@ -247,7 +246,7 @@ impl TicketingApi {
         let target = customers::get(&mut transaction, &request.target_id)
             .await?
             .ok_or_else(|| ApiError::not_found("customer", &request.target_id))?;
-        let now = time::now_micros();
+        let now = self.clock.now_micros();
         let (merged, absorbed) = source.merge_into(&target, now)?;
         // The source gives up its addresses first, so the target can take them.
         if !customers::update(&mut transaction, &merged, source.revision).await?
@@ -292,7 +291,7 @@ impl TicketingApi {
         )
         .await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(response)
     }
 }

@@ -3,7 +3,7 @@ use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
     auth::Principal,
-    database::{is_unique_violation, time},
+    database::is_unique_violation,
     feed::{self, NewEvent},
 };
 
@@ -24,7 +24,7 @@ impl TicketingApi {
     ) -> ApiResult<pb::CustomFieldDefinition> {
         authorize(principal, Action::ConfigureFields)?;
         let given = request.field.ok_or_else(|| ApiError::invalid("field", "is required"))?;
-        let field = FieldDefinition::create(convert::definition_fields(given)?, time::now_micros())?;
+        let field = FieldDefinition::create(convert::definition_fields(given)?, self.clock.now_micros())?;
         let mut transaction = self.db.begin().await?;
         store::insert(&mut transaction, &field).await.map_err(|error| {
             if is_unique_violation(&error) {
@@ -39,7 +39,7 @@ impl TicketingApi {
         let wire = convert::definition(&field);
         self.field_event(&mut transaction, principal, "custom_field.created", &wire).await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(wire)
     }
 
@@ -77,7 +77,7 @@ impl TicketingApi {
         if !etag.is_empty() && etag != current.etag() {
             return Err(ApiError::stale_etag("custom field", &key));
         }
-        let next = current.update(&fields, &paths, time::now_micros())?;
+        let next = current.update(&fields, &paths, self.clock.now_micros())?;
         if next == current {
             return Ok(convert::definition(&current));
         }
@@ -90,7 +90,7 @@ impl TicketingApi {
         let wire = convert::definition(&next);
         self.field_event(&mut transaction, principal, "custom_field.updated", &wire).await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(wire)
     }
 

@@ -4,9 +4,13 @@ mod automation;
 mod conversation;
 mod convert;
 mod customers;
+mod escalation;
 mod fields;
 mod organizations;
 mod relations;
+mod service_level_convert;
+mod service_levels;
+mod sla;
 mod suggestions;
 mod tickets;
 mod views;
@@ -17,10 +21,13 @@ use frontline_proto::{
 };
 use frontline_shared::{
     ApiError, auth,
+    clock::Clock,
     database::{Database, is_unique_violation},
     feed::{Feed, FeedEndpoint, WatchEventsStream},
 };
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -37,12 +44,35 @@ pub struct TicketingApi {
     /// Where article suggestions for new tickets come from; None when knowledge is neither
     /// here nor configured.
     knowledge: Option<suggestions::KnowledgeClient>,
+    /// The time rules run on; a manual clock in tests.
+    clock: Clock,
+    /// Woken after a commit that may have moved an SLA deadline.
+    sla_changed: Arc<Notify>,
 }
 
 impl TicketingApi {
     pub fn new(events: FeedEndpoint) -> Self {
         let feed = events.feed().clone();
-        Self { db: feed.database().clone(), feed, events, knowledge: None }
+        Self {
+            db: feed.database().clone(),
+            feed,
+            events,
+            knowledge: None,
+            clock: Clock::system(),
+            sla_changed: Arc::default(),
+        }
+    }
+
+    /// Run on `clock` instead of the system clock (tests move it by hand).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// After every commit: followers and the SLA scheduler may have something new.
+    fn committed(&self) {
+        self.feed.committed();
+        self.sla_changed.notify_one();
     }
 
     /// Suggest knowledge articles for every new ticket, through `channel`.
@@ -218,4 +248,23 @@ ticketing_service! {
     create_ticket_view(pb::CreateTicketViewRequest) -> pb::TicketView;
     update_ticket_view(pb::UpdateTicketViewRequest) -> pb::TicketView;
     delete_ticket_view(pb::DeleteTicketViewRequest) -> pb::DeleteTicketViewResponse;
+    create_business_calendar(pb::CreateBusinessCalendarRequest) -> pb::BusinessCalendar;
+    get_business_calendar(pb::GetBusinessCalendarRequest) -> pb::BusinessCalendar;
+    list_business_calendars(pb::ListBusinessCalendarsRequest) -> pb::ListBusinessCalendarsResponse;
+    update_business_calendar(pb::UpdateBusinessCalendarRequest) -> pb::BusinessCalendar;
+    delete_business_calendar(pb::DeleteBusinessCalendarRequest) -> pb::DeleteBusinessCalendarResponse;
+    import_holidays(pb::ImportHolidaysRequest) -> pb::ImportHolidaysResponse;
+    create_sla_policy(pb::CreateSlaPolicyRequest) -> pb::SlaPolicy;
+    get_sla_policy(pb::GetSlaPolicyRequest) -> pb::SlaPolicy;
+    list_sla_policies(pb::ListSlaPoliciesRequest) -> pb::ListSlaPoliciesResponse;
+    update_sla_policy(pb::UpdateSlaPolicyRequest) -> pb::SlaPolicy;
+    delete_sla_policy(pb::DeleteSlaPolicyRequest) -> pb::DeleteSlaPolicyResponse;
+    reorder_sla_policies(pb::ReorderSlaPoliciesRequest) -> pb::ReorderSlaPoliciesResponse;
+    escalate_ticket(pb::EscalateTicketRequest) -> pb::EscalateTicketResponse;
+    deescalate_ticket(pb::EscalateTicketRequest) -> pb::EscalateTicketResponse;
+    list_escalations(pb::ListEscalationsRequest) -> pb::ListEscalationsResponse;
+    create_escalation_rule(pb::CreateEscalationRuleRequest) -> pb::EscalationRule;
+    list_escalation_rules(pb::ListEscalationRulesRequest) -> pb::ListEscalationRulesResponse;
+    update_escalation_rule(pb::UpdateEscalationRuleRequest) -> pb::EscalationRule;
+    delete_escalation_rule(pb::DeleteEscalationRuleRequest) -> pb::DeleteEscalationRuleResponse;
 }

@@ -3,7 +3,6 @@ use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
     auth::Principal,
-    database::time,
     feed::{self, NewEvent},
     filter::{self, FieldKind, FilterField},
     pagination::{self, Cursor},
@@ -43,7 +42,7 @@ impl TicketingApi {
         let organization = Organization::create(
             uuid::Uuid::now_v7().to_string(),
             convert::organization_fields(given),
-            time::now_micros(),
+            self.clock.now_micros(),
         )?;
         let mut transaction = self.db.begin().await?;
         let request_id = RequestId::new("create_organization", principal, &request.request_id);
@@ -56,7 +55,7 @@ impl TicketingApi {
         self.record_organization(&mut transaction, principal, None, &organization, &[]).await?;
         request_id.complete(&mut transaction, &organization.id).await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(convert::organization(&organization))
     }
 
@@ -116,10 +115,11 @@ impl TicketingApi {
         if !etag.is_empty() && etag != current.etag() {
             return Err(ApiError::stale_etag("organization", &id));
         }
-        let (next, changed) = current.update(&convert::organization_fields(given), Some(&paths), time::now_micros())?;
+        let (next, changed) =
+            current.update(&convert::organization_fields(given), Some(&paths), self.clock.now_micros())?;
         self.record_organization(&mut transaction, principal, Some(&current), &next, &changed).await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(convert::organization(&next))
     }
 
@@ -137,7 +137,7 @@ impl TicketingApi {
         let fields = convert::organization_fields(given);
         for attempt in 1..=2 {
             let mut transaction = self.db.begin().await?;
-            let now = time::now_micros();
+            let now = self.clock.now_micros();
             let outcome = match store::find_by_external_id(&mut transaction, &external_id).await? {
                 Some(current) => {
                     let (next, changed) = current.update(&fields, None, now)?;
@@ -155,7 +155,7 @@ impl TicketingApi {
             match outcome {
                 Ok((organization, created)) => {
                     transaction.commit().await?;
-                    self.feed.committed();
+                    self.committed();
                     return Ok(pb::UpsertOrganizationResponse {
                         organization: Some(convert::organization(&organization)),
                         created,

@@ -3,7 +3,6 @@ use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
     auth::Principal,
-    database::time,
     feed::{self, NewEvent},
     pagination::{self, Cursor},
 };
@@ -15,6 +14,7 @@ use crate::{
         Channel, TicketType,
         access::{Action, authorize},
         comment::{AuthorRole, Comment},
+        escalation::Occurrence,
         search,
         ticket::{SatisfactionRating, TicketFields},
     },
@@ -51,10 +51,10 @@ impl TicketingApi {
                 return Err(ApiError::invalid("kind", "INCIDENT_OF links an incident ticket to a problem ticket"));
             }
             let fields = TicketFields { problem_id: Some(linked_id), ..Default::default() };
-            let change = ticket.update(&fields, &["problem_id".to_string()], time::now_micros())?;
+            let change = ticket.update(&fields, &["problem_id".to_string()], self.clock.now_micros())?;
             self.record_update(&mut transaction, principal, &ticket, change, "linked").await?;
         }
-        let row = (ticket_id, linked_id, kind, time::now_micros());
+        let row = (ticket_id, linked_id, kind, self.clock.now_micros());
         if !links::insert(&mut transaction, row).await? {
             return Err(ApiError::AlreadyExists {
                 reason: "ALREADY_LINKED",
@@ -78,7 +78,7 @@ impl TicketingApi {
         )
         .await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(link)
     }
 
@@ -96,12 +96,20 @@ impl TicketingApi {
             .await?
             .ok_or_else(|| ApiError::not_found("link", format!("{ticket_id}→{linked_id}")))?;
         if row.2 == KIND_INCIDENT_OF && ticket.problem_id == Some(linked_id) {
-            let change = ticket.update(&TicketFields::default(), &["problem_id".to_string()], time::now_micros())?;
+            let change =
+                ticket.update(&TicketFields::default(), &["problem_id".to_string()], self.clock.now_micros())?;
             self.record_update(&mut transaction, principal, &ticket, change, "unlinked").await?;
         }
         let audit = json!({ "link": [{ "linked_ticket_id": linked_id, "kind": row.2 }, null] });
-        tickets::insert_audit(&mut transaction, ticket_id, &principal.subject, "unlinked", &audit, time::now_micros())
-            .await?;
+        tickets::insert_audit(
+            &mut transaction,
+            ticket_id,
+            &principal.subject,
+            "unlinked",
+            &audit,
+            self.clock.now_micros(),
+        )
+        .await?;
         let link = convert::link(row);
         feed::append(
             &mut transaction,
@@ -115,7 +123,7 @@ impl TicketingApi {
         )
         .await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(link)
     }
 
@@ -152,7 +160,7 @@ impl TicketingApi {
                 message: format!("ticket {target_id} is closed; merge into an open ticket"),
             });
         }
-        let now = time::now_micros();
+        let now = self.clock.now_micros();
         let mut sources = Vec::new();
         for source_id in &request.source_ids {
             let source_id = parse_ticket_id("source_ids", source_id)?;
@@ -229,7 +237,7 @@ impl TicketingApi {
         )
         .await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(response)
     }
 
@@ -245,8 +253,13 @@ impl TicketingApi {
             .ok_or_else(|| ApiError::invalid("rating", "must be GOOD or BAD"))?;
         let mut transaction = self.db.begin().await?;
         let current = self.visible_ticket(&mut transaction, principal, ticket_id).await?;
-        let (change, previous) = current.rate(rating, &request.comment, time::now_micros())?;
+        let (change, previous) = current.rate(rating, &request.comment, self.clock.now_micros())?;
         let ticket = self.record_update(&mut transaction, principal, &current, change, "rated").await?;
+        let ticket = if rating == SatisfactionRating::Bad {
+            self.apply_escalation_rules(&mut transaction, ticket, Occurrence::RatedBad).await?
+        } else {
+            ticket
+        };
         let wire = convert::ticket(&ticket);
         feed::append(
             &mut transaction,
@@ -265,7 +278,7 @@ impl TicketingApi {
         )
         .await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(wire)
     }
 

@@ -106,7 +106,7 @@ impl TicketingApi {
         )
         .await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(())
     }
 }

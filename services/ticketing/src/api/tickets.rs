@@ -2,6 +2,7 @@
 //! page token, update by mask and etag, upsert by external id, bulk update, search and import.
 //! Every write leaves an audit row, a feed event and an up-to-date search index in the
 //! transaction that makes it.
+use chrono::DateTime;
 use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
@@ -20,11 +21,12 @@ use crate::{
         Status, Ticket, TicketType,
         access::{self, Action, TicketScope, authorize},
         custom_fields,
+        escalation::Occurrence,
         listing::{TicketOrder, TicketSortKey},
-        search,
+        search, sla,
         ticket::{TicketChange, TicketFields},
     },
-    store::{comments, custom_fields as field_store, customers, tickets, views},
+    store::{comments, custom_fields as field_store, customers, sla as sla_store, tickets, views},
 };
 
 pub(super) const FILTER_FIELDS: &[FilterField] = &[
@@ -43,6 +45,13 @@ pub(super) const FILTER_FIELDS: &[FilterField] = &[
     FilterField { name: "updated_at", column: "updated_at", kind: FieldKind::Timestamp },
     FilterField { name: "due_at", column: "due_at", kind: FieldKind::Timestamp },
     FilterField { name: "solved_at", column: "solved_at", kind: FieldKind::Timestamp },
+    FilterField { name: "sla_breach_at", column: "sla_breach_at", kind: FieldKind::Timestamp },
+    FilterField { name: "sla_policy_id", column: "sla_policy_id", kind: FieldKind::Text },
+    FilterField {
+        name: "escalation_tier",
+        column: "escalation_tier",
+        kind: FieldKind::Enum(convert::escalation_tier_filter),
+    },
     FilterField {
         name: "tags",
         column: "",
@@ -128,10 +137,11 @@ impl TicketingApi {
                 tickets::get(&mut transaction, id).await?.ok_or_else(|| ApiError::not_found("ticket", &original))?;
             return Ok(convert::ticket(&ticket));
         }
-        let ticket = self.insert_ticket(&mut transaction, principal, fields, time::now_micros(), "created").await?;
+        let ticket =
+            self.insert_ticket(&mut transaction, principal, fields, self.clock.now_micros(), "created").await?;
         request_id.complete(&mut transaction, &ticket.id.to_string()).await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         self.suggest_for(&ticket);
         Ok(convert::ticket(&ticket))
     }
@@ -183,6 +193,13 @@ impl TicketingApi {
             "tags": [null, ticket.tags],
         });
         tickets::insert_audit(connection, ticket.id, &principal.subject, action, &created, now).await?;
+        let at = DateTime::from_timestamp_micros(now).unwrap_or_default();
+        let mut history = vec![sla::Event::Created { at, by_agent: principal.role.is_staff() }];
+        if ticket.status != Status::New {
+            history.push(sla::Event::StatusChanged { at, to: sla_store::sla_status(ticket.status) });
+        }
+        let (ticket, occurrence) = self.after_ticket_change(connection, ticket, &history).await?;
+        let ticket = self.apply_escalation_rules(connection, ticket, occurrence).await?;
         let wire = convert::ticket(&ticket);
         feed::append(
             connection,
@@ -245,8 +262,10 @@ impl TicketingApi {
         authorize(principal, Action::ReadTickets)?;
         let id = parse_ticket_id("id", &request.id)?;
         let mut connection = self.db.reader().acquire().await?;
-        let mut ticket = convert::ticket(&self.visible_ticket(&mut connection, principal, id).await?);
+        let stored = self.visible_ticket(&mut connection, principal, id).await?;
+        let mut ticket = convert::ticket(&stored);
         ticket.suggested_articles = crate::store::suggestions::for_ticket(&mut connection, id).await?;
+        ticket.sla_clocks = self.live_clocks(&mut connection, &stored).await?;
         Ok(ticket)
     }
 
@@ -314,7 +333,7 @@ impl TicketingApi {
         let mut transaction = self.db.begin().await?;
         let ticket = self.update_one(&mut transaction, principal, id, &etag, &fields, &paths).await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(ticket)
     }
 
@@ -332,7 +351,7 @@ impl TicketingApi {
         if !etag.is_empty() && etag != current.etag() {
             return Err(ApiError::stale_etag("ticket", &id.to_string()));
         }
-        let change = current.update(fields, paths, time::now_micros())?;
+        let change = current.update(fields, paths, self.clock.now_micros())?;
         if change.changed_fields.is_empty() {
             return Ok(convert::ticket(&change.ticket));
         }
@@ -364,13 +383,14 @@ impl TicketingApi {
         let solved = TicketFields { status: Some(Status::Solved), ..Default::default() };
         for incident_id in tickets::open_incidents_of(connection, problem.id).await? {
             let Some(incident) = tickets::get(connection, incident_id).await? else { continue };
-            let change = incident.update(&solved, &["status".to_string()], time::now_micros())?;
+            let change = incident.update(&solved, &["status".to_string()], self.clock.now_micros())?;
             self.record_update(connection, principal, &incident, change, "solved_with_problem").await?;
         }
         Ok(())
     }
 
-    /// Stores a change with its audit row, search index and feed event.
+    /// Stores a change with its audit row, search index, SLA clocks and feed event, then lets
+    /// escalation rules react to the ticket as it now stands.
     pub(super) async fn record_update(
         &self,
         connection: &mut AnyConnection,
@@ -379,6 +399,19 @@ impl TicketingApi {
         change: TicketChange,
         action: &str,
     ) -> ApiResult<Ticket> {
+        let (ticket, occurrence) = self.store_update(connection, principal, current, change, action).await?;
+        self.apply_escalation_rules(connection, ticket, occurrence).await
+    }
+
+    /// [`TicketingApi::record_update`] without the escalation rules (which escalation itself uses).
+    pub(super) async fn store_update(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        current: &Ticket,
+        change: TicketChange,
+        action: &str,
+    ) -> ApiResult<(Ticket, Occurrence)> {
         let TicketChange { ticket, changed_fields, previous_status } = change;
         if changed_fields.contains(&"requester_id") && !customers::exists(connection, &ticket.requester_id).await? {
             return Err(ApiError::invalid(
@@ -412,8 +445,13 @@ impl TicketingApi {
             .collect();
         tickets::insert_audit(connection, ticket.id, &principal.subject, action, &changes.into(), ticket.updated_at)
             .await?;
-        if action.starts_with("commented") || action == "rated" {
-            return Ok(ticket); // the comment's own event carries the ticket
+        let status_change = previous_status.map(|_| sla::Event::StatusChanged {
+            at: DateTime::from_timestamp_micros(ticket.updated_at).unwrap_or_default(),
+            to: sla_store::sla_status(ticket.status),
+        });
+        let (ticket, occurrence) = self.after_ticket_change(connection, ticket, status_change.as_slice()).await?;
+        if action.starts_with("commented") || action == "rated" || action.ends_with("escalated") {
+            return Ok((ticket, occurrence)); // the call's own event carries the ticket
         }
         let wire = convert::ticket(&ticket);
         feed::append(
@@ -435,7 +473,7 @@ impl TicketingApi {
             },
         )
         .await?;
-        Ok(ticket)
+        Ok((ticket, occurrence))
     }
 
     /// Rebuilds a ticket's search terms from its subject, description and every comment.
@@ -485,14 +523,14 @@ impl TicketingApi {
                         .map(|ticket| (ticket, false))
                 }
                 None => self
-                    .insert_ticket(&mut transaction, principal, fields.clone(), time::now_micros(), "created")
+                    .insert_ticket(&mut transaction, principal, fields.clone(), self.clock.now_micros(), "created")
                     .await
                     .map(|ticket| (convert::ticket(&ticket), true)),
             };
             match outcome {
                 Ok((ticket, created)) => {
                     transaction.commit().await?;
-                    self.feed.committed();
+                    self.committed();
                     return Ok(pb::UpsertTicketResponse { ticket: Some(ticket), created });
                 }
                 Err(ApiError::Aborted { reason: "CONCURRENT_WRITE", .. }) if attempt == 1 => continue,
@@ -543,7 +581,7 @@ impl TicketingApi {
                 }
             });
         }
-        self.feed.committed();
+        self.committed();
         Ok(pb::BulkUpdateTicketsResponse { results })
     }
 
@@ -555,7 +593,7 @@ impl TicketingApi {
                 .map(|t| time::from_timestamp(t).ok_or_else(|| ApiError::invalid(field, "is not a valid time")))
                 .transpose()
         };
-        let now = time::now_micros();
+        let now = self.clock.now_micros();
         let created_at = stamp(&given.created_at, "ticket.created_at")?.unwrap_or(now);
         let updated_at = stamp(&given.updated_at, "ticket.updated_at")?.unwrap_or(created_at);
         let solved_at = stamp(&given.solved_at, "ticket.solved_at")?;
@@ -615,7 +653,7 @@ impl TicketingApi {
         )
         .await?;
         transaction.commit().await?;
-        self.feed.committed();
+        self.committed();
         Ok(ticket)
     }
 }
@@ -652,6 +690,7 @@ fn audit_view(ticket: &Ticket) -> serde_json::Value {
         "first_reply_at": ticket.first_reply_at,
         "last_requester_reply_at": ticket.last_requester_reply_at,
         "last_agent_reply_at": ticket.last_agent_reply_at,
+        "escalation_tier": ticket.escalation_tier.name(),
     })
 }
 

@@ -3,7 +3,6 @@ use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
     auth::{Principal, Role},
-    database::time,
     filter,
 };
 
@@ -70,7 +69,7 @@ impl TicketingApi {
             uuid::Uuid::now_v7().to_string(),
             &principal.subject,
             convert::view_fields(given),
-            time::now_micros(),
+            self.clock.now_micros(),
         )?;
         check_view_rules(principal, &view)?;
         let mut transaction = self.db.begin().await?;
@@ -120,7 +119,7 @@ impl TicketingApi {
         if !etag.is_empty() && etag != current.etag() {
             return Err(ApiError::stale_etag("view", &id));
         }
-        let next = current.update(&convert::view_fields(given), &paths, time::now_micros())?;
+        let next = current.update(&convert::view_fields(given), &paths, self.clock.now_micros())?;
         check_view_rules(principal, &next)?;
         if next != current && !store::update(&mut transaction, &next, current.revision).await? {
             return Err(ApiError::Aborted {

@@ -29,17 +29,25 @@ pub enum Action {
     ActForRequester,
     ConfigureFields,
     ImportTickets,
+    /// Read SLA policies, calendars and rules.
+    ReadRules,
+    /// Change SLA policies, calendars and rules: an administrator's job.
+    ConfigureRules,
 }
 
 pub fn authorize(principal: &Principal, action: Action) -> ApiResult<()> {
     use Action::*;
     let allowed = match principal.role {
         Role::Administrator | Role::Manager | Role::Director => {
-            !matches!(action, ActForRequester) && (action != ConfigureFields || principal.role == Role::Administrator)
+            !matches!(action, ActForRequester)
+                && (!matches!(action, ConfigureFields | ConfigureRules) || principal.role == Role::Administrator)
         }
-        role if role.is_staff() => !matches!(action, ConfigureFields | ImportTickets | ActForRequester),
-        Role::CrmSync | Role::Service => true,
-        Role::BiReader => matches!(action, ReadCustomers | ReadTickets | BrowseTickets),
+        role if role.is_staff() => {
+            !matches!(action, ConfigureFields | ConfigureRules | ImportTickets | ActForRequester)
+        }
+        Role::CrmSync => action != ConfigureRules,
+        Role::Service => true,
+        Role::BiReader => matches!(action, ReadCustomers | ReadTickets | BrowseTickets | ReadRules),
         Role::Portal => matches!(action, ReadTickets | ActForRequester),
         _ => false,
     };
@@ -55,6 +63,8 @@ pub fn authorize(principal: &Principal, action: Action) -> ApiResult<()> {
             ActForRequester => "act for a requester",
             ConfigureFields => "configure ticket fields",
             ImportTickets => "import tickets",
+            ReadRules => "read service levels and rules",
+            ConfigureRules => "change service levels and rules",
         };
         Err(ApiError::permission_denied(format!("the {} role may not {what}", principal.role)))
     }

@@ -8,6 +8,8 @@ pub enum TicketSortKey {
     Priority,
     /// Tickets without a due date sort after every dated one.
     DueAt,
+    /// Soonest SLA breach first; tickets with no running target sort last.
+    SlaBreachAt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,10 +30,11 @@ impl TicketOrder {
             "updated_at" => TicketSortKey::UpdatedAt,
             "priority" => TicketSortKey::Priority,
             "due_at" => TicketSortKey::DueAt,
+            "sla_breach_at" => TicketSortKey::SlaBreachAt,
             other => {
                 return Err(ApiError::invalid(
                     "order_by",
-                    format!("cannot order by `{other}`; use created_at, updated_at, priority or due_at"),
+                    format!("cannot order by `{other}`; use created_at, updated_at, priority, due_at or sla_breach_at"),
                 ));
             }
         };

@@ -1,17 +1,35 @@
 //! Ticketing's rules, free of storage and transport: what tickets, customers, organisations,
 //! comments, custom fields and views are, which status moves are legal, what a valid request
 //! looks like, what each role may see and do.
+/// A fieldless enum with the numbers it has on the wire and in storage (its protobuf numbers).
+macro_rules! numbered_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $number:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $($variant = $number),+ }
+
+        impl $name {
+            /// The number on the wire and in storage (the protobuf enum's number).
+            pub fn number(self) -> i64 { self as i64 }
+
+            pub fn from_number(number: i64) -> Option<Self> {
+                match number { $($number => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
 pub mod access;
-/// Business-hours calendars for SLA clocks (issue 4); used by the SLA policies as they land.
 pub mod calendar;
 pub mod comment;
 pub mod custom_fields;
 pub mod customer;
+pub mod escalation;
 pub use frontline_shared::field_mask;
 pub mod listing;
 pub mod organization;
 pub mod search;
-/// SLA clocks computed from a ticket's history (issue 4); wired to policies as they land.
+pub mod service_level;
 pub mod sla;
 pub mod status;
 pub mod ticket;

@@ -45,6 +45,46 @@ pub enum Metric {
     PeriodicUpdate,
     RequesterWaitTime,
     AgentWorkTime,
+    /// Creation to solve in every unsolved status, never paused; a reopen resumes it.
+    Resolution,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 6] = [
+        Metric::FirstReply,
+        Metric::NextReply,
+        Metric::PeriodicUpdate,
+        Metric::RequesterWaitTime,
+        Metric::AgentWorkTime,
+        Metric::Resolution,
+    ];
+
+    /// The number on the wire (SlaMetric) and in storage.
+    pub fn number(self) -> i64 {
+        match self {
+            Metric::FirstReply => 1,
+            Metric::NextReply => 2,
+            Metric::PeriodicUpdate => 3,
+            Metric::RequesterWaitTime => 4,
+            Metric::AgentWorkTime => 5,
+            Metric::Resolution => 6,
+        }
+    }
+
+    pub fn from_number(number: i64) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|metric| metric.number() == number)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::FirstReply => "first reply",
+            Metric::NextReply => "next reply",
+            Metric::PeriodicUpdate => "periodic update",
+            Metric::RequesterWaitTime => "requester wait time",
+            Metric::AgentWorkTime => "agent work time",
+            Metric::Resolution => "resolution",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -227,6 +267,7 @@ impl History {
                 self.status_clock(|s| matches!(s, Status::New | Status::Open | Status::OnHold))
             }
             Metric::AgentWorkTime => self.status_clock(|s| matches!(s, Status::New | Status::Open)),
+            Metric::Resolution => self.status_clock(|_| true),
         }
         .into_iter()
         .map(|mut c| {

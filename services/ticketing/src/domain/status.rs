@@ -36,6 +36,11 @@ impl Status {
         }
     }
 
+    /// Solved or closed: nobody owes the requester anything more.
+    pub fn is_solved(self) -> bool {
+        matches!(self, Status::Solved | Status::Closed)
+    }
+
     /// Whether a ticket may move from `self` to `next`. Staying put is always allowed.
     pub fn can_become(self, next: Status) -> bool {
         use Status::*;

@@ -3,27 +3,11 @@ use frontline_shared::{ApiError, ApiResult, error::Violations};
 
 use super::{
     custom_fields::{self, CustomValue},
+    escalation::Tier,
     field_mask,
     status::Status,
     validate,
 };
-
-macro_rules! numbered_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $number:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name { $($variant = $number),+ }
-
-        impl $name {
-            /// The number on the wire and in storage (the protobuf enum's number).
-            pub fn number(self) -> i64 { self as i64 }
-
-            pub fn from_number(number: i64) -> Option<Self> {
-                match number { $($number => Some(Self::$variant),)+ _ => None }
-            }
-        }
-    };
-}
 
 numbered_enum!(Channel { Email = 1, Phone = 2, Chat = 3, Social = 4, Web = 5, Api = 6 });
 numbered_enum!(TicketType { Question = 1, Incident = 2, Problem = 3, Task = 4, Complaint = 5, Order = 6 });
@@ -108,6 +92,11 @@ pub struct Ticket {
     /// How many times it was solved; each solve is one CSAT cycle.
     pub solve_count: i64,
     pub satisfaction: Satisfaction,
+    /// Who handles it on the escalation ladder; changed only by escalation.
+    pub escalation_tier: Tier,
+    /// Derived by the SLA policies after every change (never written with the ticket).
+    pub sla_policy_id: String,
+    pub sla_breach_at: Option<i64>,
 }
 
 /// The update-mask paths a caller may name.
@@ -177,6 +166,9 @@ impl Ticket {
             last_agent_reply_at: None,
             solve_count: 0,
             satisfaction: Satisfaction::default(),
+            escalation_tier: Tier::Agent,
+            sla_policy_id: String::new(),
+            sla_breach_at: None,
         };
         let mut ticket = ticket;
         if status == Status::Solved {
@@ -277,6 +269,24 @@ impl Ticket {
         }
         let previous_status = (next.status != self.status).then_some(self.status);
         TicketChange { ticket: next, changed_fields, previous_status }
+    }
+
+    /// Moves the ticket to `tier`, handing it to `team_id` and / or `assignee_id` when given.
+    /// A new ticket handed to a person is open from then on, as with any assignment.
+    pub fn escalate(&self, tier: Tier, team_id: &str, assignee_id: &str, now: i64) -> TicketChange {
+        let mut next = self.clone();
+        next.escalation_tier = tier;
+        if !team_id.is_empty() {
+            next.team_id = team_id.to_string();
+        }
+        if !assignee_id.is_empty() {
+            next.assignee_id = assignee_id.to_string();
+        }
+        if self.status == Status::New && !next.assignee_id.is_empty() {
+            next.status = Status::Open;
+            next.enter_status(Status::New, now);
+        }
+        self.change_to(next, now)
     }
 
     /// A solved ticket closes once `close_after` has passed since its solve.
@@ -404,6 +414,7 @@ impl Ticket {
         note("last_requester_reply_at", self.last_requester_reply_at != next.last_requester_reply_at);
         note("last_agent_reply_at", self.last_agent_reply_at != next.last_agent_reply_at);
         note("first_reply_at", self.first_reply_at != next.first_reply_at);
+        note("escalation_tier", self.escalation_tier != next.escalation_tier);
         changed
     }
 }

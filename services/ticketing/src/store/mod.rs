@@ -1,11 +1,15 @@
 //! Ticketing's SQL, one file per aggregate. Functions take a connection (a transaction when
 //! the caller needs one); they hold no rules — the domain decides, the store records.
+pub mod calendars;
 pub mod comments;
 pub mod custom_fields;
 pub mod customers;
+pub mod escalations;
 pub mod idempotency;
 pub mod links;
 pub mod organizations;
+pub mod sla;
+pub mod sla_policies;
 pub mod suggestions;
 pub mod tickets;
 pub mod views;
@@ -33,6 +37,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "ticket suggestions",
             sql: include_str!("../../migrations/sqlite/0102_ticket_suggestions.sql"),
         },
+        MigrationFile {
+            version: 103,
+            description: "service levels and escalation",
+            sql: include_str!("../../migrations/sqlite/0103_service_levels.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -49,6 +58,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 102,
             description: "ticket suggestions",
             sql: include_str!("../../migrations/postgres/0102_ticket_suggestions.sql"),
+        },
+        MigrationFile {
+            version: 103,
+            description: "service levels and escalation",
+            sql: include_str!("../../migrations/postgres/0103_service_levels.sql"),
         },
     ],
 );

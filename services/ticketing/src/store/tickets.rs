@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 use super::{bind_all, decode_enum, json_list, optional_text, parse_json, parse_json_list};
 use crate::domain::{
     Channel, Priority, Status, Ticket, TicketType,
+    escalation::Tier,
     listing::{TicketOrder, TicketSortKey},
     ticket::{Satisfaction, SatisfactionRating},
 };
@@ -17,7 +18,7 @@ use crate::domain::{
 const COLUMNS: &str = "id, subject, description, requester_id, organization_id, channel, type, order_reference, priority, status, \
     assignee_id, team_id, tags, due_at, external_id, locale, created_at, updated_at, first_reply_at, solved_at, closed_at, revision, \
     custom_fields, problem_id, merged_into_id, last_requester_reply_at, last_agent_reply_at, solve_count, satisfaction_rating, \
-    satisfaction_comment, satisfaction_rated_at";
+    satisfaction_comment, satisfaction_rated_at, escalation_tier, sla_policy_id, sla_breach_at";
 
 /// The columns after `id`, in the order [`bind_ticket`] binds them.
 const WRITTEN: &[&str] = &[
@@ -51,6 +52,7 @@ const WRITTEN: &[&str] = &[
     "satisfaction_rating",
     "satisfaction_comment",
     "satisfaction_rated_at",
+    "escalation_tier",
 ];
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -87,6 +89,7 @@ fn bind_ticket<'q>(query: AnyQuery<'q>, ticket: &'q Ticket) -> AnyQuery<'q> {
         .bind(ticket.satisfaction.rating.map_or(0, |rating| rating.number()))
         .bind(&ticket.satisfaction.comment)
         .bind(ticket.satisfaction.rated_at)
+        .bind(ticket.escalation_tier.number())
 }
 
 /// Stores a new ticket and returns its number.
@@ -284,6 +287,7 @@ fn sort_expression(key: TicketSortKey) -> &'static str {
         TicketSortKey::UpdatedAt => "updated_at",
         TicketSortKey::Priority => "priority",
         TicketSortKey::DueAt => "COALESCE(due_at, 9223372036854775807)",
+        TicketSortKey::SlaBreachAt => "COALESCE(sla_breach_at, 9223372036854775807)",
     }
 }
 
@@ -294,6 +298,7 @@ pub fn sort_value(ticket: &Ticket, key: TicketSortKey) -> i64 {
         TicketSortKey::UpdatedAt => ticket.updated_at,
         TicketSortKey::Priority => ticket.priority.number(),
         TicketSortKey::DueAt => ticket.due_at.unwrap_or(i64::MAX),
+        TicketSortKey::SlaBreachAt => ticket.sla_breach_at.unwrap_or(i64::MAX),
     }
 }
 
@@ -388,5 +393,25 @@ fn decode(row: &AnyRow) -> sqlx::Result<Ticket> {
             comment: row.try_get("satisfaction_comment")?,
             rated_at: row.try_get("satisfaction_rated_at")?,
         },
+        escalation_tier: decode_enum("escalation_tier", row.try_get("escalation_tier")?, Tier::from_number)?,
+        sla_policy_id: row.try_get("sla_policy_id")?,
+        sla_breach_at: row.try_get("sla_breach_at")?,
     })
+}
+
+/// Records what the SLA policies derived for a ticket; not a change to the ticket itself, so
+/// its revision (and etag) stay as they are.
+pub async fn set_sla(
+    connection: &mut AnyConnection,
+    ticket_id: i64,
+    policy_id: &str,
+    breach_at: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE tickets SET sla_policy_id = $1, sla_breach_at = $2 WHERE id = $3")
+        .bind(policy_id)
+        .bind(breach_at)
+        .bind(ticket_id)
+        .execute(connection)
+        .await?;
+    Ok(())
 }
