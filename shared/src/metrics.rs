@@ -33,6 +33,7 @@ struct Instruments {
     rpc_duration: Histogram<f64>,
     rpc_errors: Counter<u64>,
     feed_lag: Gauge<i64>,
+    sla_timers: Gauge<i64>,
 }
 
 static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
@@ -124,10 +125,21 @@ pub fn init(settings: &Settings) -> anyhow::Result<Metrics> {
             .i64_gauge("frontline.feed.lag")
             .with_description("Events a feed follower has still to apply (head minus its position)")
             .build(),
+        sla_timers: meter
+            .i64_gauge("frontline.sla.timers.pending")
+            .with_description("SLA warnings and breaches scheduled and not yet fired, as of the scheduler's last pass")
+            .build(),
         meter,
     };
     let _ = INSTRUMENTS.set(instruments);
     Ok(Metrics { provider, registry })
+}
+
+/// How many SLA warnings and breaches wait for their time.
+pub fn record_sla_timers_pending(pending: i64) {
+    if let Some(instruments) = INSTRUMENTS.get() {
+        instruments.sla_timers.record(pending.max(0), &[]);
+    }
 }
 
 /// One finished call.

@@ -131,7 +131,7 @@ fn lines<'a>(scraped: &'a str, metric: &str, labels: &[&str]) -> Vec<&'a str> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_scrape_shows_call_latency_errors_feed_lag_and_database_pools() {
+async fn a_scrape_shows_call_latency_errors_feed_lag_database_pools_and_sla_timers() {
     let mut metrics = None;
     let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
         metrics = Some(frontline_shared::metrics::init(settings).expect("metrics start"));
@@ -162,6 +162,8 @@ async fn a_scrape_shows_call_latency_errors_feed_lag_and_database_pools() {
     assert!(errors.iter().any(|line| line.ends_with(" 1")), "one NOT_FOUND counted: {errors:?}");
     let pools = lines(&scraped, "frontline_db_pool_connections", &["database=\"ticketing\"", "state=\"max\""]);
     assert!(!pools.is_empty(), "{scraped}");
+    let timers = lines(&scraped, "frontline_sla_timers_pending", &[]);
+    assert!(timers.iter().any(|line| line.ends_with(" 0")), "no SLA policy, nothing pending: {scraped}");
     stop.cancel();
     app.stop().await;
 }

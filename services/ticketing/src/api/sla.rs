@@ -228,7 +228,12 @@ impl TicketingApi {
                 tracing::warn!(%error, "firing SLA alerts failed; retrying shortly");
             }
             let next = match self.db.reader().acquire().await {
-                Ok(mut connection) => store::next_due(&mut connection).await.ok().flatten(),
+                Ok(mut connection) => {
+                    if let Ok(pending) = store::pending(&mut connection).await {
+                        frontline_shared::metrics::record_sla_timers_pending(pending);
+                    }
+                    store::next_due(&mut connection).await.ok().flatten()
+                }
                 Err(_) => None,
             };
             let clock = self.clock.clone();
