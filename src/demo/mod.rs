@@ -2,6 +2,7 @@
 //! sees the suite working within a minute. Safe to run again: customers are upserted by their
 //! CRM ids, tickets are created with request ids, and lifecycle steps only run on new tickets.
 pub mod knowledge;
+mod service_levels;
 
 use std::io::Write;
 
@@ -414,6 +415,7 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
     }
     eprintln!();
     define_product_field(&mut ticketing).await?;
+    let service_levels = service_levels::load(&mut ticketing).await?;
 
     let mut customer_ids = std::collections::HashMap::new();
     for (done, customer) in CUSTOMERS.iter().enumerate() {
@@ -485,11 +487,13 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
     let statuses: Vec<String> =
         by_status.iter().map(|(status, count)| format!("{count} {}", status.to_lowercase())).collect();
     println!(
-        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views, {} knowledge articles in {} locales ({} verified).",
+        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views, {} SLA policies on Warsaw business hours with {} escalation rules, {} knowledge articles in {} locales ({} verified).",
         ORGANIZATIONS.len(),
         CUSTOMERS.len(),
         TICKETS.len(),
         statuses.join(", "),
+        service_levels.policies,
+        service_levels.rules,
         knowledge.articles,
         knowledge.locales,
         knowledge.verified

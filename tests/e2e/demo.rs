@@ -16,6 +16,14 @@ on_both_backends! {
         assert_eq!(tickets.tickets.len(), 14);
         let rated = tickets.tickets.iter().filter(|t| t.satisfaction.as_ref().is_some_and(|s| s.rating >= pb::SatisfactionRating::Good as i32)).count();
         assert_eq!(rated, 2, "both solved tickets were rated by their requesters");
+        let with_sla = tickets.tickets.iter().filter(|t| !t.sla_policy_id.is_empty()).count();
+        assert_eq!(with_sla, 14, "every demo ticket falls under an SLA policy");
+        let policies = ticketing.list_sla_policies(pb::ListSlaPoliciesRequest {}).await.unwrap().into_inner().policies;
+        let names: Vec<&str> = policies.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["VIP customers", "Everyone else"]);
+        let calendars = ticketing.list_business_calendars(pb::ListBusinessCalendarsRequest {}).await.unwrap().into_inner().calendars;
+        assert_eq!(calendars.len(), 1);
+        assert!(calendars[0].holidays.contains(&"2026-12-25".to_string()));
         let customers = ticketing.list_customers(pb::ListCustomersRequest { page_size: 100, ..Default::default() }).await.unwrap().into_inner();
         assert_eq!(customers.customers.len(), 8);
 

@@ -1,0 +1,155 @@
+//! The demo's service levels: the Warsaw office's business hours with Polish public holidays,
+//! two SLA policies (VIP customers first) and the escalation rules a support floor starts with.
+//! Loaded before the tickets, so every demo ticket shows live SLA clocks.
+use anyhow::Context;
+use frontline_proto::ticketing::v1::{
+    self as pb, CustomerTier, EscalationTier, OpeningInterval, Priority as P, SlaHours, SlaMetric, Weekday,
+    escalation_rule::Condition,
+};
+
+use super::Client;
+
+/// Polish public holidays around the demo's weeks, as a public-holiday feed publishes them.
+const POLISH_HOLIDAYS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Frontline demo//PL holidays//EN\r\n\
+BEGIN:VEVENT\r\nUID:pl-2026-11-11\r\nDTSTART;VALUE=DATE:20261111\r\nSUMMARY:Narodowe Święto Niepodległości\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:pl-2026-12-24\r\nDTSTART;VALUE=DATE:20261224\r\nDTEND;VALUE=DATE:20261227\r\nSUMMARY:Wigilia i Boże Narodzenie\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:pl-2027-01-01\r\nDTSTART;VALUE=DATE:20270101\r\nSUMMARY:Nowy Rok\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:pl-2027-01-06\r\nDTSTART;VALUE=DATE:20270106\r\nSUMMARY:Trzech Króli\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+
+const CALENDAR_NAME: &str = "Warsaw support hours";
+
+pub struct Loaded {
+    pub policies: usize,
+    pub rules: usize,
+}
+
+fn target(priority: P, metric: SlaMetric, minutes: i64, hours: SlaHours) -> pb::SlaTarget {
+    pb::SlaTarget {
+        priority: priority as i32,
+        metric: metric as i32,
+        target_seconds: minutes * 60,
+        hours: hours as i32,
+    }
+}
+
+/// Loads the calendar, policies and rules unless a previous run already did.
+pub async fn load(ticketing: &mut Client) -> anyhow::Result<Loaded> {
+    let calendars = ticketing.list_business_calendars(pb::ListBusinessCalendarsRequest {}).await?.into_inner();
+    if calendars.calendars.iter().any(|c| c.name == CALENDAR_NAME) {
+        let policies = ticketing.list_sla_policies(pb::ListSlaPoliciesRequest {}).await?.into_inner().policies.len();
+        let rules = ticketing.list_escalation_rules(pb::ListEscalationRulesRequest {}).await?.into_inner().rules.len();
+        return Ok(Loaded { policies, rules });
+    }
+    let weekdays = [Weekday::Monday, Weekday::Tuesday, Weekday::Wednesday, Weekday::Thursday, Weekday::Friday];
+    let calendar = ticketing
+        .create_business_calendar(pb::CreateBusinessCalendarRequest {
+            calendar: Some(pb::BusinessCalendar {
+                name: CALENDAR_NAME.into(),
+                time_zone: "Europe/Warsaw".into(),
+                intervals: weekdays
+                    .into_iter()
+                    .map(|weekday| OpeningInterval {
+                        weekday: weekday as i32,
+                        start: "08:00".into(),
+                        end: "18:00".into(),
+                    })
+                    .collect(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .context("creating the demo business calendar")?
+        .into_inner();
+    ticketing
+        .import_holidays(pb::ImportHolidaysRequest {
+            calendar_id: calendar.id.clone(),
+            icalendar: POLISH_HOLIDAYS.into(),
+            replace: false,
+        })
+        .await
+        .context("importing Polish public holidays")?;
+
+    use SlaHours::{Business, Calendar};
+    use SlaMetric::{FirstReply, NextReply, Resolution};
+    let policies = [
+        pb::SlaPolicy {
+            name: "VIP customers".into(),
+            description: "Contracted response times for VIP accounts, in Warsaw business hours".into(),
+            conditions: Some(pb::SlaConditions {
+                customer_tiers: vec![CustomerTier::Vip as i32],
+                ..Default::default()
+            }),
+            targets: vec![
+                target(P::Urgent, FirstReply, 30, Calendar),
+                target(P::Urgent, NextReply, 60, Calendar),
+                target(P::Urgent, Resolution, 8 * 60, Business),
+                target(P::High, FirstReply, 60, Business),
+                target(P::High, Resolution, 16 * 60, Business),
+                target(P::Normal, FirstReply, 4 * 60, Business),
+                target(P::Low, FirstReply, 8 * 60, Business),
+            ],
+            calendar_id: calendar.id.clone(),
+            warning_lead_seconds: 15 * 60,
+            ..Default::default()
+        },
+        pb::SlaPolicy {
+            name: "Everyone else".into(),
+            description: "The default promise to every customer".into(),
+            targets: vec![
+                target(P::Urgent, FirstReply, 60, Calendar),
+                target(P::High, FirstReply, 4 * 60, Business),
+                target(P::Normal, FirstReply, 8 * 60, Business),
+                target(P::Normal, Resolution, 5 * 10 * 60, Business),
+                target(P::Low, FirstReply, 16 * 60, Business),
+            ],
+            calendar_id: calendar.id.clone(),
+            warning_lead_seconds: 30 * 60,
+            ..Default::default()
+        },
+    ];
+    for policy in policies {
+        let name = policy.name.clone();
+        ticketing
+            .create_sla_policy(pb::CreateSlaPolicyRequest { policy: Some(policy), position: 0 })
+            .await
+            .with_context(|| format!("creating SLA policy {name}"))?;
+    }
+    let rules = [
+        (
+            "A missed first reply goes to the team lead",
+            Condition::SlaBreach(pb::SlaBreachCondition { metric: FirstReply as i32 }),
+            EscalationTier::TeamLead,
+        ),
+        (
+            "Urgent VIP tickets start with a senior agent",
+            Condition::VipUrgent(pb::VipUrgentCondition {}),
+            EscalationTier::SeniorAgent,
+        ),
+        (
+            "Reopened twice: a supervisor looks",
+            Condition::Reopened(pb::ReopenedCondition { times: 2 }),
+            EscalationTier::Supervisor,
+        ),
+        (
+            "A bad rating reaches the supervisor",
+            Condition::BadSatisfaction(pb::BadSatisfactionCondition {}),
+            EscalationTier::Supervisor,
+        ),
+    ];
+    for (name, condition, tier) in rules.iter().cloned() {
+        ticketing
+            .create_escalation_rule(pb::CreateEscalationRuleRequest {
+                rule: Some(pb::EscalationRule {
+                    name: name.into(),
+                    active: true,
+                    condition: Some(condition),
+                    tier: tier as i32,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .with_context(|| format!("creating escalation rule {name}"))?;
+    }
+    Ok(Loaded { policies: 2, rules: rules.len() })
+}
