@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "frontline/common/v1/feed.proto",
         "frontline/common/v1/money.proto",
+        "frontline/ticketing/v1/business_rules.proto",
         "frontline/ticketing/v1/conversation.proto",
         "frontline/ticketing/v1/customer.proto",
         "frontline/ticketing/v1/fields.proto",

@@ -104,6 +104,9 @@ impl Application {
                     background.push(tokio::spawn(
                         api.clone().run_sla_scheduler(ticketing.sla_check_interval, shutdown.clone()),
                     ));
+                    background.push(tokio::spawn(
+                        api.clone().run_automations(ticketing.automation_interval, shutdown.clone()),
+                    ));
                     background.push(tokio::spawn(api.clone().run_auto_close(
                         ticketing.close_solved_after,
                         ticketing.close_check_interval,

@@ -52,6 +52,9 @@ pub struct TicketingSettings {
     /// it notices one scheduled by another replica.
     #[serde(with = "humantime_serde")]
     pub sla_check_interval: Duration,
+    /// How often time-based automations look at the tickets not yet closed.
+    #[serde(with = "humantime_serde")]
+    pub automation_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -187,6 +190,7 @@ close_solved_after = "4days"
 close_check_interval = "1min"
 suggest_articles = true
 sla_check_interval = "5s"
+automation_interval = "1min"
 
 [knowledge]
 locales = ["en", "es", "he", "pl", "ru", "zh"]
@@ -271,6 +275,9 @@ impl Settings {
         }
         if self.server.request_timeout.is_zero() {
             return bad("server.request_timeout", "must be longer than zero");
+        }
+        if self.ticketing.automation_interval.is_zero() {
+            return bad("ticketing.automation_interval", "must be longer than zero");
         }
         if self.ticketing.sla_check_interval.is_zero() {
             return bad("ticketing.sla_check_interval", "must be longer than zero");

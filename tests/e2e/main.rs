@@ -6,6 +6,7 @@ mod access;
 mod analytics;
 mod apart;
 mod auth;
+mod business_rules;
 mod conversation;
 mod customers;
 mod demo;

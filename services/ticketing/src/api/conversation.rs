@@ -10,6 +10,8 @@ use frontline_shared::{
     pagination::{self, Cursor},
 };
 
+use sqlx::AnyConnection;
+
 use super::{RequestId, TicketingApi, check_request_id, convert, fingerprint, tickets::parse_ticket_id};
 use crate::{
     domain::{
@@ -18,9 +20,22 @@ use crate::{
         comment::{AuthorRole, Comment},
         search,
         sla::Event,
+        ticket::Ticket,
+        ticket_facts::TicketEvent,
     },
     store::{comments, sla as sla_store, tickets},
 };
+
+/// A comment to add, as the caller gave it.
+pub(super) struct NewComment {
+    pub author_id: String,
+    pub author_role: AuthorRole,
+    pub public: bool,
+    pub body: String,
+    pub channel: Channel,
+    pub attachments: Vec<crate::domain::comment::Attachment>,
+    pub requested_status: Option<crate::domain::Status>,
+}
 
 impl TicketingApi {
     pub(super) async fn add_comment(
@@ -62,56 +77,123 @@ impl TicketingApi {
         if !request.etag.is_empty() && request.etag != current.etag() {
             return Err(ApiError::stale_etag("ticket", &ticket_id.to_string()));
         }
-        let now = self.clock.now_micros();
-        let mut comment = Comment {
-            id: 0,
-            ticket_id,
+        let author_id = if author_role == AuthorRole::Requester {
             // A requester's reply is the requester's, whoever relays it.
-            author_id: if author_role == AuthorRole::Requester {
-                current.requester_id.clone()
-            } else {
-                principal.subject.clone()
-            },
+            current.requester_id.clone()
+        } else {
+            principal.subject.clone()
+        };
+        let input = NewComment {
+            author_id,
             author_role,
             public: request.public || author_role == AuthorRole::Requester,
             body: request.body,
             channel,
             attachments: convert::attachments(request.attachments),
+            requested_status,
+        };
+        let (comment, ticket) = self.comment_within(&mut transaction, principal, current, input).await?;
+        request_id.complete(&mut transaction, &comment.id.to_string()).await?;
+        let (wire_comment, wire_ticket) = (convert::comment(&comment), convert::ticket(&ticket));
+        transaction.commit().await?;
+        self.committed();
+        Ok(pb::AddCommentResponse { comment: Some(wire_comment), ticket: Some(wire_ticket) })
+    }
+
+    /// Adds a comment inside the caller's transaction: the comment, its search terms, its SLA
+    /// event, the ticket's change, the feed event, then the triggers. Returns the comment and
+    /// the ticket as it ends up.
+    pub(super) async fn comment_within(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        current: Ticket,
+        input: NewComment,
+    ) -> ApiResult<(Comment, Ticket)> {
+        let before = current.clone();
+        let (comment, ticket) = self.store_comment(connection, principal, current, input).await?;
+        let event = TicketEvent::Commented {
+            public: comment.public,
+            by_requester: comment.author_role == AuthorRole::Requester,
+            body: comment.body.clone(),
+        };
+        let ticket = self.run_triggers(connection, Some(&before), ticket, event).await?;
+        Ok((comment, ticket))
+    }
+
+    /// An internal note from a rule: recorded like any comment, but it sets off no triggers.
+    pub(super) async fn note_within(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        current: Ticket,
+        note: NewComment,
+    ) -> ApiResult<Ticket> {
+        Ok(self.store_comment(connection, principal, current, note).await?.1)
+    }
+
+    /// [`TicketingApi::comment_within`] without the triggers.
+    async fn store_comment(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        current: Ticket,
+        input: NewComment,
+    ) -> ApiResult<(Comment, Ticket)> {
+        let now = self.clock.now_micros();
+        let ticket_id = current.id;
+        let mut comment = Comment {
+            id: 0,
+            ticket_id,
+            author_id: input.author_id,
+            author_role: input.author_role,
+            public: input.public,
+            body: input.body,
+            channel: input.channel,
+            attachments: input.attachments,
             created_at: now,
         };
         comment.check()?;
-        let change = comment.apply_to(&current, requested_status, now)?;
-        comment.id = comments::insert(&mut transaction, &comment).await?;
-        tickets::add_search_terms(&mut transaction, ticket_id, &search::index_terms(&comment.body)).await?;
+        let change = comment.apply_to(&current, input.requested_status, now)?;
+        comment.id = comments::insert(connection, &comment).await?;
+        tickets::add_search_terms(connection, ticket_id, &search::index_terms(&comment.body)).await?;
         let previous_status = change.previous_status;
         if comment.public {
             let at = chrono::DateTime::from_timestamp_micros(now).unwrap_or_default();
-            let by_agent = author_role == AuthorRole::Agent;
-            sla_store::record(&mut transaction, ticket_id, &Event::PublicComment { at, by_agent }).await?;
+            let by_agent = comment.author_role != AuthorRole::Requester;
+            sla_store::record(connection, ticket_id, &Event::PublicComment { at, by_agent }).await?;
         }
         let kind = if comment.public { "public_reply" } else { "internal_note" };
-        let ticket =
-            self.record_update(&mut transaction, principal, &current, change, &format!("commented:{kind}")).await?;
-        request_id.complete(&mut transaction, &comment.id.to_string()).await?;
-        let (wire_comment, wire_ticket) = (convert::comment(&comment), convert::ticket(&ticket));
+        let ticket = self.record_update(connection, principal, &current, change, &format!("commented:{kind}")).await?;
+        self.append_comment_event(connection, principal, &comment, &ticket, previous_status).await?;
+        Ok((comment, ticket))
+    }
+
+    pub(super) async fn append_comment_event(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        comment: &Comment,
+        ticket: &Ticket,
+        previous_status: Option<crate::domain::Status>,
+    ) -> ApiResult<()> {
+        let (wire_comment, wire_ticket) = (convert::comment(comment), convert::ticket(ticket));
         feed::append(
-            &mut transaction,
+            connection,
             NewEvent {
                 event_type: "ticket.commented",
                 aggregate_type: "ticket",
                 aggregate_id: &wire_ticket.id,
                 actor: &principal.subject,
                 payload: &pb::CommentAdded {
-                    comment: Some(wire_comment.clone()),
+                    comment: Some(wire_comment),
                     ticket: Some(wire_ticket.clone()),
                     previous_status: previous_status.map_or(0, |status| status.number() as i32),
                 },
             },
         )
         .await?;
-        transaction.commit().await?;
-        self.committed();
-        Ok(pb::AddCommentResponse { comment: Some(wire_comment), ticket: Some(wire_ticket) })
+        Ok(())
     }
 
     pub(super) async fn list_comments(

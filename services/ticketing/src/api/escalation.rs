@@ -78,7 +78,7 @@ impl TicketingApi {
 
     /// Moves the ticket one step inside the caller's transaction: the ticket, its audit row,
     /// its SLA clocks (a new team may mean a new policy), the history row and the feed event.
-    async fn escalate_within(
+    pub(super) async fn escalate_within(
         &self,
         connection: &mut AnyConnection,
         actor: &Principal,

@@ -1,6 +1,7 @@
 //! The gRPC face of ticketing: decode the request, authorise the caller, let the domain decide,
 //! record the outcome and its feed event in one transaction, encode the answer.
 mod automation;
+mod business_rules;
 mod conversation;
 mod convert;
 mod customers;
@@ -8,6 +9,9 @@ mod escalation;
 mod fields;
 mod organizations;
 mod relations;
+mod rule_convert;
+mod rule_runner;
+mod rule_webhooks;
 mod service_level_convert;
 mod service_levels;
 mod sla;
@@ -267,4 +271,12 @@ ticketing_service! {
     list_escalation_rules(pb::ListEscalationRulesRequest) -> pb::ListEscalationRulesResponse;
     update_escalation_rule(pb::UpdateEscalationRuleRequest) -> pb::EscalationRule;
     delete_escalation_rule(pb::DeleteEscalationRuleRequest) -> pb::DeleteEscalationRuleResponse;
+    create_business_rule(pb::CreateBusinessRuleRequest) -> pb::BusinessRule;
+    get_business_rule(pb::GetBusinessRuleRequest) -> pb::BusinessRule;
+    list_business_rules(pb::ListBusinessRulesRequest) -> pb::ListBusinessRulesResponse;
+    update_business_rule(pb::UpdateBusinessRuleRequest) -> pb::BusinessRule;
+    delete_business_rule(pb::DeleteBusinessRuleRequest) -> pb::DeleteBusinessRuleResponse;
+    dry_run_trigger(pb::DryRunTriggerRequest) -> pb::DryRunTriggerResponse;
+    preview_macro(pb::PreviewMacroRequest) -> pb::PreviewMacroResponse;
+    apply_macro(pb::ApplyMacroRequest) -> pb::ApplyMacroResponse;
 }

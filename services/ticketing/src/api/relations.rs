@@ -17,6 +17,7 @@ use crate::{
         escalation::Occurrence,
         search,
         ticket::{SatisfactionRating, TicketFields},
+        ticket_facts::TicketEvent,
     },
     store::{comments, links, tickets},
 };
@@ -277,6 +278,8 @@ impl TicketingApi {
             },
         )
         .await?;
+        let ticket = self.run_triggers(&mut transaction, Some(&current), ticket, TicketEvent::Rated).await?;
+        let wire = convert::ticket(&ticket);
         transaction.commit().await?;
         self.committed();
         Ok(wire)

@@ -25,6 +25,7 @@ use crate::{
         listing::{TicketOrder, TicketSortKey},
         search, sla,
         ticket::{TicketChange, TicketFields},
+        ticket_facts::TicketEvent,
     },
     store::{comments, custom_fields as field_store, customers, sla as sla_store, tickets, views},
 };
@@ -199,7 +200,11 @@ impl TicketingApi {
             history.push(sla::Event::StatusChanged { at, to: sla_store::sla_status(ticket.status) });
         }
         let (ticket, occurrence) = self.after_ticket_change(connection, ticket, &history).await?;
-        let ticket = self.apply_escalation_rules(connection, ticket, occurrence).await?;
+        let ticket = if action == "imported" {
+            ticket
+        } else {
+            self.apply_escalation_rules(connection, ticket, occurrence).await?
+        };
         let wire = convert::ticket(&ticket);
         feed::append(
             connection,
@@ -212,7 +217,11 @@ impl TicketingApi {
             },
         )
         .await?;
-        Ok(ticket)
+        // Imported history happened elsewhere; rules act on what happens here.
+        if action == "imported" {
+            return Ok(ticket);
+        }
+        self.run_triggers(connection, None, ticket, TicketEvent::Created).await
     }
 
     /// Custom-field values must match their definitions; a solve needs the required ones.
@@ -400,7 +409,12 @@ impl TicketingApi {
         action: &str,
     ) -> ApiResult<Ticket> {
         let (ticket, occurrence) = self.store_update(connection, principal, current, change, action).await?;
-        self.apply_escalation_rules(connection, ticket, occurrence).await
+        let ticket = self.apply_escalation_rules(connection, ticket, occurrence).await?;
+        // Comments and ratings run triggers after their own feed event; a trigger's change none.
+        if action.starts_with("commented") || action == "rated" || action.starts_with("trigger:") {
+            return Ok(ticket);
+        }
+        self.run_triggers(connection, Some(current), ticket, TicketEvent::Updated).await
     }
 
     /// [`TicketingApi::record_update`] without the escalation rules (which escalation itself uses).

@@ -20,6 +20,7 @@ macro_rules! numbered_enum {
 }
 
 pub mod access;
+pub mod business_rule;
 pub mod calendar;
 pub mod comment;
 pub mod custom_fields;
@@ -28,11 +29,13 @@ pub mod escalation;
 pub use frontline_shared::field_mask;
 pub mod listing;
 pub mod organization;
+pub mod rules;
 pub mod search;
 pub mod service_level;
 pub mod sla;
 pub mod status;
 pub mod ticket;
+pub mod ticket_facts;
 mod validate;
 pub mod view;
 

@@ -1,5 +1,6 @@
 //! Ticketing's SQL, one file per aggregate. Functions take a connection (a transaction when
 //! the caller needs one); they hold no rules — the domain decides, the store records.
+pub mod business_rules;
 pub mod calendars;
 pub mod comments;
 pub mod custom_fields;
@@ -42,6 +43,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "service levels and escalation",
             sql: include_str!("../../migrations/sqlite/0103_service_levels.sql"),
         },
+        MigrationFile {
+            version: 104,
+            description: "business rules",
+            sql: include_str!("../../migrations/sqlite/0104_business_rules.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -63,6 +69,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 103,
             description: "service levels and escalation",
             sql: include_str!("../../migrations/postgres/0103_service_levels.sql"),
+        },
+        MigrationFile {
+            version: 104,
+            description: "business rules",
+            sql: include_str!("../../migrations/postgres/0104_business_rules.sql"),
         },
     ],
 );

@@ -165,3 +165,12 @@ pub async fn pending(connection: &mut AnyConnection) -> sqlx::Result<i64> {
         .await?;
     row.try_get("pending")
 }
+
+/// When the ticket's status last changed (None: never since creation).
+pub async fn last_status_change(connection: &mut AnyConnection, ticket_id: i64) -> sqlx::Result<Option<i64>> {
+    let row = sqlx::query("SELECT MAX(at) AS at FROM ticket_sla_events WHERE ticket_id = $1 AND kind = 'status'")
+        .bind(ticket_id)
+        .fetch_one(connection)
+        .await?;
+    row.try_get("at")
+}

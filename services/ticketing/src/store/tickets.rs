@@ -415,3 +415,15 @@ pub async fn set_sla(
         .await?;
     Ok(())
 }
+
+/// Tickets not yet closed with an id above `after_id`, by id: what automations look at.
+pub async fn unclosed_after(connection: &mut AnyConnection, after_id: i64, limit: i64) -> sqlx::Result<Vec<Ticket>> {
+    let rows =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM tickets WHERE status < $1 AND id > $2 ORDER BY id LIMIT $3"))
+            .bind(Status::Closed.number())
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(connection)
+            .await?;
+    rows.iter().map(decode).collect()
+}
