@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "frontline/ticketing/v1/fields.proto",
         "frontline/ticketing/v1/escalation.proto",
         "frontline/ticketing/v1/organization.proto",
+        "frontline/ticketing/v1/routing.proto",
         "frontline/ticketing/v1/service_levels.proto",
         "frontline/ticketing/v1/sla_clock.proto",
         "frontline/ticketing/v1/ticket.proto",

@@ -97,10 +97,12 @@ impl Application {
                     } else {
                         None
                     };
+                    let workforce = peer(&settings, &services, &keys, &connector, ServiceKind::Workforce)?;
+                    let ticketing = &settings.ticketing;
                     let api = frontline_ticketing::TicketingApi::new(events)
                         .with_knowledge(knowledge)
+                        .with_workforce(workforce, ticketing.routing_timeout)
                         .with_clock(clock.clone());
-                    let ticketing = &settings.ticketing;
                     background.push(tokio::spawn(
                         api.clone().run_sla_scheduler(ticketing.sla_check_interval, shutdown.clone()),
                     ));

@@ -52,6 +52,10 @@ pub struct TicketingSettings {
     /// it notices one scheduled by another replica.
     #[serde(with = "humantime_serde")]
     pub sla_check_interval: Duration,
+    /// The deadline of the routing call to workforce: creating a ticket waits at most this long
+    /// for it, and past it the ticket waits in its team's queue.
+    #[serde(with = "humantime_serde")]
+    pub routing_timeout: Duration,
     /// How often time-based automations look at the tickets not yet closed.
     #[serde(with = "humantime_serde")]
     pub automation_interval: Duration,
@@ -191,6 +195,7 @@ close_check_interval = "1min"
 suggest_articles = true
 sla_check_interval = "5s"
 automation_interval = "1min"
+routing_timeout = "800ms"
 
 [knowledge]
 locales = ["en", "es", "he", "pl", "ru", "zh"]
@@ -275,6 +280,9 @@ impl Settings {
         }
         if self.server.request_timeout.is_zero() {
             return bad("server.request_timeout", "must be longer than zero");
+        }
+        if self.ticketing.routing_timeout.is_zero() {
+            return bad("ticketing.routing_timeout", "must be longer than zero");
         }
         if self.ticketing.automation_interval.is_zero() {
             return bad("ticketing.automation_interval", "must be longer than zero");

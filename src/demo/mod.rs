@@ -478,6 +478,7 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
     eprintln!();
     link_outage(&mut ticketing, &ticket_ids).await?;
     save_views(&mut ticketing).await?;
+    let routed_teams = service_levels::load_routing(&mut ticketing).await?;
     // Agents marked the article that answered these tickets: deflections for analytics.
     let deflections = [
         (ticket_ids[position_of("Password reset link expired")].clone(), "en-password-reset"),
@@ -487,13 +488,14 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
     let statuses: Vec<String> =
         by_status.iter().map(|(status, count)| format!("{count} {}", status.to_lowercase())).collect();
     println!(
-        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views, {} SLA policies on Warsaw business hours with {} escalation rules, {} knowledge articles in {} locales ({} verified).",
+        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views, {} SLA policies on Warsaw business hours with {} escalation rules, routing for {} teams, {} knowledge articles in {} locales ({} verified).",
         ORGANIZATIONS.len(),
         CUSTOMERS.len(),
         TICKETS.len(),
         statuses.join(", "),
         service_levels.policies,
         service_levels.rules,
+        routed_teams,
         knowledge.articles,
         knowledge.locales,
         knowledge.verified

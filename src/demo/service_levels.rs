@@ -153,3 +153,25 @@ pub async fn load(ticketing: &mut Client) -> anyhow::Result<Loaded> {
     }
     Ok(Loaded { policies: 2, rules: rules.len() })
 }
+
+/// How the demo teams' new tickets find an agent. Set after the demo tickets are in, so those
+/// keep the history the demo gives them; tickets created afterwards are routed.
+pub async fn load_routing(ticketing: &mut Client) -> anyhow::Result<usize> {
+    use pb::RoutingStrategy as S;
+    let teams =
+        [("team-tier1", S::SkillsBased, 8), ("team-billing", S::LeastOpenLoad, 10), ("team-tier2", S::RoundRobin, 5)];
+    for (team, strategy, capacity) in teams {
+        ticketing
+            .set_team_routing(pb::SetTeamRoutingRequest {
+                routing: Some(pb::TeamRouting {
+                    team_id: team.into(),
+                    strategy: strategy as i32,
+                    capacity_per_agent: capacity,
+                    ..Default::default()
+                }),
+            })
+            .await
+            .with_context(|| format!("setting routing for {team}"))?;
+    }
+    Ok(teams.len())
+}

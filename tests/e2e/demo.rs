@@ -21,6 +21,8 @@ on_both_backends! {
         let policies = ticketing.list_sla_policies(pb::ListSlaPoliciesRequest {}).await.unwrap().into_inner().policies;
         let names: Vec<&str> = policies.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["VIP customers", "Everyone else"]);
+        let routings = ticketing.list_team_routings(pb::ListTeamRoutingsRequest {}).await.unwrap().into_inner().routings;
+        assert_eq!(routings.len(), 3);
         let calendars = ticketing.list_business_calendars(pb::ListBusinessCalendarsRequest {}).await.unwrap().into_inner().calendars;
         assert_eq!(calendars.len(), 1);
         assert!(calendars[0].holidays.contains(&"2026-12-25".to_string()));

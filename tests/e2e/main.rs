@@ -17,6 +17,7 @@ mod observability;
 mod organizations;
 mod queue;
 mod relations;
+mod routing;
 mod scenario;
 mod service_levels;
 mod shutdown;

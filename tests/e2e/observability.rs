@@ -1,7 +1,7 @@
 //! Observability end to end. Traces: one trace per call and everything it causes (a ticket
-//! created in ticketing, the article suggestions it asks knowledge for over gRPC in the
-//! background, analytics applying the ticket's feed event), exported over OTLP to a receiver
-//! in this test. Metrics: what a Prometheus scrape shows after a few calls.
+//! created in ticketing, the routing question it asks workforce over gRPC, the article
+//! suggestions it asks knowledge for in the background, analytics applying the ticket's feed
+//! event), exported over OTLP to a receiver in this test. Metrics: what a Prometheus scrape shows after a few calls.
 use std::{
     net::SocketAddr,
     sync::{Arc, Mutex},
@@ -66,7 +66,7 @@ fn attribute(span: &Span, key: &str) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ticket_its_suggestions_and_its_feed_event_share_one_trace() {
+async fn a_ticket_its_routing_its_suggestions_and_its_feed_event_share_one_trace() {
     let (receiver_addr, receiver) = start_receiver().await;
     let app = TestApp::spawn_with(Backend::Sqlite, |settings| {
         settings.telemetry.otlp_endpoint = format!("http://{receiver_addr}");
@@ -76,7 +76,18 @@ async fn a_ticket_its_suggestions_and_its_feed_event_share_one_trace() {
     let token = app.token(Role::Administrator);
     let mut ticketing = app.ticketing(Role::Administrator).await;
     let requester = crate::tickets::requester(&mut ticketing).await;
+    ticketing
+        .set_team_routing(frontline_proto::ticketing::v1::SetTeamRoutingRequest {
+            routing: Some(frontline_proto::ticketing::v1::TeamRouting {
+                team_id: "team-billing".into(),
+                strategy: frontline_proto::ticketing::v1::RoutingStrategy::RoundRobin as i32,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
     let mut given = crate::tickets::ticket(&requester, "Refund for a double charge");
+    given.team_id = "team-billing".into();
     given.description = "secret-description-text".into();
     let ticket = crate::tickets::create(&mut ticketing, given).await;
 
@@ -95,6 +106,12 @@ async fn a_ticket_its_suggestions_and_its_feed_event_share_one_trace() {
     // The ids ride on the span as fields too, so JSON log lines written inside it carry them.
     let hex = |bytes: &[u8]| bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>();
     assert_eq!(attribute(create, "trace_id"), Some(hex(&create.trace_id)));
+    let route = spans.iter().find(|s| s.name == "ticket.route").unwrap();
+    let workforce = spans.iter().find(|s| s.name == "/frontline.workforce.v1.WorkforceService/FindOnShift").unwrap();
+    assert_eq!(route.parent_span_id, create.span_id, "routing is part of creating the ticket");
+    assert_eq!(workforce.parent_span_id, route.span_id, "workforce's server span continues the routing span");
+    assert_eq!(workforce.trace_id, create.trace_id);
+    assert_eq!(attribute(workforce, "enduser.role").as_deref(), Some("service"));
     let suggest = spans.iter().find(|s| s.name == "ticket.suggest_articles").unwrap();
     let knowledge =
         spans.iter().find(|s| s.name == "/frontline.knowledge.v1.KnowledgeService/SuggestArticles").unwrap();

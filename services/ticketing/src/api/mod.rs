@@ -9,6 +9,7 @@ mod escalation;
 mod fields;
 mod organizations;
 mod relations;
+mod routing;
 mod rule_convert;
 mod rule_runner;
 mod rule_webhooks;
@@ -48,6 +49,10 @@ pub struct TicketingApi {
     /// Where article suggestions for new tickets come from; None when knowledge is neither
     /// here nor configured.
     knowledge: Option<suggestions::KnowledgeClient>,
+    /// Who is on shift, for routing; None when workforce is neither here nor configured.
+    workforce: Option<routing::WorkforceClient>,
+    /// The deadline of the routing call.
+    routing_timeout: std::time::Duration,
     /// The time rules run on; a manual clock in tests.
     clock: Clock,
     /// Woken after a commit that may have moved an SLA deadline.
@@ -62,9 +67,22 @@ impl TicketingApi {
             feed,
             events,
             knowledge: None,
+            workforce: None,
+            routing_timeout: routing::DEFAULT_ROUTING_TIMEOUT,
             clock: Clock::system(),
             sla_changed: Arc::default(),
         }
+    }
+
+    /// Route new tickets with workforce's rosters, through `channel`, waiting at most `timeout`.
+    pub fn with_workforce(
+        mut self,
+        channel: Option<frontline_shared::peers::PeerChannel>,
+        timeout: std::time::Duration,
+    ) -> Self {
+        self.workforce = channel.map(routing::WorkforceClient::new);
+        self.routing_timeout = timeout;
+        self
     }
 
     /// Run on `clock` instead of the system clock (tests move it by hand).
@@ -279,4 +297,8 @@ ticketing_service! {
     dry_run_trigger(pb::DryRunTriggerRequest) -> pb::DryRunTriggerResponse;
     preview_macro(pb::PreviewMacroRequest) -> pb::PreviewMacroResponse;
     apply_macro(pb::ApplyMacroRequest) -> pb::ApplyMacroResponse;
+    set_team_routing(pb::SetTeamRoutingRequest) -> pb::TeamRouting;
+    get_team_routing(pb::GetTeamRoutingRequest) -> pb::TeamRouting;
+    list_team_routings(pb::ListTeamRoutingsRequest) -> pb::ListTeamRoutingsResponse;
+    delete_team_routing(pb::DeleteTeamRoutingRequest) -> pb::DeleteTeamRoutingResponse;
 }

@@ -104,7 +104,8 @@ impl TicketingApi {
             // still says the rule ran.
             Ok(None) => {
                 let now = self.clock.now_micros();
-                tickets::insert_audit(connection, ticket.id, &actor.subject, action, &serde_json::json!({}), now).await?;
+                tickets::insert_audit(connection, ticket.id, &actor.subject, action, &serde_json::json!({}), now)
+                    .await?;
             }
             Err(error @ ApiError::Internal(_)) => return Err(error),
             Err(error) => tracing::warn!(ticket = ticket.id, action, %error, "a rule's change was refused; skipped"),

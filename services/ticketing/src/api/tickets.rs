@@ -128,7 +128,12 @@ impl TicketingApi {
         check_request_id(&request.request_id)?;
         let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
         let request_hash = fingerprint(&given);
-        let fields = convert::ticket_fields(given)?;
+        let mut fields = convert::ticket_fields(given)?;
+        // Routing asks workforce before anything is written, so no transaction waits on it.
+        let route = self.plan_route(&fields).await?;
+        if let Some(assignee) = route.as_ref().and_then(|plan| plan.assignee()) {
+            fields.assignee_id = assignee.to_string();
+        }
 
         let mut transaction = self.db.begin().await?;
         let request_id = RequestId::new("create_ticket", principal, &request.request_id);
@@ -140,6 +145,9 @@ impl TicketingApi {
         }
         let ticket =
             self.insert_ticket(&mut transaction, principal, fields, self.clock.now_micros(), "created").await?;
+        if let Some(plan) = &route {
+            self.record_route(&mut transaction, principal, &ticket, plan).await?;
+        }
         request_id.complete(&mut transaction, &ticket.id.to_string()).await?;
         transaction.commit().await?;
         self.committed();

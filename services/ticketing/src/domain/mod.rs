@@ -29,6 +29,7 @@ pub mod escalation;
 pub use frontline_shared::field_mask;
 pub mod listing;
 pub mod organization;
+pub mod routing;
 pub mod rules;
 pub mod search;
 pub mod service_level;

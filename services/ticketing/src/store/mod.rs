@@ -9,6 +9,7 @@ pub mod escalations;
 pub mod idempotency;
 pub mod links;
 pub mod organizations;
+pub mod routing;
 pub mod sla;
 pub mod sla_policies;
 pub mod suggestions;
@@ -48,6 +49,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "business rules",
             sql: include_str!("../../migrations/sqlite/0104_business_rules.sql"),
         },
+        MigrationFile {
+            version: 106,
+            description: "routing",
+            sql: include_str!("../../migrations/sqlite/0106_routing.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -74,6 +80,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 104,
             description: "business rules",
             sql: include_str!("../../migrations/postgres/0104_business_rules.sql"),
+        },
+        MigrationFile {
+            version: 106,
+            description: "routing",
+            sql: include_str!("../../migrations/postgres/0106_routing.sql"),
         },
     ],
 );
