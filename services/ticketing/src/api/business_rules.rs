@@ -48,7 +48,7 @@ impl TicketingApi {
         store::insert(&mut transaction, &rule).await?;
         let wire = self.rule_event(&mut transaction, principal, "business_rule.created", &rule).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(wire)
     }
 
@@ -118,7 +118,7 @@ impl TicketingApi {
         }
         let wire = self.rule_event(&mut transaction, principal, "business_rule.updated", &rule).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(wire)
     }
 
@@ -133,7 +133,7 @@ impl TicketingApi {
         store::delete(&mut transaction, &rule.id).await?;
         self.rule_event(&mut transaction, principal, "business_rule.deleted", &rule).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(pb::DeleteBusinessRuleResponse {})
     }
 
@@ -144,6 +144,7 @@ impl TicketingApi {
         event_type: &str,
         rule: &BusinessRule,
     ) -> ApiResult<pb::BusinessRule> {
+        self.rules.invalidate();
         let wire = rule_convert::rule(rule);
         feed::append(
             connection,

@@ -146,9 +146,12 @@ impl TicketingApi {
         mut ticket: Ticket,
         occurrence: Occurrence,
     ) -> ApiResult<Ticket> {
-        let rules = store::rules(connection).await?;
+        let rules = self.rules.get(connection).await?;
+        if rules.escalation_rules.is_empty() {
+            return Ok(ticket);
+        }
         let system = Principal { subject: "system".into(), role: Role::Service, team_id: None };
-        for rule in rules {
+        for rule in &rules.escalation_rules {
             if !rule.fires_on(occurrence, ticket.escalation_tier)
                 || store::rule_applied(connection, ticket.id, &rule.id).await?
             {
@@ -196,7 +199,7 @@ impl TicketingApi {
         store::insert_rule(&mut transaction, &rule).await?;
         let wire = self.rule_changed(&mut transaction, principal, "escalation_rule.created", &rule).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(wire)
     }
 
@@ -237,7 +240,7 @@ impl TicketingApi {
         }
         let wire = self.rule_changed(&mut transaction, principal, "escalation_rule.updated", &rule).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(wire)
     }
 
@@ -257,7 +260,7 @@ impl TicketingApi {
         store::delete_rule(&mut transaction, &rule.id).await?;
         self.rule_changed(&mut transaction, principal, "escalation_rule.deleted", &rule).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(pb::DeleteEscalationRuleResponse {})
     }
 
@@ -268,6 +271,7 @@ impl TicketingApi {
         event_type: &str,
         rule: &EscalationRule,
     ) -> ApiResult<pb::EscalationRule> {
+        self.rules.invalidate();
         let wire = service_level_convert::rule(rule);
         feed::append(
             connection,

@@ -13,6 +13,7 @@ mod routing;
 mod rule_convert;
 mod rule_runner;
 mod rule_webhooks;
+mod rules_cache;
 mod service_level_convert;
 mod service_levels;
 mod sla;
@@ -57,6 +58,8 @@ pub struct TicketingApi {
     clock: Clock,
     /// Woken after a commit that may have moved an SLA deadline.
     sla_changed: Arc<Notify>,
+    /// SLA policies, calendars, escalation rules and triggers, read once a second at most.
+    rules: rules_cache::RulesCache,
 }
 
 impl TicketingApi {
@@ -71,6 +74,7 @@ impl TicketingApi {
             routing_timeout: routing::DEFAULT_ROUTING_TIMEOUT,
             clock: Clock::system(),
             sla_changed: Arc::default(),
+            rules: rules_cache::RulesCache::default(),
         }
     }
 
@@ -89,6 +93,12 @@ impl TicketingApi {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// After a commit that changed a rule: the next write reads the rules afresh.
+    fn rules_changed(&self) {
+        self.rules.invalidate();
+        self.committed();
     }
 
     /// After every commit: followers and the SLA scheduler may have something new.

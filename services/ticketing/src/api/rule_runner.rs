@@ -51,19 +51,15 @@ impl TicketingApi {
         ticket: Ticket,
         event: TicketEvent,
     ) -> ApiResult<Ticket> {
-        let triggers: Vec<_> = business_rules::list(connection, Some(RuleKind::Trigger))
-            .await?
-            .into_iter()
-            .filter(|rule| rule.active)
-            .map(|rule| rule.as_trigger())
-            .collect();
+        let rules = self.rules.get(connection).await?;
+        let triggers = &rules.triggers;
         if triggers.is_empty() {
             return Ok(ticket);
         }
         let requester = customers::get(connection, &ticket.requester_id).await?;
         let before_facts = before.map(|before| ticket_facts::facts(before, requester.as_ref()));
         let after = ticket_facts::with_event(ticket_facts::facts(&ticket, requester.as_ref()), &event);
-        let run = run_triggers(&triggers, before_facts.as_ref(), after);
+        let run = run_triggers(triggers, before_facts.as_ref(), after);
         if run.fired.is_empty() {
             return Ok(ticket);
         }

@@ -26,6 +26,7 @@ const CALENDAR_FIELDS: &[&str] = &["name", "time_zone", "intervals", "holidays"]
 const POLICY_FIELDS: &[&str] = &["name", "description", "conditions", "targets", "calendar_id", "warning_lead_seconds"];
 
 async fn append_event<M: prost::Name>(
+    api: &TicketingApi,
     connection: &mut AnyConnection,
     principal: &Principal,
     event_type: &str,
@@ -33,6 +34,7 @@ async fn append_event<M: prost::Name>(
     id: &str,
     payload: &M,
 ) -> ApiResult<()> {
+    api.rules.invalidate();
     feed::append(
         connection,
         NewEvent { event_type, aggregate_type, aggregate_id: id, actor: &principal.subject, payload },
@@ -73,9 +75,9 @@ impl TicketingApi {
         let wire = convert::calendar(&calendar);
         let mut transaction = self.db.begin().await?;
         calendars::insert(&mut transaction, &calendar).await?;
-        append_event(&mut transaction, principal, "calendar.created", "calendar", &calendar.id, &wire).await?;
+        append_event(self, &mut transaction, principal, "calendar.created", "calendar", &calendar.id, &wire).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(wire)
     }
 
@@ -143,7 +145,7 @@ impl TicketingApi {
         next.check()?;
         let calendar = self.save_calendar(&mut transaction, principal, &current, next).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(calendar)
     }
 
@@ -160,7 +162,7 @@ impl TicketingApi {
             return Err(lost_race("calendar", &next.id));
         }
         let wire = convert::calendar(&next);
-        append_event(connection, principal, "calendar.updated", "calendar", &next.id, &wire).await?;
+        append_event(self, connection, principal, "calendar.updated", "calendar", &next.id, &wire).await?;
         Ok(wire)
     }
 
@@ -181,9 +183,9 @@ impl TicketingApi {
         }
         calendars::delete(&mut transaction, &calendar.id).await?;
         let wire = convert::calendar(&calendar);
-        append_event(&mut transaction, principal, "calendar.deleted", "calendar", &calendar.id, &wire).await?;
+        append_event(self, &mut transaction, principal, "calendar.deleted", "calendar", &calendar.id, &wire).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(pb::DeleteBusinessCalendarResponse {})
     }
 
@@ -214,7 +216,7 @@ impl TicketingApi {
         }
         let calendar = self.save_calendar(&mut transaction, principal, &current, next).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(pb::ImportHolidaysResponse { calendar: Some(calendar), added: added as i32 })
     }
 
@@ -258,9 +260,9 @@ impl TicketingApi {
         sla_policies::insert(&mut transaction, &policy).await?;
         renumber(&mut transaction, &order).await?;
         let wire = convert::policy(&policy);
-        append_event(&mut transaction, principal, "sla_policy.created", "sla_policy", &policy.id, &wire).await?;
+        append_event(self, &mut transaction, principal, "sla_policy.created", "sla_policy", &policy.id, &wire).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(wire)
     }
 
@@ -336,9 +338,9 @@ impl TicketingApi {
             return Err(lost_race("SLA policy", &id));
         }
         let wire = convert::policy(&next);
-        append_event(&mut transaction, principal, "sla_policy.updated", "sla_policy", &id, &wire).await?;
+        append_event(self, &mut transaction, principal, "sla_policy.updated", "sla_policy", &id, &wire).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(wire)
     }
 
@@ -354,9 +356,9 @@ impl TicketingApi {
         let order: Vec<String> = sla_policies::all(&mut transaction).await?.into_iter().map(|p| p.id).collect();
         renumber(&mut transaction, &order).await?;
         let wire = convert::policy(&policy);
-        append_event(&mut transaction, principal, "sla_policy.deleted", "sla_policy", &policy.id, &wire).await?;
+        append_event(self, &mut transaction, principal, "sla_policy.deleted", "sla_policy", &policy.id, &wire).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(pb::DeleteSlaPolicyResponse {})
     }
 
@@ -382,9 +384,9 @@ impl TicketingApi {
         let policies = sla_policies::all(&mut transaction).await?;
         let wire: Vec<pb::SlaPolicy> = policies.iter().map(convert::policy).collect();
         let payload = pb::ReorderSlaPoliciesResponse { policies: wire.clone() };
-        append_event(&mut transaction, principal, "sla_policy.reordered", "sla_policy", "", &payload).await?;
+        append_event(self, &mut transaction, principal, "sla_policy.reordered", "sla_policy", "", &payload).await?;
         transaction.commit().await?;
-        self.committed();
+        self.rules_changed();
         Ok(payload)
     }
 }

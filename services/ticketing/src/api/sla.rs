@@ -25,7 +25,7 @@ use crate::{
         service_level::{self, AlertKind, SlaPolicy},
         sla::{self, Clock, Event, Metric, Target},
     },
-    store::{calendars, customers, sla as store, sla_policies, tickets},
+    store::{customers, sla as store, tickets},
 };
 
 /// How many due deadlines one pass fires before looking again.
@@ -77,20 +77,17 @@ impl TicketingApi {
         ticket: &Ticket,
         now: i64,
     ) -> ApiResult<Evaluation> {
-        let requester_tier =
-            customers::get(connection, &ticket.requester_id).await?.map_or(CustomerTier::Standard, |c| c.tier);
-        let policies = sla_policies::all(connection).await?;
-        let Some(policy) = service_level::policy_for(&policies, ticket, requester_tier).cloned() else {
+        let rules = self.rules.get(connection).await?;
+        let requester_tier = if rules.is_empty() {
+            CustomerTier::Standard // nothing reads it
+        } else {
+            customers::get(connection, &ticket.requester_id).await?.map_or(CustomerTier::Standard, |c| c.tier)
+        };
+        let Some(policy) = service_level::policy_for(&rules.policies, ticket, requester_tier).cloned() else {
             return Ok(Evaluation { policy: None, targets: Vec::new(), clocks: Vec::new(), requester_tier });
         };
         let targets = policy.targets_for(ticket.priority);
-        let calendar = match calendars::get(connection, &policy.calendar_id).await? {
-            Some(stored) => stored.calendar().unwrap_or_else(|error| {
-                tracing::warn!(calendar = %stored.id, %error, "a stored calendar no longer builds; counting calendar hours");
-                Calendar::always()
-            }),
-            None => Calendar::always(),
-        };
+        let calendar = rules.calendars.get(&policy.calendar_id).cloned().unwrap_or_else(Calendar::always);
         let history = store::history(connection, ticket.id).await?;
         let now = DateTime::from_timestamp_micros(now).unwrap_or_default();
         let clocks = sla::clocks(&targets, &history, &calendar, now, policy.warning_lead_minutes);
@@ -121,6 +118,9 @@ impl TicketingApi {
     pub(super) async fn refresh_sla(&self, connection: &mut AnyConnection, ticket: &Ticket) -> ApiResult<Evaluation> {
         let ticket_id = ticket.id;
         let evaluation = self.evaluate_sla(connection, ticket, self.clock.now_micros()).await?;
+        if evaluation.policy.is_none() && ticket.sla_policy_id.is_empty() && ticket.sla_breach_at.is_none() {
+            return Ok(evaluation); // no policy before or now: nothing stored or scheduled to change
+        }
         let policy_id = evaluation.policy.as_ref().map(|p| p.id.as_str()).unwrap_or_default();
         tickets::set_sla(connection, ticket_id, policy_id, evaluation.next_breach_at()).await?;
         store::replace_pending(connection, ticket_id, policy_id, &evaluation.deadlines()).await?;
