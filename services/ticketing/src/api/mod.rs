@@ -14,6 +14,11 @@ mod sla;
 mod suggestions;
 mod tickets;
 mod views;
+mod webhook_convert;
+mod webhook_enqueue;
+mod webhook_payload;
+mod webhook_worker;
+mod webhooks;
 
 use frontline_proto::{
     common::v1::{ListEventsRequest, ListEventsResponse, WatchEventsRequest},
@@ -35,6 +40,8 @@ use crate::{
     store::idempotency,
 };
 
+pub use webhook_worker::WebhookWorkerSettings;
+
 /// Ticketing's gRPC service. Cheap to clone.
 #[derive(Clone)]
 pub struct TicketingApi {
@@ -48,6 +55,8 @@ pub struct TicketingApi {
     clock: Clock,
     /// Woken after a commit that may have moved an SLA deadline.
     sla_changed: Arc<Notify>,
+    /// Woken after a commit that may have made a webhook delivery due.
+    webhooks_due: Arc<Notify>,
 }
 
 impl TicketingApi {
@@ -60,6 +69,7 @@ impl TicketingApi {
             knowledge: None,
             clock: Clock::system(),
             sla_changed: Arc::default(),
+            webhooks_due: Arc::default(),
         }
     }
 
@@ -69,10 +79,12 @@ impl TicketingApi {
         self
     }
 
-    /// After every commit: followers and the SLA scheduler may have something new.
+    /// After every commit: followers, the SLA scheduler and the webhook worker may have
+    /// something new.
     fn committed(&self) {
         self.feed.committed();
         self.sla_changed.notify_one();
+        self.webhooks_due.notify_one();
     }
 
     /// Suggest knowledge articles for every new ticket, through `channel`.
@@ -267,4 +279,13 @@ ticketing_service! {
     list_escalation_rules(pb::ListEscalationRulesRequest) -> pb::ListEscalationRulesResponse;
     update_escalation_rule(pb::UpdateEscalationRuleRequest) -> pb::EscalationRule;
     delete_escalation_rule(pb::DeleteEscalationRuleRequest) -> pb::DeleteEscalationRuleResponse;
+    // Outbound webhooks.
+    create_webhook(pb::CreateWebhookRequest) -> pb::Webhook;
+    get_webhook(pb::GetWebhookRequest) -> pb::Webhook;
+    list_webhooks(pb::ListWebhooksRequest) -> pb::ListWebhooksResponse;
+    update_webhook(pb::UpdateWebhookRequest) -> pb::Webhook;
+    delete_webhook(pb::DeleteWebhookRequest) -> pb::DeleteWebhookResponse;
+    list_webhook_deliveries(pb::ListWebhookDeliveriesRequest) -> pb::ListWebhookDeliveriesResponse;
+    redeliver_webhook_delivery(pb::RedeliverWebhookDeliveryRequest) -> pb::WebhookDelivery;
+    rotate_webhook_secret(pb::RotateWebhookSecretRequest) -> pb::Webhook;
 }

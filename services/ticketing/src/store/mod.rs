@@ -13,6 +13,8 @@ pub mod sla_policies;
 pub mod suggestions;
 pub mod tickets;
 pub mod views;
+pub mod webhook_deliveries;
+pub mod webhooks;
 
 use frontline_shared::{
     database::{MigrationFile, Migrations},
@@ -42,6 +44,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "service levels and escalation",
             sql: include_str!("../../migrations/sqlite/0103_service_levels.sql"),
         },
+        MigrationFile {
+            version: 105,
+            description: "webhooks",
+            sql: include_str!("../../migrations/sqlite/0105_webhooks.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -63,6 +70,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 103,
             description: "service levels and escalation",
             sql: include_str!("../../migrations/postgres/0103_service_levels.sql"),
+        },
+        MigrationFile {
+            version: 105,
+            description: "webhooks",
+            sql: include_str!("../../migrations/postgres/0105_webhooks.sql"),
         },
     ],
 );
