@@ -179,3 +179,75 @@ impl EventSource for OwnFeed {
         Box::pin(async { Ok(Box::pin(stream::empty()) as BoxStream<'static, _>) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use frontline_shared::{
+        config::Settings,
+        database::Database,
+        feed::{Feed, FeedEndpoint},
+    };
+
+    use super::*;
+    use crate::domain::webhook::Webhook;
+
+    /// Ticketing on a fresh SQLite database, with one webhook.
+    async fn ticketing_with(webhook: &Webhook) -> (TicketingApi, Database, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let env = [("FRONTLINE__DATA_DIR".to_string(), dir.path().display().to_string())];
+        let settings = Settings::load_from(None, env).unwrap();
+        let db = Database::connect(&settings, crate::DATABASE).await.unwrap();
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let mut connection = db.writer().acquire().await.unwrap();
+        webhooks::insert(&mut connection, webhook).await.unwrap();
+        let events = FeedEndpoint::new(Feed::new(db.clone()), Duration::from_secs(1), CancellationToken::new());
+        (TicketingApi::new(events), db, dir)
+    }
+
+    fn webhook(id: &str, active: bool) -> Webhook {
+        Webhook {
+            id: id.into(),
+            name: "Slack".into(),
+            url: "https://hooks.example.com/".into(),
+            event_types: vec!["ticket.*".into()],
+            secret: "whsec_test".into(),
+            previous_secret: None,
+            allow_private_targets: false,
+            active,
+            revision: 1,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_trigger_notification_is_enqueued_in_the_callers_transaction() {
+        let (api, db, _dir) = ticketing_with(&webhook("w-1", true)).await;
+        let mut transaction = db.begin().await.unwrap();
+        api.enqueue_webhook(&mut transaction, "w-1", "trigger.vip_waiting", r#"{"text":"VIP waiting"}"#).await.unwrap();
+        transaction.commit().await.unwrap();
+
+        let mut connection = db.reader().acquire().await.unwrap();
+        let queued = deliveries::page(&mut connection, "w-1", None, None, 10).await.unwrap();
+        let [delivery] = queued.as_slice() else { panic!("one delivery expected, got {queued:?}") };
+        assert_eq!((delivery.status, delivery.attempts), (DeliveryStatus::Pending, 0));
+        assert_eq!(delivery.event_type, "trigger.vip_waiting");
+        let body: serde_json::Value = serde_json::from_str(&delivery.body).unwrap();
+        assert_eq!(body["payload"]["text"], "VIP waiting");
+        assert_eq!(body["event_id"], delivery.event_id.as_str());
+    }
+
+    #[tokio::test]
+    async fn inactive_unknown_and_badly_named_notifications() {
+        let (api, db, _dir) = ticketing_with(&webhook("w-off", false)).await;
+        let mut transaction = db.begin().await.unwrap();
+        api.enqueue_webhook(&mut transaction, "w-off", "trigger.fired", "paused").await.unwrap();
+        let unknown = api.enqueue_webhook(&mut transaction, "w-gone", "trigger.fired", "x").await.unwrap_err();
+        assert!(matches!(unknown, ApiError::NotFound { .. }), "{unknown:?}");
+        let bad = api.enqueue_webhook(&mut transaction, "w-off", "trigger fired\n", "x").await.unwrap_err();
+        assert!(matches!(bad, ApiError::InvalidArgument(_)), "{bad:?}");
+        transaction.commit().await.unwrap();
+        let mut connection = db.reader().acquire().await.unwrap();
+        assert!(deliveries::page(&mut connection, "w-off", None, None, 10).await.unwrap().is_empty());
+    }
+}

@@ -150,7 +150,7 @@ impl TicketingApi {
         next.revision = current.revision + 1;
         next.updated_at = self.clock.now_micros();
         if !store::update(connection, &next, current.revision).await? {
-            return Err(lost_race(&next.id));
+            return Err(lost_race("webhook", &next.id));
         }
         webhook_changed(connection, principal, event_type, &next).await?;
         Ok(next)
@@ -166,7 +166,7 @@ impl TicketingApi {
         let webhook = self.webhook(&mut transaction, &request.id).await?;
         check_etag(&request.etag, &webhook)?;
         if !store::delete(&mut transaction, &webhook.id, webhook.revision).await? {
-            return Err(lost_race(&webhook.id));
+            return Err(lost_race("webhook", &webhook.id));
         }
         webhook_changed(&mut transaction, principal, "webhook.deleted", &webhook).await?;
         transaction.commit().await?;
@@ -257,7 +257,7 @@ impl TicketingApi {
             });
         }
         if !deliveries::redeliver(&mut transaction, &current.id, self.clock.now_micros()).await? {
-            return Err(lost_race(&current.webhook_id));
+            return Err(lost_race("webhook delivery", &current.id));
         }
         let delivery = deliveries::get(&mut transaction, &current.id)
             .await?
@@ -327,9 +327,9 @@ fn check_etag(given: &str, current: &Webhook) -> ApiResult<()> {
     Ok(())
 }
 
-fn lost_race(id: &str) -> ApiError {
+fn lost_race(resource: &str, id: &str) -> ApiError {
     ApiError::Aborted {
         reason: "CONCURRENT_UPDATE",
-        message: format!("webhook {id} was changed by another request at the same moment; re-read it and retry"),
+        message: format!("{resource} {id} was changed by another request at the same moment; re-read it and retry"),
     }
 }
