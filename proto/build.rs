@@ -20,6 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "frontline/ticketing/v1/ticket.proto",
         "frontline/ticketing/v1/ticketing.proto",
         "frontline/ticketing/v1/views.proto",
+        "frontline/ticketing/v1/webhooks.proto",
         "frontline/knowledge/v1/articles.proto",
         "frontline/knowledge/v1/events.proto",
         "frontline/knowledge/v1/knowledge.proto",

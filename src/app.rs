@@ -109,6 +109,15 @@ impl Application {
                     background.push(tokio::spawn(
                         api.clone().run_automations(ticketing.automation_interval, shutdown.clone()),
                     ));
+                    background.push(tokio::spawn(
+                        api.clone().run_webhook_enqueuer(settings.feed.watch_poll_interval, shutdown.clone()),
+                    ));
+                    let webhooks = frontline_ticketing::WebhookWorkerSettings {
+                        timeout: ticketing.webhook_timeout,
+                        max_attempts: ticketing.webhook_max_attempts,
+                        check_interval: ticketing.webhook_check_interval,
+                    };
+                    background.push(tokio::spawn(api.clone().run_webhook_worker(webhooks, shutdown.clone())));
                     background.push(tokio::spawn(api.clone().run_auto_close(
                         ticketing.close_solved_after,
                         ticketing.close_check_interval,

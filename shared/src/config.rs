@@ -59,6 +59,16 @@ pub struct TicketingSettings {
     /// How often time-based automations look at the tickets not yet closed.
     #[serde(with = "humantime_serde")]
     pub automation_interval: Duration,
+    /// Bounds each webhook delivery attempt, from name lookup to the response's status.
+    #[serde(with = "humantime_serde")]
+    pub webhook_timeout: Duration,
+    /// Attempts (with exponential backoff from 30 s, capped at 6 h) before a webhook delivery
+    /// is dead-lettered.
+    pub webhook_max_attempts: u32,
+    /// The longest the webhook worker sleeps; it wakes on time for deliveries its own replica
+    /// scheduled, this bounds how late it sees another replica's.
+    #[serde(with = "humantime_serde")]
+    pub webhook_check_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -196,6 +206,9 @@ suggest_articles = true
 sla_check_interval = "5s"
 automation_interval = "1min"
 routing_timeout = "800ms"
+webhook_timeout = "10s"
+webhook_max_attempts = 8
+webhook_check_interval = "5s"
 
 [knowledge]
 locales = ["en", "es", "he", "pl", "ru", "zh"]
@@ -293,6 +306,15 @@ impl Settings {
         if self.ticketing.close_check_interval.is_zero() {
             return bad("ticketing.close_check_interval", "must be longer than zero");
         }
+        if self.ticketing.webhook_timeout.is_zero() || self.ticketing.webhook_timeout > Duration::from_secs(300) {
+            return bad("ticketing.webhook_timeout", "must be longer than zero and at most 5min");
+        }
+        if !(1..=50).contains(&self.ticketing.webhook_max_attempts) {
+            return bad("ticketing.webhook_max_attempts", "must be from 1 to 50");
+        }
+        if self.ticketing.webhook_check_interval.is_zero() {
+            return bad("ticketing.webhook_check_interval", "must be longer than zero");
+        }
         if self.knowledge.verification_check_interval.is_zero() {
             return bad("knowledge.verification_check_interval", "must be longer than zero");
         }
@@ -375,6 +397,17 @@ mod tests {
         assert!(error.to_string().contains("server.addr"), "{error}");
         let error = Settings::load_from(None, env(&[("FRONTLINE__DATABASE__URL", "mysql://x")])).unwrap_err();
         assert!(error.to_string().contains("FRONTLINE__DATABASE__URL"), "{error}");
+    }
+
+    #[test]
+    fn webhook_settings_default_and_are_checked() {
+        let settings = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(settings.ticketing.webhook_timeout, Duration::from_secs(10));
+        assert_eq!(settings.ticketing.webhook_max_attempts, 8);
+        let error = Settings::load_from(None, env(&[("FRONTLINE__TICKETING__WEBHOOK_MAX_ATTEMPTS", "0")])).unwrap_err();
+        assert!(error.to_string().contains("ticketing.webhook_max_attempts"), "{error}");
+        let error = Settings::load_from(None, env(&[("FRONTLINE__TICKETING__WEBHOOK_TIMEOUT", "1h")])).unwrap_err();
+        assert!(error.to_string().contains("FRONTLINE__TICKETING__WEBHOOK_TIMEOUT"), "{error}");
     }
 
     #[test]

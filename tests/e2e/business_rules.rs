@@ -278,3 +278,32 @@ on_both_backends_at! {
         assert_eq!(automated, ["automation:Pending for three days: solved", "automation:Solved for four days: closed"]);
     }
 }
+
+on_both_backends! {
+    /// A trigger tells a chat tool about urgent tickets: a signed POST with the rendered body.
+    async fn a_trigger_notifies_a_webhook_with_its_rendered_body(app) {
+        let receiver = crate::webhook_receiver::Receiver::answering(200).await;
+        let mut admin = app.ticketing(Role::Administrator).await;
+        let webhook = admin.create_webhook(pb::CreateWebhookRequest {
+            webhook: Some(pb::Webhook { name: "Chat".into(), url: receiver.url.clone(), event_types: vec!["ticket.rule_notification".into()], allow_private_targets: true, ..Default::default() }),
+            request_id: String::new(),
+        }).await.unwrap().into_inner();
+        let missing = expect_error(admin.create_business_rule(pb::CreateBusinessRuleRequest { rule: Some(rule(Kind::Trigger, "Tell nobody", vec![when("priority", Op::Is, text("urgent"))], vec![
+            act(Action::NotifyWebhook(pb::WebhookAction { webhook_id: "gone".into(), body: "{}".into() })),
+        ])) }).await);
+        assert_eq!(violated_fields(&missing), ["rule.actions[0].webhook_id"]);
+        create(&mut admin, rule(Kind::Trigger, "Tell the chat about urgent tickets", vec![when("priority", Op::Is, text("urgent")), when("event", Op::Is, text("created"))], vec![
+            act(Action::NotifyWebhook(pb::WebhookAction { webhook_id: webhook.id.clone(), body: r#"{"text": "Urgent #{{ticket.id}}: {{ticket.subject}}"}"#.into() })),
+        ])).await;
+        let zofia = customers::create(&mut admin, customers::zofia()).await;
+        let ticket = new_ticket(&mut admin, &zofia.id, "Awaria", Priority::Urgent, &[]).await;
+        let received = receiver.wait_for(1).await;
+        let body = received[0].json();
+        assert_eq!(body["event_type"], "ticket.rule_notification");
+        assert_eq!(body["payload"]["text"], format!("Urgent #{}: Awaria", ticket.id));
+        let signature = received[0].header("frontline-signature").to_string();
+        let now = chrono::Utc::now().timestamp();
+        frontline_ticketing::domain::webhook::signature::verify(webhook.secret.as_bytes(), &signature, &received[0].body, now, 300)
+            .expect("signed with the webhook's secret");
+    }
+}

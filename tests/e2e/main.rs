@@ -23,4 +23,6 @@ mod service_levels;
 mod shutdown;
 mod surface;
 mod tickets;
+mod webhook_receiver;
+mod webhooks;
 mod workforce;

@@ -7,6 +7,7 @@ use frontline_shared::{
 };
 use sqlx::AnyConnection;
 
+use super::rule_webhooks::check_webhooks;
 use super::{
     TicketingApi,
     conversation::NewComment,
@@ -39,6 +40,7 @@ impl TicketingApi {
         let mut rule = rule_convert::rule_fields(given)?;
         rule.check()?;
         let mut transaction = self.db.begin().await?;
+        check_webhooks(&mut transaction, &rule).await?;
         if rule.position <= 0 {
             rule.position = store::next_position(&mut transaction, rule.kind).await?;
         }
@@ -110,6 +112,7 @@ impl TicketingApi {
             rule.position = current.position;
         }
         rule.check()?;
+        check_webhooks(&mut transaction, &rule).await?;
         rule.revision = current.revision + 1;
         rule.created_at = current.created_at;
         rule.updated_at = self.clock.now_micros();

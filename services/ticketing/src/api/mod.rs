@@ -20,6 +20,11 @@ mod sla;
 mod suggestions;
 mod tickets;
 mod views;
+mod webhook_convert;
+mod webhook_enqueue;
+mod webhook_payload;
+mod webhook_worker;
+mod webhooks;
 
 use frontline_proto::{
     common::v1::{ListEventsRequest, ListEventsResponse, WatchEventsRequest},
@@ -41,6 +46,8 @@ use crate::{
     store::idempotency,
 };
 
+pub use webhook_worker::WebhookWorkerSettings;
+
 /// Ticketing's gRPC service. Cheap to clone.
 #[derive(Clone)]
 pub struct TicketingApi {
@@ -60,6 +67,8 @@ pub struct TicketingApi {
     sla_changed: Arc<Notify>,
     /// SLA policies, calendars, escalation rules and triggers, read once a second at most.
     rules: rules_cache::RulesCache,
+    /// Woken after a commit that may have made a webhook delivery due.
+    webhooks_due: Arc<Notify>,
 }
 
 impl TicketingApi {
@@ -75,6 +84,7 @@ impl TicketingApi {
             clock: Clock::system(),
             sla_changed: Arc::default(),
             rules: rules_cache::RulesCache::default(),
+            webhooks_due: Arc::default(),
         }
     }
 
@@ -101,10 +111,12 @@ impl TicketingApi {
         self.committed();
     }
 
-    /// After every commit: followers and the SLA scheduler may have something new.
+    /// After every commit: followers, the SLA scheduler and the webhook worker may have
+    /// something new.
     fn committed(&self) {
         self.feed.committed();
         self.sla_changed.notify_one();
+        self.webhooks_due.notify_one();
     }
 
     /// Suggest knowledge articles for every new ticket, through `channel`.
@@ -311,4 +323,13 @@ ticketing_service! {
     get_team_routing(pb::GetTeamRoutingRequest) -> pb::TeamRouting;
     list_team_routings(pb::ListTeamRoutingsRequest) -> pb::ListTeamRoutingsResponse;
     delete_team_routing(pb::DeleteTeamRoutingRequest) -> pb::DeleteTeamRoutingResponse;
+    // Outbound webhooks.
+    create_webhook(pb::CreateWebhookRequest) -> pb::Webhook;
+    get_webhook(pb::GetWebhookRequest) -> pb::Webhook;
+    list_webhooks(pb::ListWebhooksRequest) -> pb::ListWebhooksResponse;
+    update_webhook(pb::UpdateWebhookRequest) -> pb::Webhook;
+    delete_webhook(pb::DeleteWebhookRequest) -> pb::DeleteWebhookResponse;
+    list_webhook_deliveries(pb::ListWebhookDeliveriesRequest) -> pb::ListWebhookDeliveriesResponse;
+    redeliver_webhook_delivery(pb::RedeliverWebhookDeliveryRequest) -> pb::WebhookDelivery;
+    rotate_webhook_secret(pb::RotateWebhookSecretRequest) -> pb::Webhook;
 }

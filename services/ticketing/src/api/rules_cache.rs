@@ -13,10 +13,7 @@ use sqlx::AnyConnection;
 
 use crate::{
     domain::{
-        business_rule::RuleKind,
-        calendar::Calendar,
-        escalation::EscalationRule,
-        rules::Trigger,
+        business_rule::RuleKind, calendar::Calendar, escalation::EscalationRule, rules::Trigger,
         service_level::SlaPolicy,
     },
     store::{business_rules, calendars, escalations, sla_policies},
@@ -42,8 +39,11 @@ impl Rules {
     }
 }
 
+/// The rules as last read, and when.
+type Cached = Option<(Instant, Arc<Rules>)>;
+
 #[derive(Clone, Default)]
-pub(super) struct RulesCache(Arc<RwLock<Option<(Instant, Arc<Rules>)>>>);
+pub(super) struct RulesCache(Arc<RwLock<Cached>>);
 
 impl RulesCache {
     pub async fn get(&self, connection: &mut AnyConnection) -> ApiResult<Arc<Rules>> {
@@ -71,7 +71,9 @@ async fn load(connection: &mut AnyConnection) -> ApiResult<Rules> {
             Ok(calendar) => {
                 calendars.insert(stored.id.clone(), calendar);
             }
-            Err(error) => tracing::warn!(calendar = %stored.id, %error, "a stored calendar no longer builds; its targets count calendar hours"),
+            Err(error) => {
+                tracing::warn!(calendar = %stored.id, %error, "a stored calendar no longer builds; its targets count calendar hours")
+            }
         }
     }
     let escalation_rules = escalations::rules(connection).await?;

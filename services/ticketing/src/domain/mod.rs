@@ -1,5 +1,5 @@
 //! Ticketing's rules, free of storage and transport: what tickets, customers, organisations,
-//! comments, custom fields and views are, which status moves are legal, what a valid request
+//! comments, custom fields, views and webhooks are, which status moves are legal, what a valid request
 //! looks like, what each role may see and do.
 /// A fieldless enum with the numbers it has on the wire and in storage (its protobuf numbers).
 macro_rules! numbered_enum {
@@ -39,6 +39,7 @@ pub mod ticket;
 pub mod ticket_facts;
 mod validate;
 pub mod view;
+pub mod webhook;
 
 pub use customer::{Customer, CustomerTier};
 pub use status::Status;

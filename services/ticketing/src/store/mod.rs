@@ -15,6 +15,8 @@ pub mod sla_policies;
 pub mod suggestions;
 pub mod tickets;
 pub mod views;
+pub mod webhook_deliveries;
+pub mod webhooks;
 
 use frontline_shared::{
     database::{MigrationFile, Migrations},
@@ -50,6 +52,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             sql: include_str!("../../migrations/sqlite/0104_business_rules.sql"),
         },
         MigrationFile {
+            version: 105,
+            description: "webhooks",
+            sql: include_str!("../../migrations/sqlite/0105_webhooks.sql"),
+        },
+        MigrationFile {
             version: 106,
             description: "routing",
             sql: include_str!("../../migrations/sqlite/0106_routing.sql"),
@@ -80,6 +87,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 104,
             description: "business rules",
             sql: include_str!("../../migrations/postgres/0104_business_rules.sql"),
+        },
+        MigrationFile {
+            version: 105,
+            description: "webhooks",
+            sql: include_str!("../../migrations/postgres/0105_webhooks.sql"),
         },
         MigrationFile {
             version: 106,
