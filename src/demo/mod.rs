@@ -416,6 +416,7 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
     eprintln!();
     define_product_field(&mut ticketing).await?;
     let service_levels = service_levels::load(&mut ticketing).await?;
+    let business_rules = service_levels::load_business_rules(&mut ticketing).await?;
 
     let mut customer_ids = std::collections::HashMap::new();
     for (done, customer) in CUSTOMERS.iter().enumerate() {
@@ -488,13 +489,14 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
     let statuses: Vec<String> =
         by_status.iter().map(|(status, count)| format!("{count} {}", status.to_lowercase())).collect();
     println!(
-        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views, {} SLA policies on Warsaw business hours with {} escalation rules, routing for {} teams, {} knowledge articles in {} locales ({} verified).",
+        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views, {} SLA policies on Warsaw business hours with {} escalation rules, {} triggers / automations / macros, routing for {} teams, {} knowledge articles in {} locales ({} verified).",
         ORGANIZATIONS.len(),
         CUSTOMERS.len(),
         TICKETS.len(),
         statuses.join(", "),
         service_levels.policies,
         service_levels.rules,
+        business_rules,
         routed_teams,
         knowledge.articles,
         knowledge.locales,

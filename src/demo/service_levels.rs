@@ -175,3 +175,85 @@ pub async fn load_routing(ticketing: &mut Client) -> anyhow::Result<usize> {
     }
     Ok(teams.len())
 }
+
+/// The triggers, automations and macros a help desk starts with.
+pub async fn load_business_rules(ticketing: &mut Client) -> anyhow::Result<usize> {
+    use pb::{BusinessRuleKind as Kind, RuleOperator as Op, rule_action::Action, rule_value::Kind as V};
+    let existing = ticketing.list_business_rules(pb::ListBusinessRulesRequest { kind: 0 }).await?.into_inner().rules;
+    if !existing.is_empty() {
+        return Ok(existing.len());
+    }
+    let text = |value: &str| Some(pb::RuleValue { kind: Some(V::Text(value.into())) });
+    let number = |value: i64| Some(pb::RuleValue { kind: Some(V::Number(value)) });
+    let when = |field: &str, operator: Op, value: Option<pb::RuleValue>| pb::RuleCondition {
+        field: field.into(),
+        operator: operator as i32,
+        value,
+    };
+    let act = |action: Action| pb::RuleAction { action: Some(action) };
+    let set = |field: &str, value: &str| {
+        act(Action::SetField(pb::SetFieldAction { field: field.into(), value: text(value) }))
+    };
+    let tags = |tags: &[&str]| pb::RuleTags { tags: tags.iter().map(|t| t.to_string()).collect() };
+    let rule = |kind: Kind, name: &str, all: Vec<pb::RuleCondition>, actions: Vec<pb::RuleAction>| pb::BusinessRule {
+        kind: kind as i32,
+        name: name.into(),
+        active: true,
+        conditions: Some(pb::RuleConditions { all, any: vec![] }),
+        actions,
+        ..Default::default()
+    };
+    let rules = [
+        rule(
+            Kind::Trigger,
+            "Urgent VIP tickets: tag and brief the lead",
+            vec![
+                when("event", Op::Is, text("created")),
+                when("requester.tier", Op::Is, text("vip")),
+                when("priority", Op::Is, text("urgent")),
+            ],
+            vec![
+                act(Action::AddTags(tags(&["vip"]))),
+                act(Action::AddInternalNote(pb::InternalNoteAction {
+                    body: "VIP {{requester.name}} opened #{{ticket.id}} as urgent: {{ticket.subject}}".into(),
+                })),
+            ],
+        ),
+        rule(
+            Kind::Trigger,
+            "A complaint is at least high priority",
+            vec![when("type", Op::Is, text("complaint")), when("priority", Op::LessThan, text("high"))],
+            vec![set("priority", "high")],
+        ),
+        rule(
+            Kind::Automation,
+            "Pending for three days: solved",
+            vec![when("status", Op::Is, text("pending")), when("hours_since.status_changed", Op::GreaterThan, number(71))],
+            vec![set("status", "solved"), act(Action::AddTags(tags(&["auto-solved"])))],
+        ),
+        rule(
+            Kind::Automation,
+            "Solved for four days: closed",
+            vec![when("status", Op::Is, text("solved")), when("hours_since.solved", Op::GreaterThan, number(95))],
+            vec![set("status", "closed")],
+        ),
+        pb::BusinessRule {
+            reply: "Dzień dobry {{requester.first_name}}, prosimy o numer faktury, której dotyczy zgłoszenie #{{ticket.id}}.".into(),
+            reply_public: true,
+            ..rule(Kind::Macro, "Ask for the invoice number (PL)", vec![], vec![set("status", "pending"), act(Action::AddTags(tags(&["awaiting-invoice"])))])
+        },
+        pb::BusinessRule {
+            reply: "Hi {{requester.first_name}}, thanks for your patience — ticket #{{ticket.id}} is now with our tier 2 team.".into(),
+            reply_public: true,
+            ..rule(Kind::Macro, "Hand over to tier 2", vec![], vec![act(Action::Assign(pb::AssignAction { assignee_id: String::new(), team_id: "team-tier2".into() }))])
+        },
+    ];
+    for rule in rules.iter().cloned() {
+        let name = rule.name.clone();
+        ticketing
+            .create_business_rule(pb::CreateBusinessRuleRequest { rule: Some(rule) })
+            .await
+            .with_context(|| format!("creating business rule {name}"))?;
+    }
+    Ok(rules.len())
+}

@@ -23,6 +23,8 @@ on_both_backends! {
         assert_eq!(names, ["VIP customers", "Everyone else"]);
         let routings = ticketing.list_team_routings(pb::ListTeamRoutingsRequest {}).await.unwrap().into_inner().routings;
         assert_eq!(routings.len(), 3);
+        let rules = ticketing.list_business_rules(pb::ListBusinessRulesRequest { kind: 0 }).await.unwrap().into_inner().rules;
+        assert_eq!(rules.len(), 6, "2 triggers, 2 automations, 2 macros, loaded once");
         let calendars = ticketing.list_business_calendars(pb::ListBusinessCalendarsRequest {}).await.unwrap().into_inner().calendars;
         assert_eq!(calendars.len(), 1);
         assert!(calendars[0].holidays.contains(&"2026-12-25".to_string()));
