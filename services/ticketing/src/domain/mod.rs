@@ -21,7 +21,8 @@ macro_rules! numbered_enum {
 
 pub mod access;
 pub mod business_rule;
-pub mod calendar;
+/// Business-hours calendars are generic time arithmetic, shared with analytics.
+pub use frontline_shared::calendar;
 pub mod comment;
 pub mod custom_fields;
 pub mod customer;

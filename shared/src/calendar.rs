@@ -1,5 +1,6 @@
 //! Business-hours calendar that SLA clocks run on: weekly opening intervals in a local time zone, minus
-//! all-day holidays, with exact daylight-saving handling.
+//! all-day holidays, with exact daylight-saving handling. It lives here, not in ticketing, because it is
+//! plain time arithmetic that analytics needs too (metrics in business hours); it knows nothing of tickets.
 //!
 //! Local intervals are turned into UTC spans one local date at a time, and every computation walks those
 //! spans day by day. A local boundary that falls in a daylight-saving change is resolved like this:
