@@ -27,6 +27,32 @@ pub const MINUTES_PER_DAY: u16 = 1440;
 /// target loop for a very long time; about ten years is far beyond any meaningful SLA.
 pub const HORIZON_DAYS: i64 = 3660;
 
+/// "HH:MM" to minutes since local midnight; "24:00" is the end of the day.
+pub fn parse_time_of_day(text: &str) -> Option<u16> {
+    let (hours, minutes) = text.trim().split_once(':')?;
+    if hours.len() != 2 || minutes.len() != 2 {
+        return None;
+    }
+    let (hours, minutes): (u16, u16) = (hours.parse().ok()?, minutes.parse().ok()?);
+    match (hours, minutes) {
+        (24, 0) => Some(24 * 60),
+        (0..=23, 0..=59) => Some(hours * 60 + minutes),
+        _ => None,
+    }
+}
+
+pub fn format_time_of_day(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+pub fn weekday_from_number(number: i64) -> Option<Weekday> {
+    (1..=7).contains(&number).then(|| Weekday::try_from((number - 1) as u8).ok()).flatten()
+}
+
+pub fn weekday_number(weekday: Weekday) -> i64 {
+    weekday.number_from_monday() as i64
+}
+
 /// Opening time on one weekday, in minutes since local midnight, end exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Interval {

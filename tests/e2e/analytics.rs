@@ -37,3 +37,66 @@ on_both_backends! {
         let _ = &mut analytics;
     }
 }
+
+fn friday_afternoon() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc.with_ymd_and_hms(2026, 11, 20, 15, 30, 0).unwrap()
+}
+
+crate::on_both_backends_at! {
+    friday_afternoon();
+    /// A ticket opened at 16:30 on a Friday in Warsaw and answered at 09:30 on Monday waited 65
+    /// hours, but one business hour of its SLA policy's calendar; analytics reports both.
+    async fn ticket_metrics_are_exact_in_calendar_time_and_business_hours(app, clock) {
+        use frontline_proto::{analytics::v1 as analytics_pb, ticketing::v1 as pb};
+        let mut admin = app.ticketing(Role::Administrator).await;
+        let weekdays = [pb::Weekday::Monday, pb::Weekday::Tuesday, pb::Weekday::Wednesday, pb::Weekday::Thursday, pb::Weekday::Friday];
+        let calendar = admin.create_business_calendar(pb::CreateBusinessCalendarRequest {
+            calendar: Some(pb::BusinessCalendar {
+                name: "Warsaw office".into(),
+                time_zone: "Europe/Warsaw".into(),
+                intervals: weekdays.into_iter().map(|w| pb::OpeningInterval { weekday: w as i32, start: "09:00".into(), end: "17:00".into() }).collect(),
+                ..Default::default()
+            }),
+        }).await.unwrap().into_inner();
+        admin.create_sla_policy(pb::CreateSlaPolicyRequest {
+            policy: Some(pb::SlaPolicy {
+                name: "Everyone".into(),
+                targets: vec![pb::SlaTarget { priority: pb::Priority::Normal as i32, metric: pb::SlaMetric::FirstReply as i32, target_seconds: 4 * 3600, hours: pb::SlaHours::Business as i32 }],
+                calendar_id: calendar.id.clone(),
+                ..Default::default()
+            }),
+            position: 0,
+        }).await.unwrap();
+        let requester = tickets::requester(&mut admin).await;
+        let mut gateway = app.ticketing(Role::Service).await;
+        let ticket = tickets::create(&mut gateway, tickets::ticket(&requester, "Nie mogę pobrać faktury")).await;
+        clock.set(friday_afternoon() + chrono::TimeDelta::hours(65));
+        let mut agent = app.ticketing_in_team(Role::Agent, "agent-ola", "").await;
+        crate::conversation::comment(&mut agent, &ticket.id, "Faktura jest już w panelu.", true, pb::TicketStatus::Solved).await;
+
+        let mut analytics = app.analytics(Role::BiReader).await;
+        let metrics = eventually(Duration::from_secs(20), || {
+            let (mut analytics, id) = (analytics.clone(), ticket.id.clone());
+            async move {
+                let metrics = analytics.get_ticket_metrics(analytics_pb::GetTicketMetricsRequest { ticket_id: id }).await.ok()?.into_inner();
+                metrics.solved.then_some(metrics)
+            }
+        }).await;
+        let first = metrics.first_reply.unwrap();
+        assert_eq!((first.calendar_seconds, first.business_seconds), (65 * 3600, 3600));
+        let resolution = metrics.full_resolution.unwrap();
+        assert_eq!((resolution.calendar_seconds, resolution.business_seconds), (65 * 3600, 3600));
+        assert_eq!(metrics.requester_wait.unwrap().business_seconds, 3600);
+        assert_eq!((metrics.agent_replies, metrics.reopens, metrics.one_touch), (1, 0, true));
+        assert_eq!(metrics.handled_by, ["agent-ola"]);
+        assert_eq!(metrics.csat, analytics_pb::Csat::NotRated as i32);
+
+        let missing = expect_error(analytics.get_ticket_metrics(analytics_pb::GetTicketMetricsRequest { ticket_id: "424242".into() }).await);
+        assert_eq!(missing.code(), Code::NotFound);
+        let empty = expect_error(analytics.get_ticket_metrics(analytics_pb::GetTicketMetricsRequest { ticket_id: " ".into() }).await);
+        assert_eq!(crate::support::violated_fields(&empty), ["ticket_id"]);
+        let mut portal = app.analytics(Role::Portal).await;
+        assert_eq!(expect_error(portal.get_ticket_metrics(analytics_pb::GetTicketMetricsRequest { ticket_id: ticket.id.clone() }).await).code(), Code::PermissionDenied);
+    }
+}

@@ -53,6 +53,15 @@ impl AnalyticsService for AnalyticsApi {
         Ok(Response::new(pb::ListFeedSubscriptionsResponse { subscriptions }))
     }
 
+    async fn get_ticket_metrics(
+        &self,
+        request: Request<pb::GetTicketMetricsRequest>,
+    ) -> Result<Response<pb::TicketMetrics>, Status> {
+        let principal = auth::principal(&request)?;
+        let metrics = crate::ticket_metrics_api::get_ticket_metrics(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(metrics))
+    }
+
     async fn list_events(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {
         self.events.list(request).await
     }

@@ -2,7 +2,10 @@
 //! computed from. It owns the analytics database, reads other services only through their
 //! feeds, and never writes anywhere else.
 pub mod api;
+pub mod domain;
 pub mod ingest;
+pub mod store;
+mod ticket_metrics_api;
 
 use frontline_shared::database::{MigrationFile, Migrations};
 
@@ -12,14 +15,28 @@ pub use api::AnalyticsApi;
 pub const DATABASE: &str = "analytics";
 
 pub const MIGRATIONS: Migrations = Migrations::new(
-    &[MigrationFile {
-        version: 100,
-        description: "ticket facts",
-        sql: include_str!("../migrations/sqlite/0100_ticket_facts.sql"),
-    }],
-    &[MigrationFile {
-        version: 100,
-        description: "ticket facts",
-        sql: include_str!("../migrations/postgres/0100_ticket_facts.sql"),
-    }],
+    &[
+        MigrationFile {
+            version: 100,
+            description: "ticket facts",
+            sql: include_str!("../migrations/sqlite/0100_ticket_facts.sql"),
+        },
+        MigrationFile {
+            version: 101,
+            description: "ticket history",
+            sql: include_str!("../migrations/sqlite/0101_ticket_history.sql"),
+        },
+    ],
+    &[
+        MigrationFile {
+            version: 100,
+            description: "ticket facts",
+            sql: include_str!("../migrations/postgres/0100_ticket_facts.sql"),
+        },
+        MigrationFile {
+            version: 101,
+            description: "ticket history",
+            sql: include_str!("../migrations/postgres/0101_ticket_history.sql"),
+        },
+    ],
 );

@@ -221,7 +221,7 @@ impl TicketingApi {
                 aggregate_type: "ticket",
                 aggregate_id: &wire.id,
                 actor: &principal.subject,
-                payload: &pb::TicketCreated { ticket: Some(wire.clone()) },
+                payload: &pb::TicketCreated { ticket: Some(wire.clone()), by_agent: principal.role.is_staff() },
             },
         )
         .await?;

@@ -119,7 +119,7 @@ mod tests {
             occurred_at: Some(prost_types::Timestamp { seconds: 1_700_000_000, nanos: 0 }),
             payload: Some(prost_types::Any {
                 type_url: pb::TicketCreated::type_url(),
-                value: pb::TicketCreated { ticket: Some(ticket) }.encode_to_vec(),
+                value: pb::TicketCreated { ticket: Some(ticket), by_agent: false }.encode_to_vec(),
             }),
             ..Default::default()
         };

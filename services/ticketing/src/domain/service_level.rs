@@ -1,8 +1,10 @@
 //! SLA policies and business calendars as administrators define them: which tickets a policy
 //! covers, its targets per priority, and the calendar its business-hours targets run on.
 //! The clocks themselves are computed in [`super::sla`].
-use chrono::{NaiveDate, Weekday};
+use chrono::NaiveDate;
 use frontline_shared::{ApiResult, error::Violations};
+
+pub use frontline_shared::calendar::{format_time_of_day, parse_time_of_day, weekday_from_number, weekday_number};
 
 use super::{
     Channel, CustomerTier, Priority, Ticket, TicketType,
@@ -57,32 +59,6 @@ impl BusinessCalendar {
     pub fn etag(&self) -> String {
         self.revision.to_string()
     }
-}
-
-/// "HH:MM" to minutes since local midnight; "24:00" is the end of the day.
-pub fn parse_time_of_day(text: &str) -> Option<u16> {
-    let (hours, minutes) = text.trim().split_once(':')?;
-    if hours.len() != 2 || minutes.len() != 2 {
-        return None;
-    }
-    let (hours, minutes): (u16, u16) = (hours.parse().ok()?, minutes.parse().ok()?);
-    match (hours, minutes) {
-        (24, 0) => Some(24 * 60),
-        (0..=23, 0..=59) => Some(hours * 60 + minutes),
-        _ => None,
-    }
-}
-
-pub fn format_time_of_day(minutes: u16) -> String {
-    format!("{:02}:{:02}", minutes / 60, minutes % 60)
-}
-
-pub fn weekday_from_number(number: i64) -> Option<Weekday> {
-    (1..=7).contains(&number).then(|| Weekday::try_from((number - 1) as u8).ok()).flatten()
-}
-
-pub fn weekday_number(weekday: Weekday) -> i64 {
-    weekday.number_from_monday() as i64
 }
 
 /// Which tickets a policy covers: every non-empty list must contain the ticket's value.
@@ -246,6 +222,7 @@ fn check_name(violations: &mut Violations, field: &str, name: &str) {
 mod tests {
     use super::*;
     use crate::domain::ticket::TicketFields;
+    use chrono::Weekday;
 
     fn ticket(priority: Priority, tags: &[&str]) -> Ticket {
         let fields = TicketFields {

@@ -17,10 +17,15 @@ use prost::Name;
 use sqlx::AnyConnection;
 use tokio_util::sync::CancellationToken;
 
+use crate::store::history;
+
 /// The follower name (and cursor) for the ticketing feed.
 pub const TICKETING_FEED: &str = "ticketing";
 
-/// Keeps `ticket_facts` in step with ticket.created / ticket.updated events.
+mod service_levels;
+mod ticket_history;
+
+/// Keeps `ticket_facts` in step with the ticketing feed, and records each ticket's history.
 pub struct TicketFacts;
 
 impl EventApplier for TicketFacts {
@@ -30,6 +35,8 @@ impl EventApplier for TicketFacts {
         event: &'a FeedEvent,
     ) -> BoxFuture<'a, anyhow::Result<()>> {
         async move {
+            history::record(connection, event.position, &ticket_history::entries(event)?).await?;
+            service_levels::apply(connection, event).await?;
             let Some(payload) = &event.payload else { return Ok(()) };
             // Every ticketing event that carries a ticket carries its state after the change.
             let tickets: Vec<Ticket> = match payload.type_url.as_str() {
@@ -64,11 +71,12 @@ impl EventApplier for TicketFacts {
 async fn upsert_ticket(connection: &mut AnyConnection, ticket: &Ticket, position: i64) -> anyhow::Result<()> {
     let micros = |t: &Option<prost_types::Timestamp>| t.as_ref().and_then(time::from_timestamp);
     sqlx::query(
-        "INSERT INTO ticket_facts (ticket_id, status, priority, channel, team_id, assignee_id, created_at, updated_at, solved_at, last_position)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        "INSERT INTO ticket_facts (ticket_id, status, priority, channel, team_id, assignee_id, created_at, updated_at, solved_at, last_position, sla_policy_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (ticket_id) DO UPDATE SET status = excluded.status, priority = excluded.priority,
              channel = excluded.channel, team_id = excluded.team_id, assignee_id = excluded.assignee_id,
-             updated_at = excluded.updated_at, solved_at = excluded.solved_at, last_position = excluded.last_position
+             updated_at = excluded.updated_at, solved_at = excluded.solved_at, last_position = excluded.last_position,
+             sla_policy_id = excluded.sla_policy_id
          WHERE ticket_facts.last_position < excluded.last_position",
     )
     .bind(&ticket.id)
@@ -81,6 +89,7 @@ async fn upsert_ticket(connection: &mut AnyConnection, ticket: &Ticket, position
     .bind(micros(&ticket.updated_at).unwrap_or_default())
     .bind(micros(&ticket.solved_at))
     .bind(position)
+    .bind(&ticket.sla_policy_id)
     .execute(connection)
     .await?;
     Ok(())

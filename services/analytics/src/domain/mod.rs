@@ -1,0 +1,2 @@
+//! Analytics' rules, free of storage and transport: exactly what each metric means.
+pub mod ticket_metrics;

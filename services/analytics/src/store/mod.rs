@@ -1,0 +1,4 @@
+//! Analytics' SQL, one file per kind of fact. Functions take a connection (the follower's
+//! transaction when applying events); they hold no rules.
+pub mod calendars;
+pub mod history;
