@@ -1,2 +1,3 @@
 //! Analytics' rules, free of storage and transport: exactly what each metric means.
+pub mod series;
 pub mod ticket_metrics;
