@@ -92,6 +92,28 @@ crate::on_both_backends_at! {
         assert_eq!(metrics.handled_by, ["agent-ola"]);
         assert_eq!(metrics.csat, analytics_pb::Csat::NotRated as i32);
 
+        // The same fact as a series: by Warsaw day, the reply lands on Monday the 23rd.
+        let ts = |day: u32| Some(prost_types::Timestamp { seconds: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, day, 0, 0, 0).unwrap().timestamp(), nanos: 0 });
+        let series = |metric: &str, aggregate: &str, business_hours: bool, group_by: &str| analytics_pb::GetMetricSeriesRequest {
+            metric: metric.into(), from: ts(20), to: ts(24), granularity: "day".into(), time_zone: "Europe/Warsaw".into(),
+            aggregate: aggregate.into(), business_hours, group_by: group_by.into(), ..Default::default()
+        };
+        let business = analytics.get_metric_series(series("first_reply_time", "p90", true, "")).await.unwrap().into_inner();
+        let points = &business.groups[0].points;
+        assert_eq!(points.len(), 5, "19th (local day of the 20th 00:00 UTC) to the 23rd");
+        let monday = points.iter().find(|p| p.count == 1).unwrap();
+        assert_eq!(monday.start.as_ref().unwrap().seconds, chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 22, 23, 0, 0).unwrap().timestamp());
+        assert!((monday.value.unwrap() - 3600.0).abs() <= 36.0, "within DDSketch's 1%: {:?}", monday.value);
+        let calendar = analytics.get_metric_series(series("first_reply_time", "mean", false, "")).await.unwrap().into_inner();
+        assert_eq!(calendar.groups[0].points.iter().filter_map(|p| p.value).collect::<Vec<_>>(), [65.0 * 3600.0]);
+        let created = analytics.get_metric_series(series("tickets_created", "", false, "team")).await.unwrap().into_inner();
+        assert_eq!((created.aggregate.as_str(), created.unit.as_str()), ("count", "tickets"));
+        assert_eq!(created.groups.iter().map(|g| g.points.iter().map(|p| p.count).sum::<i64>()).sum::<i64>(), 1);
+        let bad = expect_error(analytics.get_metric_series(analytics_pb::GetMetricSeriesRequest { metric: "happiness".into(), granularity: "fortnight".into(), time_zone: "Mars/Olympus".into(), aggregate: "p42".into(), group_by: "mood".into(), ..Default::default() }).await);
+        assert_eq!(crate::support::violated_fields(&bad), ["metric", "granularity", "time_zone", "from", "to", "aggregate", "group_by"]);
+        let backwards = expect_error(analytics.get_metric_series(analytics_pb::GetMetricSeriesRequest { from: ts(24), to: ts(20), ..series("tickets_created", "", false, "") }).await);
+        assert_eq!(crate::support::violated_fields(&backwards), ["to"]);
+
         let missing = expect_error(analytics.get_ticket_metrics(analytics_pb::GetTicketMetricsRequest { ticket_id: "424242".into() }).await);
         assert_eq!(missing.code(), Code::NotFound);
         let empty = expect_error(analytics.get_ticket_metrics(analytics_pb::GetTicketMetricsRequest { ticket_id: " ".into() }).await);

@@ -62,6 +62,15 @@ impl AnalyticsService for AnalyticsApi {
         Ok(Response::new(metrics))
     }
 
+    async fn get_metric_series(
+        &self,
+        request: Request<pb::GetMetricSeriesRequest>,
+    ) -> Result<Response<pb::MetricSeries>, Status> {
+        let principal = auth::principal(&request)?;
+        let series = crate::series_api::get_metric_series(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(series))
+    }
+
     async fn list_events(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {
         self.events.list(request).await
     }

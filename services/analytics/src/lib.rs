@@ -4,6 +4,7 @@
 pub mod api;
 pub mod domain;
 pub mod ingest;
+mod series_api;
 pub mod store;
 mod ticket_metrics_api;
 
@@ -26,6 +27,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "ticket history",
             sql: include_str!("../migrations/sqlite/0101_ticket_history.sql"),
         },
+        MigrationFile {
+            version: 102,
+            description: "metric facts",
+            sql: include_str!("../migrations/sqlite/0102_metric_facts.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -37,6 +43,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 101,
             description: "ticket history",
             sql: include_str!("../migrations/postgres/0101_ticket_history.sql"),
+        },
+        MigrationFile {
+            version: 102,
+            description: "metric facts",
+            sql: include_str!("../migrations/postgres/0102_metric_facts.sql"),
         },
     ],
 );

@@ -5,48 +5,13 @@ use frontline_proto::analytics::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
     auth::{Principal, Role},
-    calendar::Calendar,
     database::{Database, time},
 };
-use sqlx::Row;
 
 use crate::{
-    domain::ticket_metrics::{Durations, HistoryEvent, Status, TicketMetrics, ticket_metrics},
+    domain::ticket_metrics::{Durations, TicketMetrics, ticket_metrics},
     store::{calendars, history},
 };
-
-fn instant(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or_default()
-}
-
-fn status(number: i64) -> Status {
-    match number {
-        2 => Status::Open,
-        3 => Status::Pending,
-        4 => Status::OnHold,
-        5 => Status::Solved,
-        6 => Status::Closed,
-        _ => Status::New,
-    }
-}
-
-fn event(entry: history::Entry) -> Option<HistoryEvent> {
-    let at = instant(entry.at);
-    Some(match entry.kind {
-        "created" => HistoryEvent::Created {
-            at,
-            by_agent: entry.by_agent,
-            status: status(entry.status),
-            assignee_id: entry.actor_id,
-        },
-        "status" => HistoryEvent::StatusChanged { at, to: status(entry.status), assignee_id: entry.actor_id },
-        "public_comment" => HistoryEvent::PublicComment { at, by_agent: entry.by_agent, author_id: entry.actor_id },
-        "rated" => HistoryEvent::Rated { at, good: entry.detail == "good" },
-        "escalated" => HistoryEvent::Escalated { at },
-        "sla_breached" => HistoryEvent::SlaBreached { at, metric: entry.detail },
-        _ => return None,
-    })
-}
 
 fn durations(value: Durations) -> pb::Durations {
     pb::Durations { calendar_seconds: value.calendar_seconds, business_seconds: value.business_seconds }
@@ -82,7 +47,7 @@ fn wire(ticket_id: &str, metrics: TicketMetrics) -> pb::TicketMetrics {
 }
 
 /// Metrics are for the people who run support and the programs that report on it.
-fn check_reader(principal: &Principal) -> ApiResult<()> {
+pub(crate) fn check_reader(principal: &Principal) -> ApiResult<()> {
     if principal.role.is_staff() || matches!(principal.role, Role::BiReader | Role::Service) {
         Ok(())
     } else {
@@ -100,18 +65,8 @@ pub async fn get_ticket_metrics(
         return Err(ApiError::invalid("ticket_id", "is required"));
     }
     let mut connection = db.reader().acquire().await?;
-    let entries = history::of_ticket(&mut connection, &request.ticket_id).await?;
-    let events: Vec<HistoryEvent> = entries.into_iter().filter_map(event).collect();
-    let policy: Option<String> = sqlx::query("SELECT sla_policy_id FROM ticket_facts WHERE ticket_id = $1")
-        .bind(&request.ticket_id)
-        .fetch_optional(&mut *connection)
-        .await?
-        .map(|row| row.try_get("sla_policy_id"))
-        .transpose()?;
-    let calendar = match policy.filter(|p| !p.is_empty()) {
-        Some(policy) => calendars::for_policy(&mut connection, &policy).await?.unwrap_or_else(Calendar::always),
-        None => Calendar::always(),
-    };
+    let events = history::events_of(&mut connection, &request.ticket_id).await?;
+    let calendar = calendars::for_ticket(&mut connection, &request.ticket_id).await?;
     let metrics = ticket_metrics(&events, &calendar, Utc::now())
         .ok_or_else(|| ApiError::not_found("ticket", &request.ticket_id))?;
     Ok(wire(&request.ticket_id, metrics))

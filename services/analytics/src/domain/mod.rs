@@ -1,3 +1,4 @@
 //! Analytics' rules, free of storage and transport: exactly what each metric means.
 pub mod series;
+pub mod series_query;
 pub mod ticket_metrics;

@@ -3,8 +3,8 @@
 use frontline_proto::{
     common::v1::{FeedEvent, WatchEventsRequest},
     ticketing::v1::{
-        CommentAdded, Ticket, TicketCreated, TicketImported, TicketRated, TicketUpdated, TicketsMerged,
-        ticketing_service_client::TicketingServiceClient,
+        CommentAdded, SlaAlert, Ticket, TicketCreated, TicketEscalated, TicketImported, TicketRated, TicketUpdated,
+        TicketsMerged, ticketing_service_client::TicketingServiceClient,
     },
 };
 use frontline_shared::{
@@ -17,7 +17,13 @@ use prost::Name;
 use sqlx::AnyConnection;
 use tokio_util::sync::CancellationToken;
 
-use crate::store::history;
+use crate::{
+    domain::ticket_metrics::ticket_metrics,
+    store::{
+        calendars, history,
+        metric_facts::{self, Dimensions},
+    },
+};
 
 /// The follower name (and cursor) for the ticketing feed.
 pub const TICKETING_FEED: &str = "ticketing";
@@ -57,10 +63,16 @@ impl EventApplier for TicketFacts {
                     let merged = payload.to_msg::<TicketsMerged>()?;
                     merged.target.into_iter().chain(merged.sources).collect()
                 }
+                url if url == SlaAlert::type_url() => payload.to_msg::<SlaAlert>()?.ticket.into_iter().collect(),
+                url if url == TicketEscalated::type_url() => {
+                    payload.to_msg::<TicketEscalated>()?.ticket.into_iter().collect()
+                }
                 _ => return Ok(()), // an event analytics has no use for (yet)
             };
+            let now = event.occurred_at.as_ref().and_then(time::from_timestamp).unwrap_or_else(time::now_micros);
             for ticket in &tickets {
                 upsert_ticket(connection, ticket, event.position).await?;
+                refresh_metrics(connection, ticket, now).await?;
             }
             Ok(())
         }
@@ -92,6 +104,18 @@ async fn upsert_ticket(connection: &mut AnyConnection, ticket: &Ticket, position
     .bind(&ticket.sla_policy_id)
     .execute(connection)
     .await?;
+    Ok(())
+}
+
+/// Recomputes the ticket's metrics from its history as of `now` (the event's instant, so a
+/// replay computes the same row).
+async fn refresh_metrics(connection: &mut AnyConnection, ticket: &Ticket, now: i64) -> anyhow::Result<()> {
+    let events = history::events_of(connection, &ticket.id).await?;
+    let calendar = calendars::for_ticket(connection, &ticket.id).await?;
+    let now = chrono::DateTime::from_timestamp_micros(now).unwrap_or_default();
+    if let Some(metrics) = ticket_metrics(&events, &calendar, now) {
+        metric_facts::upsert(connection, &ticket.id, &Dimensions::of(ticket), &metrics).await?;
+    }
     Ok(())
 }
 

@@ -73,3 +73,17 @@ pub async fn for_policy(connection: &mut AnyConnection, policy_id: &str) -> sqlx
     let holidays = holidays.iter().filter_map(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok());
     Ok(Calendar::new(&time_zone, intervals, holidays).ok())
 }
+
+/// The business calendar a ticket's metrics are measured in: its SLA policy's, or always open.
+pub async fn for_ticket(connection: &mut AnyConnection, ticket_id: &str) -> sqlx::Result<Calendar> {
+    let policy: Option<String> = sqlx::query("SELECT sla_policy_id FROM ticket_facts WHERE ticket_id = $1")
+        .bind(ticket_id)
+        .fetch_optional(&mut *connection)
+        .await?
+        .map(|row| row.try_get("sla_policy_id"))
+        .transpose()?;
+    match policy.filter(|policy| !policy.is_empty()) {
+        Some(policy) => Ok(for_policy(connection, &policy).await?.unwrap_or_else(Calendar::always)),
+        None => Ok(Calendar::always()),
+    }
+}

@@ -1,5 +1,8 @@
 //! Tickets' histories, as recorded from the ticketing feed.
+use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
+
+use crate::domain::ticket_metrics::{HistoryEvent, Status};
 
 /// One entry of a ticket's history (see the migration for what each field means per kind).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,3 +64,41 @@ pub async fn of_ticket(connection: &mut AnyConnection, ticket_id: &str) -> sqlx:
 }
 
 pub const KINDS: [&str; 6] = ["created", "status", "public_comment", "rated", "escalated", "sla_breached"];
+
+fn instant(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+fn status(number: i64) -> Status {
+    match number {
+        2 => Status::Open,
+        3 => Status::Pending,
+        4 => Status::OnHold,
+        5 => Status::Solved,
+        6 => Status::Closed,
+        _ => Status::New,
+    }
+}
+
+fn event(entry: Entry) -> Option<HistoryEvent> {
+    let at = instant(entry.at);
+    Some(match entry.kind {
+        "created" => HistoryEvent::Created {
+            at,
+            by_agent: entry.by_agent,
+            status: status(entry.status),
+            assignee_id: entry.actor_id,
+        },
+        "status" => HistoryEvent::StatusChanged { at, to: status(entry.status), assignee_id: entry.actor_id },
+        "public_comment" => HistoryEvent::PublicComment { at, by_agent: entry.by_agent, author_id: entry.actor_id },
+        "rated" => HistoryEvent::Rated { at, good: entry.detail == "good" },
+        "escalated" => HistoryEvent::Escalated { at },
+        "sla_breached" => HistoryEvent::SlaBreached { at, metric: entry.detail },
+        _ => return None,
+    })
+}
+
+/// A ticket's history as the metric definitions read it.
+pub async fn events_of(connection: &mut AnyConnection, ticket_id: &str) -> sqlx::Result<Vec<HistoryEvent>> {
+    Ok(of_ticket(connection, ticket_id).await?.into_iter().filter_map(event).collect())
+}

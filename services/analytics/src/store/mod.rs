@@ -2,3 +2,4 @@
 //! transaction when applying events); they hold no rules.
 pub mod calendars;
 pub mod history;
+pub mod metric_facts;
