@@ -213,6 +213,24 @@ on_both_backends_at! {
         assert_eq!((escalation.actor.as_str(), escalation.rule_id.as_str()), ("system", rule.id.as_str()));
         assert!(escalation.reason.contains("first reply"), "{}", escalation.reason);
 
+        // The supervisor's board in analytics: the ticket is overdue, one first-reply breach today.
+        let mut analytics = app.analytics(Role::Supervisor).await;
+        let board = eventually(Duration::from_secs(20), || {
+            let mut analytics = analytics.clone();
+            async move {
+                let request = frontline_proto::analytics::v1::GetSlaBoardRequest { time_zone: "Europe/Warsaw".into(), day: "2026-11-23".into(), ..Default::default() };
+                let board = analytics.get_sla_board(request).await.ok()?.into_inner();
+                (board.breaches_today == 1).then_some(board)
+            }
+        })
+        .await;
+        assert_eq!(board.breaches_by_metric[0].metric, "first_reply");
+        assert_eq!(board.at_risk[0].ticket_id, ticket.id);
+        assert_eq!(board.at_risk[0].sla_breach_at, at(utc(23, 9, 0)));
+        let bad_day = analytics.get_sla_board(frontline_proto::analytics::v1::GetSlaBoardRequest { day: "Monday".into(), time_zone: "Nowhere/Land".into(), limit: -1, ..Default::default() }).await;
+        assert_eq!(violated_fields(&expect_error(bad_day)), ["time_zone", "day", "limit"]);
+        let _ = &mut analytics;
+
         let monday = get(&mut admin, &ticket.id).await;
         assert_eq!(monday.escalation_tier, EscalationTier::TeamLead as i32);
         assert_eq!(clock_of(&monday, SlaMetric::FirstReply).breached_at, at(utc(23, 9, 0)));

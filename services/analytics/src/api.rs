@@ -71,6 +71,12 @@ impl AnalyticsService for AnalyticsApi {
         Ok(Response::new(series))
     }
 
+    async fn get_sla_board(&self, request: Request<pb::GetSlaBoardRequest>) -> Result<Response<pb::SlaBoard>, Status> {
+        let principal = auth::principal(&request)?;
+        let board = crate::sla_board_api::get_sla_board(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(board))
+    }
+
     async fn list_events(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {
         self.events.list(request).await
     }

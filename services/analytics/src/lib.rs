@@ -5,6 +5,7 @@ pub mod api;
 pub mod domain;
 pub mod ingest;
 mod series_api;
+mod sla_board_api;
 pub mod store;
 mod ticket_metrics_api;
 
@@ -32,6 +33,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "metric facts",
             sql: include_str!("../migrations/sqlite/0102_metric_facts.sql"),
         },
+        MigrationFile {
+            version: 103,
+            description: "SLA board",
+            sql: include_str!("../migrations/sqlite/0103_sla_board.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -48,6 +54,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 102,
             description: "metric facts",
             sql: include_str!("../migrations/postgres/0102_metric_facts.sql"),
+        },
+        MigrationFile {
+            version: 103,
+            description: "SLA board",
+            sql: include_str!("../migrations/postgres/0103_sla_board.sql"),
         },
     ],
 );

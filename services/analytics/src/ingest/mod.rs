@@ -83,12 +83,12 @@ impl EventApplier for TicketFacts {
 async fn upsert_ticket(connection: &mut AnyConnection, ticket: &Ticket, position: i64) -> anyhow::Result<()> {
     let micros = |t: &Option<prost_types::Timestamp>| t.as_ref().and_then(time::from_timestamp);
     sqlx::query(
-        "INSERT INTO ticket_facts (ticket_id, status, priority, channel, team_id, assignee_id, created_at, updated_at, solved_at, last_position, sla_policy_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        "INSERT INTO ticket_facts (ticket_id, status, priority, channel, team_id, assignee_id, created_at, updated_at, solved_at, last_position, sla_policy_id, subject, sla_breach_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (ticket_id) DO UPDATE SET status = excluded.status, priority = excluded.priority,
              channel = excluded.channel, team_id = excluded.team_id, assignee_id = excluded.assignee_id,
              updated_at = excluded.updated_at, solved_at = excluded.solved_at, last_position = excluded.last_position,
-             sla_policy_id = excluded.sla_policy_id
+             sla_policy_id = excluded.sla_policy_id, subject = excluded.subject, sla_breach_at = excluded.sla_breach_at
          WHERE ticket_facts.last_position < excluded.last_position",
     )
     .bind(&ticket.id)
@@ -102,6 +102,8 @@ async fn upsert_ticket(connection: &mut AnyConnection, ticket: &Ticket, position
     .bind(micros(&ticket.solved_at))
     .bind(position)
     .bind(&ticket.sla_policy_id)
+    .bind(&ticket.subject)
+    .bind(micros(&ticket.sla_breach_at))
     .execute(connection)
     .await?;
     Ok(())
