@@ -70,7 +70,7 @@ crate::on_both_backends_at! {
         }).await.unwrap();
         let requester = tickets::requester(&mut admin).await;
         let mut gateway = app.ticketing(Role::Service).await;
-        let ticket = tickets::create(&mut gateway, tickets::ticket(&requester, "Nie mogę pobrać faktury")).await;
+        let ticket = tickets::create(&mut gateway, pb::Ticket { assignee_id: "agent-ola".into(), ..tickets::ticket(&requester, "Nie mogę pobrać faktury") }).await;
         clock.set(friday_afternoon() + chrono::TimeDelta::hours(65));
         let mut agent = app.ticketing_in_team(Role::Agent, "agent-ola", "").await;
         crate::conversation::comment(&mut agent, &ticket.id, "Faktura jest już w panelu.", true, pb::TicketStatus::Solved).await;
@@ -113,6 +113,15 @@ crate::on_both_backends_at! {
         assert_eq!(crate::support::violated_fields(&bad), ["metric", "granularity", "time_zone", "from", "to", "aggregate", "group_by"]);
         let backwards = expect_error(analytics.get_metric_series(analytics_pb::GetMetricSeriesRequest { from: ts(24), to: ts(20), ..series("tickets_created", "", false, "") }).await);
         assert_eq!(crate::support::violated_fields(&backwards), ["to"]);
+
+        // Ola's scorecard for the week of the 23rd, beside the week before.
+        let cards = analytics.get_scorecards(analytics_pb::GetScorecardsRequest { by: "agent".into(), from: ts(23), to: ts(30), team_id: String::new() }).await.unwrap().into_inner().scorecards;
+        let ola = cards.iter().find(|c| c.key == "agent-ola").expect("Ola has a scorecard");
+        let (now, before) = (ola.current.unwrap(), ola.previous.unwrap());
+        assert_eq!((now.tickets_solved, now.mean_first_reply_seconds, now.one_touch_rate), (1, Some(65.0 * 3600.0), Some(1.0)));
+        assert_eq!(before.tickets_solved, 0);
+        let no_by = expect_error(analytics.get_scorecards(analytics_pb::GetScorecardsRequest { by: "mood".into(), ..Default::default() }).await);
+        assert_eq!(crate::support::violated_fields(&no_by), ["by", "from", "to"]);
 
         let missing = expect_error(analytics.get_ticket_metrics(analytics_pb::GetTicketMetricsRequest { ticket_id: "424242".into() }).await);
         assert_eq!(missing.code(), Code::NotFound);

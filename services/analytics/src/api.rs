@@ -77,6 +77,15 @@ impl AnalyticsService for AnalyticsApi {
         Ok(Response::new(board))
     }
 
+    async fn get_scorecards(
+        &self,
+        request: Request<pb::GetScorecardsRequest>,
+    ) -> Result<Response<pb::GetScorecardsResponse>, Status> {
+        let principal = auth::principal(&request)?;
+        let cards = crate::scorecard_api::get_scorecards(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(cards))
+    }
+
     async fn list_events(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {
         self.events.list(request).await
     }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod domain;
 pub mod ingest;
+mod scorecard_api;
 mod series_api;
 mod sla_board_api;
 pub mod store;
