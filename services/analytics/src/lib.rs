@@ -27,17 +27,17 @@ pub const MIGRATIONS: Migrations = Migrations::new(
         MigrationFile {
             version: 101,
             description: "ticket history",
-            sql: include_str!("../migrations/sqlite/0101_ticket_history.sql"),
+            sql: include_str!("../migrations/0101_ticket_history.sql"),
         },
         MigrationFile {
             version: 102,
             description: "metric facts",
-            sql: include_str!("../migrations/sqlite/0102_metric_facts.sql"),
+            sql: include_str!("../migrations/0102_metric_facts.sql"),
         },
         MigrationFile {
             version: 103,
             description: "SLA board",
-            sql: include_str!("../migrations/sqlite/0103_sla_board.sql"),
+            sql: include_str!("../migrations/0103_sla_board.sql"),
         },
     ],
     &[
@@ -49,17 +49,17 @@ pub const MIGRATIONS: Migrations = Migrations::new(
         MigrationFile {
             version: 101,
             description: "ticket history",
-            sql: include_str!("../migrations/postgres/0101_ticket_history.sql"),
+            sql: include_str!("../migrations/0101_ticket_history.sql"),
         },
         MigrationFile {
             version: 102,
             description: "metric facts",
-            sql: include_str!("../migrations/postgres/0102_metric_facts.sql"),
+            sql: include_str!("../migrations/0102_metric_facts.sql"),
         },
         MigrationFile {
             version: 103,
             description: "SLA board",
-            sql: include_str!("../migrations/postgres/0103_sla_board.sql"),
+            sql: include_str!("../migrations/0103_sla_board.sql"),
         },
     ],
 );

@@ -49,17 +49,17 @@ pub const MIGRATIONS: Migrations = Migrations::new(
         MigrationFile {
             version: 104,
             description: "business rules",
-            sql: include_str!("../../migrations/sqlite/0104_business_rules.sql"),
+            sql: include_str!("../../migrations/0104_business_rules.sql"),
         },
         MigrationFile {
             version: 105,
             description: "webhooks",
-            sql: include_str!("../../migrations/sqlite/0105_webhooks.sql"),
+            sql: include_str!("../../migrations/0105_webhooks.sql"),
         },
         MigrationFile {
             version: 106,
             description: "routing",
-            sql: include_str!("../../migrations/sqlite/0106_routing.sql"),
+            sql: include_str!("../../migrations/0106_routing.sql"),
         },
     ],
     &[
@@ -86,17 +86,17 @@ pub const MIGRATIONS: Migrations = Migrations::new(
         MigrationFile {
             version: 104,
             description: "business rules",
-            sql: include_str!("../../migrations/postgres/0104_business_rules.sql"),
+            sql: include_str!("../../migrations/0104_business_rules.sql"),
         },
         MigrationFile {
             version: 105,
             description: "webhooks",
-            sql: include_str!("../../migrations/postgres/0105_webhooks.sql"),
+            sql: include_str!("../../migrations/0105_webhooks.sql"),
         },
         MigrationFile {
             version: 106,
             description: "routing",
-            sql: include_str!("../../migrations/postgres/0106_routing.sql"),
+            sql: include_str!("../../migrations/0106_routing.sql"),
         },
     ],
 );
