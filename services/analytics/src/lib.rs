@@ -34,11 +34,7 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "metric facts",
             sql: include_str!("../migrations/0102_metric_facts.sql"),
         },
-        MigrationFile {
-            version: 103,
-            description: "SLA board",
-            sql: include_str!("../migrations/0103_sla_board.sql"),
-        },
+        MigrationFile { version: 103, description: "SLA board", sql: include_str!("../migrations/0103_sla_board.sql") },
     ],
     &[
         MigrationFile {
@@ -56,10 +52,6 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "metric facts",
             sql: include_str!("../migrations/0102_metric_facts.sql"),
         },
-        MigrationFile {
-            version: 103,
-            description: "SLA board",
-            sql: include_str!("../migrations/0103_sla_board.sql"),
-        },
+        MigrationFile { version: 103, description: "SLA board", sql: include_str!("../migrations/0103_sla_board.sql") },
     ],
 );

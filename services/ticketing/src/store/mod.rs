@@ -56,11 +56,7 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "webhooks",
             sql: include_str!("../../migrations/0105_webhooks.sql"),
         },
-        MigrationFile {
-            version: 106,
-            description: "routing",
-            sql: include_str!("../../migrations/0106_routing.sql"),
-        },
+        MigrationFile { version: 106, description: "routing", sql: include_str!("../../migrations/0106_routing.sql") },
     ],
     &[
         MigrationFile {
@@ -93,11 +89,7 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "webhooks",
             sql: include_str!("../../migrations/0105_webhooks.sql"),
         },
-        MigrationFile {
-            version: 106,
-            description: "routing",
-            sql: include_str!("../../migrations/0106_routing.sql"),
-        },
+        MigrationFile { version: 106, description: "routing", sql: include_str!("../../migrations/0106_routing.sql") },
     ],
 );
 
