@@ -31,6 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "frontline/workforce/v1/roster.proto",
         "frontline/workforce/v1/staffing.proto",
         "frontline/workforce/v1/workforce.proto",
+        "frontline/analytics/v1/export.proto",
         "frontline/analytics/v1/analytics.proto",
     ];
     println!("cargo:rerun-if-changed=frontline");

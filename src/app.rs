@@ -161,6 +161,11 @@ impl Application {
 
         if services.contains(&ServiceKind::Analytics) {
             let db = databases[&ServiceKind::Analytics].clone();
+            background.push(tokio::spawn(frontline_analytics::store::rollups::run_refresher(
+                db.clone(),
+                settings.analytics.rollup_interval,
+                shutdown.clone(),
+            )));
             match peer(&settings, &services, &keys, &connector, ServiceKind::Ticketing)? {
                 Some(channel) => background.push(tokio::spawn(frontline_analytics::ingest::follow_ticketing(
                     db,

@@ -94,6 +94,16 @@ enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Analytics on a running suite: rebuild it from the feeds, or export ticket facts as CSV.
+    Analytics {
+        #[command(subcommand)]
+        action: AnalyticsAction,
+        /// The suite (or analytics service) to ask (default: server.addr of this install's configuration).
+        #[arg(long, value_name = "URL", global = true)]
+        addr: Option<String>,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
     /// Fill a running suite with a small, realistic help desk. Safe to run again.
     Demo {
         /// The suite to fill (default: server.addr of this install's configuration).
@@ -101,6 +111,21 @@ enum Command {
         addr: Option<String>,
         #[command(flatten)]
         config: ConfigArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AnalyticsAction {
+    /// Empty analytics and re-apply every feed from its beginning, showing progress.
+    Rebuild,
+    /// Write ticket facts (one row per ticket, every metric) as CSV to stdout.
+    Export {
+        /// Only what changed since this cursor (printed at the end of the previous export).
+        #[arg(long, default_value = "")]
+        cursor: String,
+        /// Only this team's tickets.
+        #[arg(long, default_value = "")]
+        team: String,
     },
 }
 
@@ -181,6 +206,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("reindex mints its own administrator token; this install only verifies RS256 tokens")?;
             let token = issuer.issue("frontline-reindex", Role::Administrator, None, Duration::from_secs(3600))?;
             frontline::reindex::run(&target, &token).await
+        }
+        Command::Analytics { action, addr, config } => {
+            let settings = config.load()?;
+            let target = addr.unwrap_or_else(|| format!("http://{}", settings.server.addr));
+            let issuer = Keys::load(&settings)?
+                .issuer
+                .context("this command mints its own token; this install only verifies RS256 tokens")?;
+            let hour = Duration::from_secs(3600);
+            match action {
+                AnalyticsAction::Rebuild => {
+                    let token = issuer.issue("frontline-analytics-rebuild", Role::Administrator, None, hour)?;
+                    frontline::analytics_cli::rebuild(&target, &token).await
+                }
+                AnalyticsAction::Export { cursor, team } => {
+                    let token = issuer.issue("frontline-analytics-export", Role::BiReader, None, hour)?;
+                    frontline::analytics_cli::export_tickets(&target, &token, cursor, team).await
+                }
+            }
         }
         Command::Demo { addr, config } => {
             let settings = config.load()?;

@@ -18,6 +18,16 @@ pub struct Settings {
     pub feed: FeedSettings,
     pub ticketing: TicketingSettings,
     pub knowledge: KnowledgeSettings,
+    pub analytics: AnalyticsSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsSettings {
+    /// How often stale metric rollups are rebuilt. Series are exact meanwhile (they read the
+    /// stale slots' ticket rows); this bounds how long they pay for that.
+    #[serde(with = "humantime_serde")]
+    pub rollup_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,6 +225,9 @@ locales = ["en", "es", "he", "pl", "ru", "zh"]
 index_dir = ""
 verification_check_interval = "1min"
 search_stats_interval = "10s"
+
+[analytics]
+rollup_interval = "1s"
 "#;
 
 #[derive(Debug, thiserror::Error)]
@@ -317,6 +330,9 @@ impl Settings {
         }
         if self.knowledge.verification_check_interval.is_zero() {
             return bad("knowledge.verification_check_interval", "must be longer than zero");
+        }
+        if self.analytics.rollup_interval.is_zero() {
+            return bad("analytics.rollup_interval", "must be longer than zero");
         }
         if self.knowledge.search_stats_interval.is_zero() {
             return bad("knowledge.search_stats_interval", "must be longer than zero");

@@ -301,6 +301,11 @@ impl TestApp {
     pub async fn analytics(&self, role: Role) -> AnalyticsServiceClient<Authed> {
         AnalyticsServiceClient::new(self.authed(Bearer::token(&self.token(role))).await)
     }
+
+    /// An analytics client for `subject` in `role`, working in `team` when given.
+    pub async fn analytics_as(&self, role: Role, subject: &str, team: Option<&str>) -> AnalyticsServiceClient<Authed> {
+        AnalyticsServiceClient::new(self.authed(Bearer::token(&self.token_for(role, subject, team))).await)
+    }
 }
 
 async fn create_postgres_database() -> (String, String, String) {

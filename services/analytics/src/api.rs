@@ -23,6 +23,23 @@ impl AnalyticsApi {
     }
 }
 
+impl AnalyticsApi {
+    async fn subscriptions(&self) -> Result<Vec<pb::FeedSubscription>, Status> {
+        let statuses = follower_statuses(&self.db).await.map_err(ApiError::from)?;
+        Ok(statuses
+            .into_iter()
+            .map(|status| pb::FeedSubscription {
+                lag: (status.head_position - status.position).max(0),
+                feed: status.follower,
+                position: status.position,
+                head_position: status.head_position,
+                updated_at: Some(time::to_timestamp(status.updated_at)),
+                last_error: status.last_error,
+            })
+            .collect())
+    }
+}
+
 #[tonic::async_trait]
 impl AnalyticsService for AnalyticsApi {
     async fn list_feed_subscriptions(
@@ -38,19 +55,7 @@ impl AnalyticsService for AnalyticsApi {
             ))
             .into());
         }
-        let statuses = follower_statuses(&self.db).await.map_err(ApiError::from)?;
-        let subscriptions = statuses
-            .into_iter()
-            .map(|status| pb::FeedSubscription {
-                lag: (status.head_position - status.position).max(0),
-                feed: status.follower,
-                position: status.position,
-                head_position: status.head_position,
-                updated_at: Some(time::to_timestamp(status.updated_at)),
-                last_error: status.last_error,
-            })
-            .collect();
-        Ok(Response::new(pb::ListFeedSubscriptionsResponse { subscriptions }))
+        Ok(Response::new(pb::ListFeedSubscriptionsResponse { subscriptions: self.subscriptions().await? }))
     }
 
     async fn get_ticket_metrics(
@@ -84,6 +89,47 @@ impl AnalyticsService for AnalyticsApi {
         let principal = auth::principal(&request)?;
         let cards = crate::scorecard_api::get_scorecards(&self.db, &principal, request.into_inner()).await?;
         Ok(Response::new(cards))
+    }
+
+    type ExportTicketFactsStream = crate::export_api::TicketFactsStream;
+
+    async fn export_ticket_facts(
+        &self,
+        request: Request<pb::ExportTicketFactsRequest>,
+    ) -> Result<Response<Self::ExportTicketFactsStream>, Status> {
+        let principal = auth::principal(&request)?;
+        let stream = crate::export_api::export_ticket_facts(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(stream))
+    }
+
+    type ExportMetricSeriesStream = crate::export_api::SeriesRowsStream;
+
+    async fn export_metric_series(
+        &self,
+        request: Request<pb::ExportMetricSeriesRequest>,
+    ) -> Result<Response<Self::ExportMetricSeriesStream>, Status> {
+        let principal = auth::principal(&request)?;
+        let stream = crate::export_api::export_metric_series(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(stream))
+    }
+
+    async fn rebuild_analytics(
+        &self,
+        request: Request<pb::RebuildAnalyticsRequest>,
+    ) -> Result<Response<pb::RebuildAnalyticsResponse>, Status> {
+        let principal = auth::principal(&request)?;
+        // Metrics disappear until the followers catch up again: an administrator's decision.
+        if principal.role != Role::Administrator {
+            return Err(ApiError::permission_denied(format!(
+                "only an administrator may rebuild analytics, not the {} role",
+                principal.role
+            ))
+            .into());
+        }
+        let epoch = crate::store::state::reset_for_rebuild(&self.db).await.map_err(ApiError::from)?;
+        tracing::info!(epoch, subject = %principal.subject, "analytics rebuild started");
+        let subscriptions = self.subscriptions().await?;
+        Ok(Response::new(pb::RebuildAnalyticsResponse { subscriptions, epoch }))
     }
 
     async fn list_events(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {

@@ -3,6 +3,7 @@
 //! feeds, and never writes anywhere else.
 pub mod api;
 pub mod domain;
+mod export_api;
 pub mod ingest;
 mod scorecard_api;
 mod series_api;
@@ -35,6 +36,16 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             sql: include_str!("../migrations/0102_metric_facts.sql"),
         },
         MigrationFile { version: 103, description: "SLA board", sql: include_str!("../migrations/0103_sla_board.sql") },
+        MigrationFile {
+            version: 104,
+            description: "export facts",
+            sql: include_str!("../migrations/0104_export_facts.sql"),
+        },
+        MigrationFile {
+            version: 105,
+            description: "metric rollups",
+            sql: include_str!("../migrations/sqlite/0105_metric_rollups.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -53,5 +64,15 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             sql: include_str!("../migrations/0102_metric_facts.sql"),
         },
         MigrationFile { version: 103, description: "SLA board", sql: include_str!("../migrations/0103_sla_board.sql") },
+        MigrationFile {
+            version: 104,
+            description: "export facts",
+            sql: include_str!("../migrations/0104_export_facts.sql"),
+        },
+        MigrationFile {
+            version: 105,
+            description: "metric rollups",
+            sql: include_str!("../migrations/postgres/0105_metric_rollups.sql"),
+        },
     ],
 );

@@ -104,18 +104,49 @@ impl<S: EventSource, A: EventApplier> Follower<S, A> {
         }
     }
 
-    /// One connection's worth of following: Ok when the stream ended or shutdown came.
+    /// One connection's worth of following: Ok when the stream ended, shutdown came, or the
+    /// cursor was moved back under it (a rebuild), so the caller reconnects from the cursor.
     async fn follow(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
-        let position = self.position().await?;
-        let mut stream = self.source.watch(position).await.context("opening the feed")?;
+        // An idle stream delivers nothing to notice a rebuild by, so the cursor is looked at
+        // now and then; any replica's rebuild is seen within this.
+        const REWIND_CHECK: Duration = Duration::from_secs(1);
+        let mut applied = self.position().await?;
+        let mut stream = self.source.watch(applied).await.context("opening the feed")?;
+        let mut rewind_check = tokio::time::interval(REWIND_CHECK);
         loop {
             tokio::select! {
                 next = stream.next() => match next {
-                    Some(batch) => { self.apply_batch(batch.context("reading the feed")?).await?; }
+                    Some(batch) => {
+                        let batch = batch.context("reading the feed")?;
+                        let last = batch.events.last().map(|event| event.position);
+                        if let Err(error) = self.apply_batch(batch).await {
+                            if self.rewound(applied).await {
+                                return Ok(());
+                            }
+                            return Err(error);
+                        }
+                        applied = applied.max(last.unwrap_or(applied));
+                    }
                     None => return Ok(()),
                 },
+                _ = rewind_check.tick() => {
+                    if self.rewound(applied).await {
+                        return Ok(());
+                    }
+                }
                 _ = shutdown.cancelled() => return Ok(()),
             }
+        }
+    }
+
+    /// True when the stored cursor is behind what this follower applied: it was reset.
+    async fn rewound(&self, applied: i64) -> bool {
+        match self.position().await {
+            Ok(position) if position < applied => {
+                tracing::info!(follower = %self.name, from = position, "the cursor was moved back (a rebuild): following again");
+                true
+            }
+            _ => false,
         }
     }
 

@@ -1,4 +1,6 @@
 //! Analytics' rules, free of storage and transport: exactly what each metric means.
+pub mod export;
+pub mod rollup;
 pub mod scorecard;
 pub mod series;
 pub mod series_query;

@@ -6,9 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::DateTime;
 use chrono_tz::Tz;
-use sketches_ddsketch::{Config, DDSketch};
+use sketches_ddsketch::DDSketch;
 
-use super::series::{Bucket, Granularity, bucket_start};
+use super::{
+    rollup::new_sketch,
+    series::{Bucket, Granularity, bucket_start},
+};
 
 /// One metric: the column it is dated by and the SQL expression of its per-ticket value, in
 /// calendar time and in business hours (the same for metrics that are not durations).
@@ -183,7 +186,7 @@ pub struct Observation {
 }
 
 impl Observation {
-    fn key(&self, group_by: Option<Dimension>) -> String {
+    pub fn key(&self, group_by: Option<Dimension>) -> String {
         match group_by {
             None => String::new(),
             Some(Dimension::Team) => self.team_id.clone(),
@@ -205,10 +208,6 @@ pub struct Point {
     pub value: Option<f64>,
 }
 
-fn sketch() -> DDSketch {
-    DDSketch::new(Config::defaults())
-}
-
 fn evaluate(aggregate: Aggregate, sketch: &DDSketch) -> Option<f64> {
     let count = sketch.count();
     match aggregate {
@@ -219,6 +218,102 @@ fn evaluate(aggregate: Aggregate, sketch: &DDSketch) -> Option<f64> {
     }
 }
 
+/// A series being filled: one sketch per bucket and group, fed single values (from ticket rows)
+/// or whole sketches (from rollups) — the two merge the same way.
+pub struct SeriesBuilder<'a> {
+    buckets: &'a [Bucket],
+    index: HashMap<i64, usize>,
+    granularity: Granularity,
+    tz: Tz,
+    sketches: BTreeMap<String, Vec<DDSketch>>,
+}
+
+impl<'a> SeriesBuilder<'a> {
+    /// `grouped`: groups appear as values arrive; otherwise there is one series, keyed "".
+    pub fn new(buckets: &'a [Bucket], granularity: Granularity, tz: Tz, grouped: bool) -> Self {
+        let index = buckets.iter().enumerate().map(|(i, bucket)| (bucket.start.timestamp_micros(), i)).collect();
+        let mut builder = Self { buckets, index, granularity, tz, sketches: BTreeMap::new() };
+        if !grouped {
+            builder.sketches.insert(String::new(), builder.empty_series());
+        }
+        builder
+    }
+
+    fn empty_series(&self) -> Vec<DDSketch> {
+        self.buckets.iter().map(|_| new_sketch()).collect()
+    }
+
+    fn bucket(&mut self, at_micros: i64, key: String) -> Option<&mut DDSketch> {
+        let at = DateTime::from_timestamp_micros(at_micros)?;
+        let start = bucket_start(at, self.granularity, self.tz).timestamp_micros();
+        let slot = *self.index.get(&start)?;
+        if !self.sketches.contains_key(&key) {
+            let series = self.empty_series();
+            self.sketches.insert(key.clone(), series);
+        }
+        self.sketches.get_mut(&key).map(|series| &mut series[slot])
+    }
+
+    pub fn add_value(&mut self, at_micros: i64, key: String, value: f64) {
+        if let Some(sketch) = self.bucket(at_micros, key) {
+            // Durations are never negative; a clock skew must not make a sketch refuse a value.
+            sketch.add(value.max(0.0));
+        }
+    }
+
+    pub fn merge_sketch(&mut self, at_micros: i64, key: String, other: &DDSketch) {
+        if let Some(sketch) = self.bucket(at_micros, key) {
+            // Every sketch here is made with the default configuration, so merging cannot fail.
+            let _ = sketch.merge(other);
+        }
+    }
+
+    pub fn finish(self, aggregate: Aggregate) -> BTreeMap<String, Vec<Point>> {
+        self.finish_with(|sketch| evaluate(aggregate, sketch))
+            .into_iter()
+            .map(|(key, points)| {
+                let points = points
+                    .into_iter()
+                    .map(|(bucket, count, value)| Point { bucket: bucket.clone(), count, value })
+                    .collect();
+                (key, points)
+            })
+            .collect()
+    }
+
+    /// Each group's buckets with their count and `evaluate` of their sketch (an export asks for
+    /// every aggregate at once).
+    pub fn finish_with<T>(self, evaluate: impl Fn(&DDSketch) -> T) -> BTreeMap<String, Vec<(&'a Bucket, u64, T)>> {
+        let buckets = self.buckets;
+        self.sketches
+            .into_iter()
+            .map(|(key, series)| {
+                let points = series
+                    .iter()
+                    .zip(buckets)
+                    .map(|(sketch, bucket)| (bucket, sketch.count() as u64, evaluate(sketch)))
+                    .collect();
+                (key, points)
+            })
+            .collect()
+    }
+}
+
+/// Every aggregate of a bucket's sketch, in [`EXPORTED_AGGREGATES`] order.
+pub fn all_aggregates(sketch: &DDSketch) -> Vec<Option<f64>> {
+    let count = sketch.count();
+    EXPORTED_AGGREGATES.iter().map(|&aggregate| if count == 0 { None } else { evaluate(aggregate, sketch) }).collect()
+}
+
+pub const EXPORTED_AGGREGATES: [Aggregate; 6] = [
+    Aggregate::Sum,
+    Aggregate::Mean,
+    Aggregate::Percentile(50),
+    Aggregate::Percentile(90),
+    Aggregate::Percentile(95),
+    Aggregate::Percentile(99),
+];
+
 /// Aggregates observations into `buckets` (each group its own series, by group key).
 pub fn aggregate(
     observations: &[Observation],
@@ -228,37 +323,13 @@ pub fn aggregate(
     aggregate: Aggregate,
     group_by: Option<Dimension>,
 ) -> BTreeMap<String, Vec<Point>> {
-    let index: HashMap<i64, usize> =
-        buckets.iter().enumerate().map(|(i, bucket)| (bucket.start.timestamp_micros(), i)).collect();
-    let mut sketches: BTreeMap<String, Vec<DDSketch>> = BTreeMap::new();
-    if group_by.is_none() {
-        sketches.insert(String::new(), buckets.iter().map(|_| sketch()).collect());
-    }
+    let mut series = SeriesBuilder::new(buckets, granularity, tz, group_by.is_some());
     for observation in observations {
-        let Some(value) = observation.value else { continue };
-        let Some(at) = DateTime::from_timestamp_micros(observation.at_micros) else { continue };
-        let start = bucket_start(at, granularity, tz).timestamp_micros();
-        let Some(&slot) = index.get(&start) else { continue };
-        let series =
-            sketches.entry(observation.key(group_by)).or_insert_with(|| buckets.iter().map(|_| sketch()).collect());
-        // Durations are never negative; a clock skew must not make a sketch refuse a value.
-        series[slot].add(value.max(0.0));
+        if let Some(value) = observation.value {
+            series.add_value(observation.at_micros, observation.key(group_by), value);
+        }
     }
-    sketches
-        .into_iter()
-        .map(|(key, series)| {
-            let points = series
-                .iter()
-                .zip(buckets)
-                .map(|(sketch, bucket)| Point {
-                    bucket: bucket.clone(),
-                    count: sketch.count() as u64,
-                    value: evaluate(aggregate, sketch),
-                })
-                .collect();
-            (key, points)
-        })
-        .collect()
+    series.finish(aggregate)
 }
 
 #[cfg(test)]

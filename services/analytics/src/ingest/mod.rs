@@ -22,6 +22,7 @@ use crate::{
     store::{
         calendars, history,
         metric_facts::{self, Dimensions},
+        rollups,
     },
 };
 
@@ -72,7 +73,7 @@ impl EventApplier for TicketFacts {
             let now = event.occurred_at.as_ref().and_then(time::from_timestamp).unwrap_or_else(time::now_micros);
             for ticket in &tickets {
                 upsert_ticket(connection, ticket, event.position).await?;
-                refresh_metrics(connection, ticket, now).await?;
+                refresh_metrics(connection, ticket, now, event.position).await?;
             }
             Ok(())
         }
@@ -110,13 +111,26 @@ async fn upsert_ticket(connection: &mut AnyConnection, ticket: &Ticket, position
 }
 
 /// Recomputes the ticket's metrics from its history as of `now` (the event's instant, so a
-/// replay computes the same row).
-async fn refresh_metrics(connection: &mut AnyConnection, ticket: &Ticket, now: i64) -> anyhow::Result<()> {
+/// replay computes the same row), and marks the rollup slots it was and is now dated in stale.
+async fn refresh_metrics(
+    connection: &mut AnyConnection,
+    ticket: &Ticket,
+    now: i64,
+    position: i64,
+) -> anyhow::Result<()> {
     let events = history::events_of(connection, &ticket.id).await?;
     let calendar = calendars::for_ticket(connection, &ticket.id).await?;
     let now = chrono::DateTime::from_timestamp_micros(now).unwrap_or_default();
     if let Some(metrics) = ticket_metrics(&events, &calendar, now) {
-        metric_facts::upsert(connection, &ticket.id, &Dimensions::of(ticket), &metrics).await?;
+        let mut dated = metric_facts::dated_instants(connection, &ticket.id).await?;
+        dated.extend(
+            [Some(metrics.created_at), metrics.first_reply_at, metrics.solved_at]
+                .into_iter()
+                .flatten()
+                .map(|at| at.timestamp_micros()),
+        );
+        metric_facts::upsert(connection, &ticket.id, &Dimensions::of(ticket), &metrics, position).await?;
+        rollups::mark_stale(connection, &dated, position).await?;
     }
     Ok(())
 }

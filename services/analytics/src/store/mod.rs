@@ -3,3 +3,5 @@
 pub mod calendars;
 pub mod history;
 pub mod metric_facts;
+pub mod rollups;
+pub mod state;
