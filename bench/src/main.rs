@@ -3,6 +3,7 @@
 //! duration scenarios with HDR histograms. Every figure comes with a baseline measured in the
 //! same run — a gRPC health check at the same concurrency, the cheapest call the server has —
 //! because absolute numbers on a shared 2-core machine drift from run to run.
+mod analytics;
 mod knowledge;
 mod load;
 mod workforce;
@@ -35,8 +36,14 @@ struct Cli {
     /// Articles to seed for the knowledge scenarios.
     #[arg(long, default_value_t = 100_000)]
     articles: usize,
+    /// Tickets of history to seed for the analytics series scenarios.
+    #[arg(long, default_value_t = 1_000_000)]
+    tickets: i64,
+    /// Tickets written through ticketing for the analytics ingestion figure.
+    #[arg(long, default_value_t = 2_000)]
+    ingest_tickets: usize,
     /// Which scenario groups to run.
-    #[arg(long, value_delimiter = ',', default_values_t = [Group::Workforce, Group::Knowledge])]
+    #[arg(long, value_delimiter = ',', default_values_t = [Group::Workforce, Group::Knowledge, Group::Analytics])]
     scenarios: Vec<Group>,
     /// Run on PostgreSQL (a database the bench may create schemas in) instead of SQLite.
     #[arg(long)]
@@ -47,6 +54,7 @@ struct Cli {
 enum Group {
     Workforce,
     Knowledge,
+    Analytics,
 }
 
 impl std::fmt::Display for Group {
@@ -54,6 +62,7 @@ impl std::fmt::Display for Group {
         f.write_str(match self {
             Group::Workforce => "workforce",
             Group::Knowledge => "knowledge",
+            Group::Analytics => "analytics",
         })
     }
 }
@@ -84,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let settings = Settings::load_from(None, env)?;
     let issuer = Keys::load(&settings)?.issuer.expect("a local install issues tokens");
-    let app = Application::build(settings, &[]).await?;
+    let app = Application::build(settings.clone(), &[]).await?;
     let channel = Channel::from_shared(format!("http://{}", app.local_addr()))?.connect().await?;
     let suite = Suite { channel, issuer };
     let backend = if cli.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
@@ -100,6 +109,13 @@ async fn main() -> anyhow::Result<()> {
     results.push(baseline);
     let workforce = cli.scenarios.contains(&Group::Workforce);
     let knowledge = cli.scenarios.contains(&Group::Knowledge);
+    let analytics = cli.scenarios.contains(&Group::Analytics);
+    // Figures that are not latencies (ingestion rates, seeding times), printed with the table.
+    let mut notes = Vec::new();
+    if analytics {
+        notes.push(analytics::ingestion(&suite, cli.ingest_tickets, cli.concurrency).await?);
+        notes.push(analytics::seed_history(&settings, cli.tickets).await?);
+    }
     if workforce {
         workforce::seed(&suite, cli.people).await?;
     }
@@ -115,6 +131,9 @@ async fn main() -> anyhow::Result<()> {
     if workforce {
         results.extend(workforce::run(&suite, cli.people, cli.concurrency, cli.duration).await?);
     }
+    if analytics {
+        results.extend(analytics::run(&suite, &settings, cli.concurrency, cli.duration).await?);
+    }
     if knowledge {
         results.extend(knowledge::run(&suite, cli.articles, cli.concurrency, cli.duration).await?);
     }
@@ -126,6 +145,9 @@ async fn main() -> anyhow::Result<()> {
     let floor = results[0].per_second();
     for measurement in &results[1..] {
         println!("{:<48} {:.3} of the gRPC floor's rate", measurement.name, measurement.per_second() / floor);
+    }
+    for note in &notes {
+        println!("{note}");
     }
     app.shutdown().await?;
     eprintln!("frontline-bench: {} scenarios measured on {backend}", results.len());

@@ -131,3 +131,52 @@ crate::on_both_backends_at! {
         assert_eq!(expect_error(portal.get_ticket_metrics(analytics_pb::GetTicketMetricsRequest { ticket_id: ticket.id.clone() }).await).code(), Code::PermissionDenied);
     }
 }
+
+fn monday_morning_in_warsaw() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap()
+}
+
+crate::on_both_backends_at! {
+    monday_morning_in_warsaw();
+    /// The backlog as each Warsaw day closes, and the reopens per day, from tickets' histories.
+    async fn the_backlog_is_exact_at_each_day_close_and_reopens_are_counted_when_they_happen(app, clock) {
+        use frontline_proto::{analytics::v1 as analytics_pb, ticketing::v1 as pb};
+        let mut desk = app.ticketing(Role::Administrator).await;
+        let requester = tickets::requester(&mut desk).await;
+        let mut ids = Vec::new();
+        for subject in ["A", "B", "C"] {
+            ids.push(tickets::create(&mut desk, tickets::ticket(&requester, subject)).await.id);
+        }
+        let set_status = |id: &str, status: pb::TicketStatus| pb::UpdateTicketRequest {
+            ticket: Some(pb::Ticket { id: id.into(), status: status as i32, ..Default::default() }),
+            update_mask: Some(prost_types::FieldMask { paths: vec!["status".into()] }),
+        };
+        clock.set(monday_morning_in_warsaw() + chrono::TimeDelta::hours(1));
+        desk.update_ticket(set_status(&ids[0], pb::TicketStatus::Solved)).await.unwrap();
+        clock.set(monday_morning_in_warsaw() + chrono::TimeDelta::hours(25));
+        desk.update_ticket(set_status(&ids[1], pb::TicketStatus::Solved)).await.unwrap();
+        clock.set(monday_morning_in_warsaw() + chrono::TimeDelta::hours(49));
+        desk.update_ticket(set_status(&ids[1], pb::TicketStatus::Open)).await.unwrap();
+
+        let mut analytics = app.analytics(Role::Supervisor).await;
+        let midnight = |day: u32| Some(prost_types::Timestamp { seconds: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, day, 23, 0, 0).unwrap().timestamp(), nanos: 0 });
+        let request = |metric: &str, aggregate: &str| analytics_pb::GetMetricSeriesRequest {
+            metric: metric.into(), from: midnight(22), to: midnight(25), granularity: "day".into(),
+            time_zone: "Europe/Warsaw".into(), aggregate: aggregate.into(), ..Default::default()
+        };
+        let counts = |series: &analytics_pb::MetricSeries| series.groups[0].points.iter().map(|p| p.count).collect::<Vec<_>>();
+        let reopened = eventually(Duration::from_secs(20), || {
+            let mut analytics = analytics.clone();
+            async move {
+                let series = analytics.get_metric_series(request("tickets_reopened", "")).await.ok()?.into_inner();
+                (counts(&series) == [0, 0, 1]).then_some(series)
+            }
+        }).await;
+        assert_eq!((reopened.unit.as_str(), reopened.aggregate.as_str()), ("tickets", "count"));
+        let backlog = analytics.get_metric_series(request("backlog", "")).await.unwrap().into_inner();
+        assert_eq!(counts(&backlog), [2, 1, 2], "Monday: B and C; Tuesday: C; Wednesday: B reopened and C");
+        let bad = expect_error(analytics.get_metric_series(request("backlog", "p90")).await);
+        assert_eq!(crate::support::violated_fields(&bad), ["aggregate"]);
+    }
+}

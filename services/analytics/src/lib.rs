@@ -46,6 +46,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "metric rollups",
             sql: include_str!("../migrations/sqlite/0105_metric_rollups.sql"),
         },
+        MigrationFile {
+            version: 106,
+            description: "unsolved periods",
+            sql: include_str!("../migrations/0106_unsolved_periods.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -73,6 +78,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 105,
             description: "metric rollups",
             sql: include_str!("../migrations/postgres/0105_metric_rollups.sql"),
+        },
+        MigrationFile {
+            version: 106,
+            description: "unsolved periods",
+            sql: include_str!("../migrations/0106_unsolved_periods.sql"),
         },
     ],
 );

@@ -10,19 +10,20 @@ use frontline_shared::{
     error::Violations,
 };
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use sqlx::AnyConnection;
 
 use crate::{
     domain::{
+        backlog::backlog_at_bucket_ends,
         rollup::{self, RollupRead},
         series::{Bucket, Granularity, buckets},
         series_query::{
-            self, Aggregate, Dimension, Filters, MetricSpec, Observation, SeriesBuilder, SqlFilter, metric_named,
+            self, Aggregate, Dimension, Filters, MetricSpec, Observation, Point, SeriesBuilder, SqlFilter, metric_named,
         },
     },
-    store::{metric_facts, rollups},
+    store::{metric_facts, periods, rollups},
 };
 
 pub async fn get_metric_series(
@@ -32,21 +33,27 @@ pub async fn get_metric_series(
 ) -> ApiResult<pb::MetricSeries> {
     crate::ticket_metrics_api::check_reader(principal)?;
     let mut violations = Violations::new();
-    let metric = metric_named(request.metric.trim());
-    if metric.is_none() {
-        let names: Vec<&str> = series_query::METRICS.iter().map(|m| m.name).collect();
+    let name = request.metric.trim();
+    let period_metric = PeriodMetric::parse(name);
+    let metric = metric_named(name);
+    if metric.is_none() && period_metric.is_none() {
+        let names: Vec<&str> =
+            series_query::METRICS.iter().map(|m| m.name).chain([BACKLOG, TICKETS_REOPENED]).collect();
         violations.add("metric", format!("`{}` is not a metric; use one of {}", request.metric, names.join(", ")));
     }
     let window = Window::parse(&mut violations, &request.granularity, &request.time_zone, &request.from, &request.to);
-    let default_aggregate = if metric.is_some_and(|m| m.unit == "tickets") { "count" } else { "mean" };
+    let counts_tickets = period_metric.is_some() || metric.is_some_and(|m| m.unit == "tickets");
+    let default_aggregate = if counts_tickets { "count" } else { "mean" };
     let aggregate_name = if request.aggregate.is_empty() { default_aggregate } else { request.aggregate.as_str() };
     let aggregate = Aggregate::parse(aggregate_name);
     if aggregate.is_none() {
         violations.add("aggregate", "must be count, sum, mean, p50, p90, p95 or p99");
+    } else if period_metric.is_some() && aggregate != Some(Aggregate::Count) {
+        violations.add("aggregate", format!("{name} is a count of tickets: use count"));
     }
     let group_by = parse_group_by(&mut violations, &request.group_by);
     violations.into_result()?;
-    let (metric, window, aggregate) = (metric.expect("checked"), window.expect("checked"), aggregate.expect("checked"));
+    let (window, aggregate) = (window.expect("checked"), aggregate.expect("checked"));
     let range = window.buckets()?;
     let given = request.filter.unwrap_or_default();
     let filters = Filters {
@@ -57,20 +64,29 @@ pub async fn get_metric_series(
         ticket_type: i64::from(given.r#type),
         tag: given.tag,
     };
-    let read = SeriesRead {
-        metric,
-        business_hours: request.business_hours,
-        granularity: window.granularity,
-        tz: window.tz,
-        group_by,
-    };
     let mut connection = db.reader().acquire().await?;
-    let series = read.read(&mut connection, &range, &filters).await?;
-    let series = series.finish(aggregate);
+    let (name, unit, series) = match (period_metric, metric) {
+        (Some(kind), _) => {
+            let series = period_series(&mut connection, kind, &range, &window, &filters, group_by).await?;
+            (name, "tickets", series)
+        }
+        (None, Some(metric)) => {
+            let read = SeriesRead {
+                metric,
+                business_hours: request.business_hours,
+                granularity: window.granularity,
+                tz: window.tz,
+                group_by,
+            };
+            let series = read.read(&mut connection, &range, &filters).await?.finish(aggregate);
+            (metric.name, metric.unit, series)
+        }
+        (None, None) => unreachable!("checked above"),
+    };
     Ok(pb::MetricSeries {
-        metric: metric.name.to_string(),
+        metric: name.to_string(),
         aggregate: aggregate_name.to_ascii_lowercase(),
-        unit: metric.unit.to_string(),
+        unit: unit.to_string(),
         groups: series
             .into_iter()
             .map(|(key, points)| pb::SeriesGroup {
@@ -258,4 +274,66 @@ impl SeriesRead {
         }
         Ok(Some(series))
     }
+}
+
+const BACKLOG: &str = "backlog";
+const TICKETS_REOPENED: &str = "tickets_reopened";
+
+/// Series read from tickets' unsolved periods rather than their metric rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PeriodMetric {
+    /// Unsolved tickets as each bucket closes.
+    Backlog,
+    /// Reopens in each bucket (a ticket reopened twice counts twice).
+    Reopened,
+}
+
+impl PeriodMetric {
+    fn parse(name: &str) -> Option<PeriodMetric> {
+        match name {
+            BACKLOG => Some(PeriodMetric::Backlog),
+            TICKETS_REOPENED => Some(PeriodMetric::Reopened),
+            _ => None,
+        }
+    }
+}
+
+async fn period_series(
+    connection: &mut AnyConnection,
+    kind: PeriodMetric,
+    range: &[Bucket],
+    window: &Window,
+    filters: &Filters,
+    group_by: Option<Dimension>,
+) -> ApiResult<BTreeMap<String, Vec<Point>>> {
+    let (first, last) = (range[0].start.timestamp_micros(), range[range.len() - 1].end.timestamp_micros());
+    let rows = periods::overlapping(connection, first, last, &filters.to_sql()).await?;
+    let keyed = rows.into_iter().map(|row| {
+        let observation = Observation {
+            at_micros: row.starts_at,
+            value: Some(1.0),
+            team_id: row.team_id,
+            agent_id: row.assignee_id,
+            channel: row.channel,
+            priority: row.priority,
+            ticket_type: row.ticket_type,
+        };
+        (row.ends_at, row.reopened, observation.key(group_by), observation)
+    });
+    Ok(match kind {
+        PeriodMetric::Backlog => backlog_at_bucket_ends(
+            keyed.map(|(end, _, key, observation)| (observation.at_micros, end, key)),
+            range,
+            group_by.is_some(),
+        ),
+        PeriodMetric::Reopened => {
+            let mut series = SeriesBuilder::new(range, window.granularity, window.tz, group_by.is_some());
+            for (_, reopened, key, observation) in keyed {
+                if reopened && observation.at_micros >= first {
+                    series.add_value(observation.at_micros, key, 1.0);
+                }
+            }
+            series.finish(Aggregate::Count)
+        }
+    })
 }

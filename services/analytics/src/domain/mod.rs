@@ -1,4 +1,5 @@
 //! Analytics' rules, free of storage and transport: exactly what each metric means.
+pub mod backlog;
 pub mod export;
 pub mod rollup;
 pub mod scorecard;

@@ -37,7 +37,7 @@ pub enum Status {
 }
 
 impl Status {
-    fn is_solved(self) -> bool {
+    pub(crate) fn is_solved(self) -> bool {
         matches!(self, Status::Solved | Status::Closed)
     }
 }
@@ -113,7 +113,7 @@ pub struct TicketMetrics {
 }
 
 /// The events that count, in order: from the first creation up to `now`, replays removed.
-fn relevant(history: &[HistoryEvent], now: DateTime<Utc>) -> Option<Vec<HistoryEvent>> {
+pub(crate) fn relevant(history: &[HistoryEvent], now: DateTime<Utc>) -> Option<Vec<HistoryEvent>> {
     let mut sorted: Vec<&HistoryEvent> = history.iter().filter(|e| e.at() <= now).collect();
     sorted.sort_by_key(|e| e.at());
     let mut unique: Vec<HistoryEvent> = Vec::with_capacity(sorted.len());

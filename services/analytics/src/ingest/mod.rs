@@ -18,11 +18,11 @@ use sqlx::AnyConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    domain::ticket_metrics::ticket_metrics,
+    domain::{backlog::unsolved_periods, ticket_metrics::ticket_metrics},
     store::{
         calendars, history,
         metric_facts::{self, Dimensions},
-        rollups,
+        periods, rollups,
     },
 };
 
@@ -131,6 +131,7 @@ async fn refresh_metrics(
         );
         metric_facts::upsert(connection, &ticket.id, &Dimensions::of(ticket), &metrics, position).await?;
         rollups::mark_stale(connection, &dated, position).await?;
+        periods::replace(connection, &ticket.id, &unsolved_periods(&events, now)).await?;
     }
     Ok(())
 }

@@ -3,5 +3,6 @@
 pub mod calendars;
 pub mod history;
 pub mod metric_facts;
+pub mod periods;
 pub mod rollups;
 pub mod state;

@@ -11,6 +11,7 @@ pub const DERIVED_TABLES: &[&str] = &[
     "ticket_fact_tags",
     "metric_slots",
     "metric_rollups",
+    "ticket_unsolved_periods",
     "business_calendars",
     "sla_policies",
 ];
