@@ -1,6 +1,7 @@
 //! `frontline demo`: a small, realistic help desk loaded through the public API, so a newcomer
 //! sees the suite working within a minute. Safe to run again: customers are upserted by their
 //! CRM ids, tickets are created with request ids, and lifecycle steps only run on new tickets.
+mod history;
 pub mod knowledge;
 mod service_levels;
 
@@ -477,6 +478,8 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
         progress("tickets", number + 1, TICKETS.len());
     }
     eprintln!();
+    let requesters: Vec<String> = customer_ids.values().cloned().collect();
+    let past_tickets = history::load(&mut ticketing, &requesters).await?;
     link_outage(&mut ticketing, &ticket_ids).await?;
     save_views(&mut ticketing).await?;
     let routed_teams = service_levels::load_routing(&mut ticketing).await?;
@@ -489,11 +492,12 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
     let statuses: Vec<String> =
         by_status.iter().map(|(status, count)| format!("{count} {}", status.to_lowercase())).collect();
     println!(
-        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}), a problem with its incident, 2 saved views, {} SLA policies on Warsaw business hours with {} escalation rules, {} triggers / automations / macros, routing for {} teams, {} knowledge articles in {} locales ({} verified).",
+        "Loaded the demo help desk into {target}: 3 teams of {people} people on this week's roster, {} organisations, {} customers, {} tickets ({}) and {} past tickets over 6 weeks for analytics, a problem with its incident, 2 saved views, {} SLA policies on Warsaw business hours with {} escalation rules, {} triggers / automations / macros, routing for {} teams, {} knowledge articles in {} locales ({} verified).",
         ORGANIZATIONS.len(),
         CUSTOMERS.len(),
         TICKETS.len(),
         statuses.join(", "),
+        past_tickets,
         service_levels.policies,
         service_levels.rules,
         business_rules,

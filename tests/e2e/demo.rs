@@ -12,8 +12,19 @@ on_both_backends! {
         frontline::demo::load(&app.url(), &admin, &portal, &director).await.expect("the demo loads");
         frontline::demo::load(&app.url(), &admin, &portal, &director).await.expect("the demo loads again");
         let mut ticketing = app.ticketing(Role::Director).await;
-        let tickets = ticketing.list_tickets(pb::ListTicketsRequest { page_size: 100, ..Default::default() }).await.unwrap().into_inner();
-        assert_eq!(tickets.tickets.len(), 14);
+        let mut all = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = ticketing.list_tickets(pb::ListTicketsRequest { page_size: 500, page_token, ..Default::default() }).await.unwrap().into_inner();
+            all.extend(page.tickets);
+            if page.next_page_token.is_empty() { break; }
+            page_token = page.next_page_token;
+        }
+        let (past, today): (Vec<pb::Ticket>, Vec<pb::Ticket>) = all.into_iter().partition(|t| t.tags.iter().any(|tag| tag == "imported"));
+        assert_eq!(today.len(), 14);
+        assert_eq!(past.len(), 282, "six weeks of history, imported once");
+        assert!(past.iter().all(|t| t.first_reply_at.is_some()), "every past ticket was answered");
+        let tickets = pb::ListTicketsResponse { tickets: today, ..Default::default() };
         let rated = tickets.tickets.iter().filter(|t| t.satisfaction.as_ref().is_some_and(|s| s.rating >= pb::SatisfactionRating::Good as i32)).count();
         assert_eq!(rated, 2, "both solved tickets were rated by their requesters");
         let with_sla = tickets.tickets.iter().filter(|t| !t.sla_policy_id.is_empty()).count();

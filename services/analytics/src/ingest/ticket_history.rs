@@ -52,6 +52,42 @@ fn entry(ticket_id: &str, at: i64, kind: &'static str, detail: &str) -> Entry {
     }
 }
 
+/// An imported ticket's past as history: created new at its creation, its public replies at
+/// their times, solved at its solve, and its final status at its last update.
+fn imported_entries(imported: &TicketImported) -> Vec<Entry> {
+    use frontline_proto::ticketing::v1::TicketStatus;
+    let Some(ticket) = &imported.ticket else { return Vec::new() };
+    let final_status = ticket.status;
+    let mut entries = vec![Entry { status: TicketStatus::New as i64, ..created_entry(ticket, false) }];
+    for reply in &imported.public_replies {
+        entries.push(Entry {
+            ticket_id: ticket.id.clone(),
+            at: micros(&reply.created_at),
+            kind: "public_comment",
+            status: 0,
+            by_agent: reply.by_agent,
+            actor_id: reply.author_id.clone(),
+            detail: String::new(),
+        });
+    }
+    let solved = final_status == TicketStatus::Solved as i32 || final_status == TicketStatus::Closed as i32;
+    if solved && ticket.solved_at.is_some() {
+        let at = micros(&ticket.solved_at);
+        entries.push(Entry { at, status: TicketStatus::Solved as i64, ..status_entry(ticket) });
+    }
+    let already_there = final_status == TicketStatus::New as i32
+        || (final_status == TicketStatus::Solved as i32 && ticket.solved_at.is_some());
+    if !already_there {
+        let at = if final_status == TicketStatus::Closed as i32 && ticket.closed_at.is_some() {
+            micros(&ticket.closed_at)
+        } else {
+            micros(&ticket.updated_at)
+        };
+        entries.push(Entry { at, ..status_entry(ticket) });
+    }
+    entries
+}
+
 /// The history entries `event` adds, in order; none for events that add nothing.
 pub fn entries(event: &FeedEvent) -> anyhow::Result<Vec<Entry>> {
     let Some(payload) = &event.payload else { return Ok(Vec::new()) };
@@ -61,7 +97,7 @@ pub fn entries(event: &FeedEvent) -> anyhow::Result<Vec<Entry>> {
         let created = payload.to_msg::<TicketCreated>()?;
         entries.extend(created.ticket.map(|t| created_entry(&t, created.by_agent)));
     } else if url == TicketImported::type_url() {
-        entries.extend(payload.to_msg::<TicketImported>()?.ticket.map(|t| created_entry(&t, false)));
+        entries.extend(imported_entries(&payload.to_msg::<TicketImported>()?));
     } else if url == TicketUpdated::type_url() {
         let updated = payload.to_msg::<TicketUpdated>()?;
         if updated.previous_status != 0 {
@@ -112,4 +148,49 @@ pub fn entries(event: &FeedEvent) -> anyhow::Result<Vec<Entry>> {
         entries.extend(payload.to_msg::<TicketsMerged>()?.sources.iter().map(status_entry));
     }
     Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use frontline_proto::ticketing::v1::{ImportedReply, TicketStatus};
+
+    use super::*;
+
+    fn at(seconds: i64) -> Option<prost_types::Timestamp> {
+        Some(prost_types::Timestamp { seconds, nanos: 0 })
+    }
+
+    #[test]
+    fn an_imported_ticket_keeps_its_replies_and_its_solve() {
+        let imported = TicketImported {
+            ticket: Some(Ticket {
+                id: "7".into(),
+                status: TicketStatus::Closed as i32,
+                created_at: at(1_000),
+                solved_at: at(9_000),
+                closed_at: at(20_000),
+                updated_at: at(20_000),
+                assignee_id: "agent-ola".into(),
+                ..Default::default()
+            }),
+            comment_count: 3,
+            public_replies: vec![
+                ImportedReply { created_at: at(1_600), author_id: "agent-ola".into(), by_agent: true },
+                ImportedReply { created_at: at(5_000), author_id: "c-1".into(), by_agent: false },
+            ],
+        };
+        let entries = imported_entries(&imported);
+        let summary: Vec<(&str, i64, i64, bool)> =
+            entries.iter().map(|e| (e.kind, e.at / 1_000_000, e.status, e.by_agent)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("created", 1_000, TicketStatus::New as i64, false),
+                ("public_comment", 1_600, 0, true),
+                ("public_comment", 5_000, 0, false),
+                ("status", 9_000, TicketStatus::Solved as i64, false),
+                ("status", 20_000, TicketStatus::Closed as i64, false),
+            ]
+        );
+    }
 }

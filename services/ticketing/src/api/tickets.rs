@@ -633,6 +633,8 @@ impl TicketingApi {
         }
         let mut ticket = self.insert_ticket(&mut transaction, principal, fields, created_at, "imported").await?;
         let mut text = String::new();
+        let mut public_replies = Vec::new();
+        let comment_count = record.comments.len() as i32;
         for (index, imported) in record.comments.into_iter().enumerate() {
             let comment = super::conversation::imported_comment(ticket.id, index, imported, created_at)?;
             comment.check()?;
@@ -643,6 +645,13 @@ impl TicketingApi {
             }
             if comment.author_role == crate::domain::comment::AuthorRole::Requester {
                 ticket.last_requester_reply_at = Some(comment.created_at);
+            }
+            if comment.public {
+                public_replies.push(pb::ImportedReply {
+                    created_at: Some(time::to_timestamp(comment.created_at)),
+                    author_id: comment.author_id.clone(),
+                    by_agent: comment.author_role != crate::domain::comment::AuthorRole::Requester,
+                });
             }
             text.push_str(&comment.body);
             text.push('\n');
@@ -670,7 +679,7 @@ impl TicketingApi {
                 aggregate_type: "ticket",
                 aggregate_id: &wire.id,
                 actor: &principal.subject,
-                payload: &pb::TicketImported { ticket: Some(wire.clone()), comment_count: 0 },
+                payload: &pb::TicketImported { ticket: Some(wire.clone()), comment_count, public_replies },
             },
         )
         .await?;
