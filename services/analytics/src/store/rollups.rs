@@ -136,46 +136,57 @@ async fn observations_in(connection: &mut AnyConnection, slot: i64) -> sqlx::Res
     Ok(all)
 }
 
-/// Rebuilds one slot's rollups from the facts. The slot is marked fresh only at the revision it
-/// was read at: a change committed meanwhile leaves it stale for the next round.
-pub async fn refresh_slot(db: &Database, slot: i64) -> sqlx::Result<()> {
+/// Rebuilds `slots`' rollups from the facts, in one transaction (one commit for many slots: on
+/// SQLite with synchronous=FULL the commit is most of the cost). Each slot is marked fresh only
+/// at the revision it was read at: a change committed meanwhile leaves it stale for the next round.
+pub async fn refresh_slots(db: &Database, slots: &[i64]) -> sqlx::Result<()> {
     let mut transaction = db.begin().await?;
     // On Postgres the slot row is locked, so replicas refreshing together take turns and a
     // concurrent change waits to mark it stale again; SQLite has one writer anyway.
     let lock = if db.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
-    let revision: Option<i64> = sqlx::query_scalar(&format!("SELECT revision FROM metric_slots WHERE slot = $1{lock}"))
-        .bind(slot)
-        .fetch_optional(&mut *transaction)
-        .await?;
-    let Some(revision) = revision else { return Ok(()) };
-    let observations = observations_in(&mut transaction, slot).await?;
-    sqlx::query("DELETE FROM metric_rollups WHERE slot = $1").bind(slot).execute(&mut *transaction).await?;
-    for cell in rollup::cells(&observations) {
-        sqlx::query("INSERT INTO metric_rollups (slot, dimension, dimension_value, sketches) VALUES ($1, $2, $3, $4)")
+    for &slot in slots {
+        let revision: Option<i64> =
+            sqlx::query_scalar(&format!("SELECT revision FROM metric_slots WHERE slot = $1{lock}"))
+                .bind(slot)
+                .fetch_optional(&mut *transaction)
+                .await?;
+        let Some(revision) = revision else { continue };
+        let observations = observations_in(&mut transaction, slot).await?;
+        sqlx::query("DELETE FROM metric_rollups WHERE slot = $1").bind(slot).execute(&mut *transaction).await?;
+        for cell in rollup::cells(&observations) {
+            sqlx::query(
+                "INSERT INTO metric_rollups (slot, dimension, dimension_value, sketches) VALUES ($1, $2, $3, $4)",
+            )
             .bind(slot)
             .bind(cell.dimension.as_str())
             .bind(&cell.value)
             .bind(rollup::encode(&cell.sketches))
             .execute(&mut *transaction)
             .await?;
+        }
+        sqlx::query("UPDATE metric_slots SET refreshed_revision = $2 WHERE slot = $1 AND revision = $2")
+            .bind(slot)
+            .bind(revision)
+            .execute(&mut *transaction)
+            .await?;
     }
-    sqlx::query("UPDATE metric_slots SET refreshed_revision = $2 WHERE slot = $1 AND revision = $2")
-        .bind(slot)
-        .bind(revision)
-        .execute(&mut *transaction)
-        .await?;
     transaction.commit().await
 }
 
+/// Slots rebuilt per transaction: long enough to amortise the commit, short enough not to hold
+/// the single SQLite writer (which the follower also needs) for long.
+const SLOTS_PER_TRANSACTION: usize = 25;
+
 /// Refreshes up to `limit` stale slots, oldest first; returns how many it refreshed.
 pub async fn refresh_stale(db: &Database, limit: i64) -> sqlx::Result<usize> {
-    let slots: Vec<i64> =
-        sqlx::query_scalar("SELECT slot FROM metric_slots WHERE revision > refreshed_revision ORDER BY slot LIMIT $1")
-            .bind(limit)
-            .fetch_all(db.reader())
-            .await?;
-    for &slot in &slots {
-        refresh_slot(db, slot).await?;
+    let slots: Vec<i64> = sqlx::query_scalar(
+        "SELECT slot FROM metric_slots WHERE revision > refreshed_revision ORDER BY slot LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db.reader())
+    .await?;
+    for chunk in slots.chunks(SLOTS_PER_TRANSACTION) {
+        refresh_slots(db, chunk).await?;
     }
     Ok(slots.len())
 }
