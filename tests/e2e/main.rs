@@ -4,6 +4,7 @@ mod support;
 
 mod access;
 mod analytics;
+mod analytics_feeds;
 mod apart;
 mod auth;
 mod business_rules;

@@ -86,6 +86,16 @@ impl AnalyticsService for AnalyticsApi {
         Ok(Response::new(cards))
     }
 
+    async fn get_knowledge_metrics(
+        &self,
+        request: Request<pb::GetKnowledgeMetricsRequest>,
+    ) -> Result<Response<pb::KnowledgeMetrics>, Status> {
+        let principal = auth::principal(&request)?;
+        let metrics =
+            crate::knowledge_metrics_api::get_knowledge_metrics(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(metrics))
+    }
+
     async fn list_events(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {
         self.events.list(request).await
     }

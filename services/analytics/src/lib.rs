@@ -4,6 +4,7 @@
 pub mod api;
 pub mod domain;
 pub mod ingest;
+mod knowledge_metrics_api;
 mod scorecard_api;
 mod series_api;
 mod sla_board_api;
@@ -35,6 +36,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             sql: include_str!("../migrations/0102_metric_facts.sql"),
         },
         MigrationFile { version: 103, description: "SLA board", sql: include_str!("../migrations/0103_sla_board.sql") },
+        MigrationFile {
+            version: 110,
+            description: "knowledge and workforce facts",
+            sql: include_str!("../migrations/0110_knowledge_workforce_facts.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -53,5 +59,10 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             sql: include_str!("../migrations/0102_metric_facts.sql"),
         },
         MigrationFile { version: 103, description: "SLA board", sql: include_str!("../migrations/0103_sla_board.sql") },
+        MigrationFile {
+            version: 110,
+            description: "knowledge and workforce facts",
+            sql: include_str!("../migrations/0110_knowledge_workforce_facts.sql"),
+        },
     ],
 );

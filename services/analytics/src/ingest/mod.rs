@@ -2,6 +2,7 @@
 //! followers that feed them. Applying is idempotent by feed position.
 use frontline_proto::{
     common::v1::{FeedEvent, WatchEventsRequest},
+    knowledge::v1::knowledge_service_client::KnowledgeServiceClient,
     ticketing::v1::{
         CommentAdded, SlaAlert, Ticket, TicketCreated, TicketEscalated, TicketImported, TicketRated, TicketUpdated,
         TicketsMerged, ticketing_service_client::TicketingServiceClient,
@@ -28,8 +29,14 @@ use crate::{
 /// The follower name (and cursor) for the ticketing feed.
 pub const TICKETING_FEED: &str = "ticketing";
 
+mod knowledge;
 mod service_levels;
 mod ticket_history;
+
+pub use knowledge::KnowledgeFacts;
+
+/// The follower name (and cursor) for the knowledge feed.
+pub const KNOWLEDGE_FEED: &str = "knowledge";
 
 /// Keeps `ticket_facts` in step with the ticketing feed, and records each ticket's history.
 pub struct TicketFacts;
@@ -130,4 +137,15 @@ pub async fn follow_ticketing(db: Database, channel: PeerChannel, shutdown: Canc
             .boxed()
     };
     Follower::new(TICKETING_FEED, db, source, TicketFacts).run(shutdown).await;
+}
+
+/// Follows knowledge's feed over `channel` until `shutdown`.
+pub async fn follow_knowledge(db: Database, channel: PeerChannel, shutdown: CancellationToken) {
+    let client = KnowledgeServiceClient::new(channel);
+    let source = move |after_position| {
+        let mut client = client.clone();
+        async move { Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed()) }
+            .boxed()
+    };
+    Follower::new(KNOWLEDGE_FEED, db, source, KnowledgeFacts).run(shutdown).await;
 }

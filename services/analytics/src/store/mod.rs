@@ -2,4 +2,5 @@
 //! transaction when applying events); they hold no rules.
 pub mod calendars;
 pub mod history;
+pub mod knowledge;
 pub mod metric_facts;
