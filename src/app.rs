@@ -181,6 +181,16 @@ impl Application {
                     "analytics runs without knowledge and peers.knowledge is not set: knowledge metrics will not be collected"
                 ),
             }
+            match peer(&settings, &services, &keys, &connector, ServiceKind::Workforce)? {
+                Some(channel) => background.push(tokio::spawn(frontline_analytics::ingest::follow_workforce(
+                    db.clone(),
+                    channel,
+                    shutdown.clone(),
+                ))),
+                None => tracing::warn!(
+                    "analytics runs without workforce and peers.workforce is not set: workforce metrics will not be collected"
+                ),
+            }
         }
 
         tracing::info!(

@@ -96,6 +96,16 @@ impl AnalyticsService for AnalyticsApi {
         Ok(Response::new(metrics))
     }
 
+    async fn get_workforce_metrics(
+        &self,
+        request: Request<pb::GetWorkforceMetricsRequest>,
+    ) -> Result<Response<pb::WorkforceMetrics>, Status> {
+        let principal = auth::principal(&request)?;
+        let metrics =
+            crate::workforce_metrics_api::get_workforce_metrics(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(metrics))
+    }
+
     async fn list_events(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {
         self.events.list(request).await
     }

@@ -57,14 +57,7 @@ pub async fn get_knowledge_metrics(
 ) -> ApiResult<pb::KnowledgeMetrics> {
     crate::ticket_metrics_api::check_reader(principal)?;
     let mut violations = Violations::new();
-    let from = request.from.as_ref().and_then(time::from_timestamp);
-    let to = request.to.as_ref().and_then(time::from_timestamp);
-    violations.check(from.is_some(), "from", "is required");
-    match (from, to) {
-        (_, None) => violations.add("to", "is required"),
-        (Some(from), Some(to)) if to <= from => violations.add("to", "must be after from"),
-        _ => {}
-    }
+    let period = crate::period::checked(&mut violations, &request.from, &request.to);
     let locale = request.locale.trim().to_ascii_lowercase();
     violations.check(locale.len() <= 35, "locale", "must be a locale tag such as en or pt-br");
     violations.check((0..=MAX_LIMIT).contains(&request.limit), "limit", "must be between 0 and 100");
@@ -82,7 +75,7 @@ pub async fn get_knowledge_metrics(
         violations.add("time_zone", format!("`{zone}` is not an IANA time zone"));
     }
     violations.into_result()?;
-    let (from, to, tz) = (from.expect("checked"), to.expect("checked"), tz.expect("checked"));
+    let ((from, to), tz) = (period.expect("checked"), tz.expect("checked"));
     let series_buckets = match granularity {
         Some(granularity) => {
             let at = |micros| DateTime::from_timestamp_micros(micros).unwrap_or_default();

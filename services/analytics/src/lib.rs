@@ -5,11 +5,13 @@ pub mod api;
 pub mod domain;
 pub mod ingest;
 mod knowledge_metrics_api;
+mod period;
 mod scorecard_api;
 mod series_api;
 mod sla_board_api;
 pub mod store;
 mod ticket_metrics_api;
+mod workforce_metrics_api;
 
 use frontline_shared::database::{MigrationFile, Migrations};
 

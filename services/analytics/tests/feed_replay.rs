@@ -1,13 +1,17 @@
 //! Every knowledge and workforce event delivered twice — again in the next batch after a lost
 //! cursor, or resent by the source — gives the same numbers as delivered once.
 use frontline_analytics::{
-    domain::knowledge_metrics as metrics,
-    ingest::KnowledgeFacts,
-    store::knowledge::{self as store, Scope},
+    domain::{knowledge_metrics as metrics, workforce_metrics},
+    ingest::{KnowledgeFacts, WorkforceFacts},
+    store::{
+        knowledge::{self as store, Scope},
+        workforce::{self as workforce_store, Period},
+    },
 };
 use frontline_proto::{
     common::v1::{FeedEvent, WatchEventsResponse},
     knowledge::v1 as kb,
+    workforce::v1 as wf,
 };
 use frontline_shared::{
     config::Settings,
@@ -139,4 +143,80 @@ async fn knowledge_events_applied_twice_count_once() {
     // facts' keys make every event harmless the second time.
     follower("knowledge-again", &db, KnowledgeFacts).apply_batch(batch).await.unwrap();
     assert_eq!(knowledge_counts(&db).await, once);
+}
+
+fn workforce_events() -> Vec<FeedEvent> {
+    let person = |id: &str, team: &str| wf::PersonChanged {
+        person: Some(wf::Person {
+            id: id.into(),
+            team_id: team.into(),
+            employment_status: wf::EmploymentStatus::Active as i32,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let certification = wf::DevelopmentEvent {
+        kind: "certification.recorded".into(),
+        person_id: "agent-ola".into(),
+        reference_id: "cert-1".into(),
+        certification: Some(wf::Certification {
+            id: "cert-1".into(),
+            person_id: "agent-ola".into(),
+            name: "GDPR awareness".into(),
+            issued_at: Some(time::to_timestamp(NOW - 1)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let scored = wf::QaScored {
+        review: Some(wf::QaReview {
+            id: "qa-1".into(),
+            agent_id: "agent-ola".into(),
+            total: 90.0,
+            created_at: Some(time::to_timestamp(NOW)),
+            ..Default::default()
+        }),
+    };
+    let kudos =
+        wf::DevelopmentEvent { kind: "kudos.given".into(), person_id: "agent-ola".into(), ..Default::default() };
+    let coaching =
+        wf::PrivateRecordAdded { kind: "coaching.recorded".into(), id: "s-1".into(), person_id: "agent-ola".into() };
+    vec![
+        event(1, "person.created", &person("agent-ola", "tier1")),
+        event(2, "person.created", &person("agent-tom", "tier1")),
+        event(3, "certification.recorded", &certification),
+        event(4, "qa.scored", &scored),
+        event(5, "kudos.given", &kudos),
+        event(6, "coaching.recorded", &coaching),
+        // Ola moves team after the review: the review stays with tier1.
+        event(7, "person.updated", &person("agent-ola", "tier2")),
+    ]
+}
+
+async fn workforce_numbers(db: &Database) -> (Vec<(String, i64, i64)>, Vec<(String, i64, Option<f64>)>, (i64, i64)) {
+    let mut connection = db.reader().acquire().await.unwrap();
+    let people = workforce_store::people(&mut connection, "").await.unwrap();
+    let certifications = workforce_store::certifications(&mut connection, "").await.unwrap();
+    let (coverage, _) = workforce_metrics::certification_coverage(&people, &certifications, NOW);
+    let period = Period { from: NOW - 1, to: NOW + 1_000, team_id: "", person_id: "" };
+    let scores = workforce_store::qa_scores(&mut connection, &period).await.unwrap();
+    let (_, teams, _) = workforce_metrics::qa_averages(&scores);
+    (
+        coverage.into_iter().map(|c| (c.name, c.holders, c.people)).collect(),
+        teams.into_iter().map(|t| (t.key.clone(), t.reviews, t.mean_score())).collect(),
+        workforce_store::development_counts(&mut connection, &period).await.unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn workforce_events_applied_twice_count_once() {
+    let (db, _dir) = analytics_database().await;
+    let batch = WatchEventsResponse { events: workforce_events(), head_position: 7 };
+    follower("workforce", &db, WorkforceFacts).apply_batch(batch.clone()).await.unwrap();
+    let once = workforce_numbers(&db).await;
+    assert_eq!(once.0, [("GDPR awareness".to_string(), 1, 2)]);
+    assert_eq!(once.1, [("tier1".to_string(), 1, Some(90.0))]);
+    assert_eq!(once.2, (1, 1), "one coaching session, one kudos");
+    follower("workforce-again", &db, WorkforceFacts).apply_batch(batch).await.unwrap();
+    assert_eq!(workforce_numbers(&db).await, once);
 }

@@ -4,3 +4,4 @@ pub mod scorecard;
 pub mod series;
 pub mod series_query;
 pub mod ticket_metrics;
+pub mod workforce_metrics;

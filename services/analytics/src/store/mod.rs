@@ -4,3 +4,4 @@ pub mod calendars;
 pub mod history;
 pub mod knowledge;
 pub mod metric_facts;
+pub mod workforce;
