@@ -33,6 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "frontline/workforce/v1/workforce.proto",
         "frontline/analytics/v1/export.proto",
         "frontline/analytics/v1/analytics.proto",
+        "frontline/analytics/v1/knowledge_metrics.proto",
+        "frontline/analytics/v1/workforce_metrics.proto",
     ];
     println!("cargo:rerun-if-changed=frontline");
     let descriptors = protox::compile(files, ["."])?;

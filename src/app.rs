@@ -168,12 +168,32 @@ impl Application {
             )));
             match peer(&settings, &services, &keys, &connector, ServiceKind::Ticketing)? {
                 Some(channel) => background.push(tokio::spawn(frontline_analytics::ingest::follow_ticketing(
-                    db,
+                    db.clone(),
                     channel,
                     shutdown.clone(),
                 ))),
                 None => tracing::warn!(
                     "analytics runs without ticketing and peers.ticketing is not set: ticket facts will not be collected"
+                ),
+            }
+            match peer(&settings, &services, &keys, &connector, ServiceKind::Knowledge)? {
+                Some(channel) => background.push(tokio::spawn(frontline_analytics::ingest::follow_knowledge(
+                    db.clone(),
+                    channel,
+                    shutdown.clone(),
+                ))),
+                None => tracing::warn!(
+                    "analytics runs without knowledge and peers.knowledge is not set: knowledge metrics will not be collected"
+                ),
+            }
+            match peer(&settings, &services, &keys, &connector, ServiceKind::Workforce)? {
+                Some(channel) => background.push(tokio::spawn(frontline_analytics::ingest::follow_workforce(
+                    db.clone(),
+                    channel,
+                    shutdown.clone(),
+                ))),
+                None => tracing::warn!(
+                    "analytics runs without workforce and peers.workforce is not set: workforce metrics will not be collected"
                 ),
             }
         }

@@ -5,6 +5,7 @@ mod support;
 mod access;
 mod analytics;
 mod analytics_export;
+mod analytics_feeds;
 mod apart;
 mod auth;
 mod business_rules;

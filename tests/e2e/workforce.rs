@@ -13,9 +13,9 @@ use crate::{
     support::{Authed, Bearer, TestApp, error_reason, expect_error, violated_fields},
 };
 
-type Workforce = WorkforceServiceClient<Authed>;
+pub type Workforce = WorkforceServiceClient<Authed>;
 
-async fn client(app: &TestApp, role: Role, subject: &str, team: Option<&str>) -> Workforce {
+pub async fn client(app: &TestApp, role: Role, subject: &str, team: Option<&str>) -> Workforce {
     WorkforceServiceClient::new(app.authed(Bearer::token(&app.token_for(role, subject, team))).await)
 }
 
@@ -25,7 +25,7 @@ fn at(rfc3339: &str) -> Timestamp {
 }
 
 /// A Warsaw support team: its lead, two agents (Polish and English), with hourly costs.
-async fn warsaw_team(admin: &mut Workforce) {
+pub async fn warsaw_team(admin: &mut Workforce) {
     admin
         .create_department(pb::CreateDepartmentRequest {
             department: Some(pb::Department {

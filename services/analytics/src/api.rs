@@ -130,6 +130,24 @@ impl AnalyticsService for AnalyticsApi {
         tracing::info!(epoch, subject = %principal.subject, "analytics rebuild started");
         let subscriptions = self.subscriptions().await?;
         Ok(Response::new(pb::RebuildAnalyticsResponse { subscriptions, epoch }))
+    async fn get_knowledge_metrics(
+        &self,
+        request: Request<pb::GetKnowledgeMetricsRequest>,
+    ) -> Result<Response<pb::KnowledgeMetrics>, Status> {
+        let principal = auth::principal(&request)?;
+        let metrics =
+            crate::knowledge_metrics_api::get_knowledge_metrics(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(metrics))
+    }
+
+    async fn get_workforce_metrics(
+        &self,
+        request: Request<pb::GetWorkforceMetricsRequest>,
+    ) -> Result<Response<pb::WorkforceMetrics>, Status> {
+        let principal = auth::principal(&request)?;
+        let metrics =
+            crate::workforce_metrics_api::get_workforce_metrics(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(metrics))
     }
 
     async fn list_events(&self, request: Request<ListEventsRequest>) -> Result<Response<ListEventsResponse>, Status> {

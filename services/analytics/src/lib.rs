@@ -5,11 +5,14 @@ pub mod api;
 pub mod domain;
 mod export_api;
 pub mod ingest;
+mod knowledge_metrics_api;
+mod period;
 mod scorecard_api;
 mod series_api;
 mod sla_board_api;
 pub mod store;
 mod ticket_metrics_api;
+mod workforce_metrics_api;
 
 use frontline_shared::database::{MigrationFile, Migrations};
 
@@ -50,6 +53,9 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 106,
             description: "unsolved periods",
             sql: include_str!("../migrations/0106_unsolved_periods.sql"),
+            version: 110,
+            description: "knowledge and workforce facts",
+            sql: include_str!("../migrations/0110_knowledge_workforce_facts.sql"),
         },
     ],
     &[
@@ -83,6 +89,9 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 106,
             description: "unsolved periods",
             sql: include_str!("../migrations/0106_unsolved_periods.sql"),
+            version: 110,
+            description: "knowledge and workforce facts",
+            sql: include_str!("../migrations/0110_knowledge_workforce_facts.sql"),
         },
     ],
 );

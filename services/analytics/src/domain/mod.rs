@@ -2,7 +2,9 @@
 pub mod backlog;
 pub mod export;
 pub mod rollup;
+pub mod knowledge_metrics;
 pub mod scorecard;
 pub mod series;
 pub mod series_query;
 pub mod ticket_metrics;
+pub mod workforce_metrics;

@@ -2,10 +2,12 @@
 //! followers that feed them. Applying is idempotent by feed position.
 use frontline_proto::{
     common::v1::{FeedEvent, WatchEventsRequest},
+    knowledge::v1::knowledge_service_client::KnowledgeServiceClient,
     ticketing::v1::{
         CommentAdded, SlaAlert, Ticket, TicketCreated, TicketEscalated, TicketImported, TicketRated, TicketUpdated,
         TicketsMerged, ticketing_service_client::TicketingServiceClient,
     },
+    workforce::v1::workforce_service_client::WorkforceServiceClient,
 };
 use frontline_shared::{
     database::{Database, time},
@@ -29,8 +31,18 @@ use crate::{
 /// The follower name (and cursor) for the ticketing feed.
 pub const TICKETING_FEED: &str = "ticketing";
 
+mod knowledge;
 mod service_levels;
 mod ticket_history;
+mod workforce;
+
+pub use knowledge::KnowledgeFacts;
+pub use workforce::WorkforceFacts;
+
+/// The follower name (and cursor) for the knowledge feed.
+pub const KNOWLEDGE_FEED: &str = "knowledge";
+/// The follower name (and cursor) for the workforce feed.
+pub const WORKFORCE_FEED: &str = "workforce";
 
 /// Keeps `ticket_facts` in step with the ticketing feed, and records each ticket's history.
 pub struct TicketFacts;
@@ -145,4 +157,26 @@ pub async fn follow_ticketing(db: Database, channel: PeerChannel, shutdown: Canc
             .boxed()
     };
     Follower::new(TICKETING_FEED, db, source, TicketFacts).run(shutdown).await;
+}
+
+/// Follows knowledge's feed over `channel` until `shutdown`.
+pub async fn follow_knowledge(db: Database, channel: PeerChannel, shutdown: CancellationToken) {
+    let client = KnowledgeServiceClient::new(channel);
+    let source = move |after_position| {
+        let mut client = client.clone();
+        async move { Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed()) }
+            .boxed()
+    };
+    Follower::new(KNOWLEDGE_FEED, db, source, KnowledgeFacts).run(shutdown).await;
+}
+
+/// Follows workforce's feed over `channel` until `shutdown`.
+pub async fn follow_workforce(db: Database, channel: PeerChannel, shutdown: CancellationToken) {
+    let client = WorkforceServiceClient::new(channel);
+    let source = move |after_position| {
+        let mut client = client.clone();
+        async move { Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed()) }
+            .boxed()
+    };
+    Follower::new(WORKFORCE_FEED, db, source, WorkforceFacts).run(shutdown).await;
 }

@@ -98,6 +98,7 @@ impl WorkforceApi {
         kind: &str,
         person_id: &str,
         reference_id: &str,
+        certification: Option<&pb::Certification>,
     ) -> ApiResult<()> {
         feed::append(
             connection,
@@ -111,6 +112,7 @@ impl WorkforceApi {
                     person_id: person_id.into(),
                     reference_id: reference_id.into(),
                     at: Some(time::to_timestamp(time::now_micros())),
+                    certification: certification.cloned(),
                 },
             },
         )
@@ -197,7 +199,7 @@ impl WorkforceApi {
                 message: format!("{} is already enrolled", person.id),
             });
         }
-        self.development_event(&mut transaction, principal, "training.enrolled", &person.id, &request.program_id)
+        self.development_event(&mut transaction, principal, "training.enrolled", &person.id, &request.program_id, None)
             .await?;
         let enrollment = store::enrollments(&mut transaction, &request.program_id, &person.id).await?.remove(0);
         transaction.commit().await?;
@@ -221,8 +223,15 @@ impl WorkforceApi {
                 message: format!("{} has no open enrolment in {}", person.id, request.program_id),
             });
         }
-        self.development_event(&mut transaction, principal, "training.completed", &person.id, &request.program_id)
-            .await?;
+        self.development_event(
+            &mut transaction,
+            principal,
+            "training.completed",
+            &person.id,
+            &request.program_id,
+            None,
+        )
+        .await?;
         let enrollment = store::enrollments(&mut transaction, &request.program_id, &person.id).await?.remove(0);
         transaction.commit().await?;
         self.feed.committed();
@@ -267,8 +276,15 @@ impl WorkforceApi {
         violations.into_result()?;
         certification.id = uuid::Uuid::now_v7().to_string();
         store::insert_certification(&mut transaction, &certification).await?;
-        self.development_event(&mut transaction, principal, "certification.recorded", &person.id, &certification.id)
-            .await?;
+        self.development_event(
+            &mut transaction,
+            principal,
+            "certification.recorded",
+            &person.id,
+            &certification.id,
+            Some(&certification),
+        )
+        .await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(certification)
@@ -398,7 +414,7 @@ impl WorkforceApi {
         kudos.from_person_id = principal.subject.clone();
         kudos.created_at = Some(time::to_timestamp(now));
         store::insert_kudos(&mut transaction, &kudos, now).await?;
-        self.development_event(&mut transaction, principal, "kudos.given", &person.id, &kudos.id).await?;
+        self.development_event(&mut transaction, principal, "kudos.given", &person.id, &kudos.id, None).await?;
         transaction.commit().await?;
         self.feed.committed();
         Ok(kudos)
