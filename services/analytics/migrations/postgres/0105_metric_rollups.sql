@@ -16,6 +16,8 @@ CREATE TABLE metric_rollups (
     dimension TEXT NOT NULL,
     dimension_value TEXT NOT NULL,
     sketches BYTEA NOT NULL,
-    PRIMARY KEY (dimension, dimension_value, slot)
+    PRIMARY KEY (slot, dimension, dimension_value)
 );
-CREATE INDEX metric_rollups_by_slot ON metric_rollups (dimension, slot);
+-- A filter reads one value's cells over a range; a grouping every value's.
+CREATE INDEX metric_rollups_by_value ON metric_rollups (dimension, dimension_value, slot);
+CREATE INDEX metric_rollups_by_dimension ON metric_rollups (dimension, slot);
