@@ -1,4 +1,5 @@
 //! Analytics' rules, free of storage and transport: exactly what each metric means.
+pub mod forecast;
 pub mod scorecard;
 pub mod series;
 pub mod series_query;
