@@ -3,6 +3,7 @@
 //! feeds, and never writes anywhere else.
 pub mod api;
 pub mod domain;
+mod forecast_api;
 pub mod ingest;
 mod scorecard_api;
 mod series_api;

@@ -253,6 +253,70 @@ pub fn forecast(history: &[f64], interval_seconds: i64, horizon: usize) -> Resul
     Ok(Forecast { season_length: m, parameters: p, volumes, backtest, history_intervals: history.len() })
 }
 
+/// The intervals of a forecast request, oldest first: the history's, any gap between the
+/// history's end and the horizon, and the horizon's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grid {
+    /// Interval starts, microseconds; interval i ends where i + 1 starts, the last at `end`.
+    pub starts: Vec<i64>,
+    pub end: i64,
+    /// Intervals [0, history) are history: whole intervals that end by `history_to`.
+    pub history: usize,
+    /// Intervals [horizon, len) are the horizon.
+    pub horizon: usize,
+}
+
+impl Grid {
+    /// Whole intervals in [history_from, history_to), and intervals covering [from, to), all
+    /// microseconds, with
+    /// history_to ≤ from. Daily intervals are local days in `tz` (the horizon from the local
+    /// midnight of `from`'s day); shorter ones are fixed-length, aligned on `from`.
+    pub fn new(
+        history_from: i64,
+        history_to: i64,
+        from: i64,
+        to: i64,
+        interval_seconds: i64,
+        tz: chrono_tz::Tz,
+    ) -> Grid {
+        use super::series::{Granularity, bucket_start, next_start};
+        let at = |micros: i64| chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
+        let mut starts = Vec::new();
+        let (end, horizon_start) = if interval_seconds == 86_400 {
+            // Whole days only: a day that began before history_from is not history.
+            let mut start = bucket_start(at(history_from), Granularity::Day, tz);
+            if start.timestamp_micros() < history_from {
+                start = next_start(start, Granularity::Day, tz);
+            }
+            while start.timestamp_micros() < to {
+                starts.push(start.timestamp_micros());
+                start = next_start(start, Granularity::Day, tz);
+            }
+            (start.timestamp_micros(), bucket_start(at(from), Granularity::Day, tz).timestamp_micros())
+        } else {
+            let step = interval_seconds * 1_000_000;
+            let mut start = from - (from - history_from).max(0) / step * step;
+            while start < to {
+                starts.push(start);
+                start += step;
+            }
+            (start, from)
+        };
+        let end_of = |i: usize| starts.get(i + 1).copied().unwrap_or(end);
+        let history = (0..starts.len()).take_while(|&i| end_of(i) <= history_to).count();
+        let horizon = starts.partition_point(|&start| start < horizon_start);
+        Grid { starts, end, history, horizon }
+    }
+
+    /// The interval holding instant `at`, if any.
+    pub fn index_of(&self, at: i64) -> Option<usize> {
+        if at < *self.starts.first()? || at >= self.end {
+            return None;
+        }
+        Some(self.starts.partition_point(|&start| start <= at) - 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +347,24 @@ mod tests {
             * 100.0;
         assert!(future_mape < 10.0, "MAPE on the two weeks after the history {future_mape:.1} %");
         assert_eq!(forecast.history_intervals, 56);
+    }
+
+    #[test]
+    fn daily_grids_follow_local_days_and_sub_daily_ones_align_on_from() {
+        use chrono::TimeZone;
+        let warsaw: chrono_tz::Tz = "Europe/Warsaw".parse().unwrap();
+        let micros = |d: u32, h: u32| chrono::Utc.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap().timestamp_micros();
+        // Local midnight is 23:00 UTC in March before the change on the 29th, 22:00 after.
+        let grid = Grid::new(micros(20, 12), micros(27, 23), micros(27, 23), micros(31, 22), 86_400, warsaw);
+        assert_eq!(grid.starts[0], micros(20, 23), "the 20th began before history_from: the 21st is the first day");
+        assert_eq!((grid.history, grid.horizon, grid.starts.len()), (7, 7, 11));
+        assert_eq!(grid.starts[9] - grid.starts[8], 23 * 3_600_000_000, "the 29th has 23 hours");
+        assert_eq!(grid.index_of(micros(28, 12)), Some(7));
+        let hourly =
+            Grid::new(micros(1, 0) + 1, micros(2, 0), micros(2, 0) + 1_800_000_000, micros(3, 0), 3600, warsaw);
+        assert_eq!(hourly.starts[0], micros(1, 0) + 1_800_000_000);
+        assert_eq!((hourly.history, hourly.horizon), (23, 24));
+        assert_eq!(hourly.index_of(micros(1, 0)), None);
     }
 
     #[test]
