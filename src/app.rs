@@ -131,8 +131,20 @@ impl Application {
                     background.extend(api.spawn_background(&shutdown));
                     add!(KnowledgeServiceServer, api)
                 }
-                ServiceKind::Workforce => add!(WorkforceServiceServer, frontline_workforce::WorkforceApi::new(events)),
-                ServiceKind::Analytics => add!(AnalyticsServiceServer, frontline_analytics::AnalyticsApi::new(events)),
+                // Workforce asks analytics for forecasts and analytics asks workforce for plans
+                // (with the forecast given), so neither call leads back to the other.
+                ServiceKind::Workforce => {
+                    let analytics = peer(&settings, &services, &keys, &connector, ServiceKind::Analytics)?;
+                    let api = frontline_workforce::WorkforceApi::new(events)
+                        .with_analytics(analytics, settings.peers.call_timeout);
+                    add!(WorkforceServiceServer, api)
+                }
+                ServiceKind::Analytics => {
+                    let workforce = peer(&settings, &services, &keys, &connector, ServiceKind::Workforce)?;
+                    let api = frontline_analytics::AnalyticsApi::new(events)
+                        .with_workforce(workforce, settings.peers.call_timeout);
+                    add!(AnalyticsServiceServer, api)
+                }
             };
         }
         let routes = routes.routes();

@@ -90,6 +90,7 @@ pub async fn run(
                         }),
                         forecast,
                         budget: None,
+                        ..Default::default()
                     })
                     .await?;
                 Ok(())

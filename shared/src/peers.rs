@@ -52,3 +52,38 @@ pub fn connect(address: PeerAddress<'_>, token: ServiceToken, deadline: Duration
     };
     Ok(InterceptedService::new(channel, PeerInterceptor { token, deadline }))
 }
+
+/// What the caller is told when a peer service failed a call made on its behalf: unreachable or
+/// too slow is `Unavailable` (retry later), a refusal of the request is `FailedPrecondition`
+/// with the peer's reason; never `Internal` for what the peer said about the request.
+pub fn call_failed(peer: &str, status: &Status) -> crate::ApiError {
+    use tonic::Code;
+    match status.code() {
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown | Code::ResourceExhausted => {
+            crate::ApiError::Unavailable {
+                message: format!("{peer} did not answer ({:?}): {}; retry shortly", status.code(), status.message()),
+            }
+        }
+        Code::InvalidArgument | Code::NotFound | Code::FailedPrecondition | Code::OutOfRange => {
+            crate::ApiError::FailedPrecondition {
+                reason: "PEER_REFUSED",
+                message: format!("{peer} refused the request ({:?}): {}", status.code(), status.message()),
+            }
+        }
+        code => crate::ApiError::Internal(anyhow::anyhow!("{peer} failed a call ({code:?}): {}", status.message())),
+    }
+}
+
+/// Awaits a peer's answer for at most `deadline` (the request carries it too; this also bounds
+/// connecting), turning a failure into what the caller should see ([`call_failed`]).
+pub async fn answer<T>(
+    peer: &str,
+    deadline: Duration,
+    call: impl Future<Output = Result<tonic::Response<T>, Status>>,
+) -> crate::ApiResult<T> {
+    match tokio::time::timeout(deadline, call).await {
+        Err(_) => Err(crate::ApiError::Unavailable { message: format!("{peer} did not answer within {deadline:?}") }),
+        Ok(Err(status)) => Err(call_failed(peer, &status)),
+        Ok(Ok(response)) => Ok(response.into_inner()),
+    }
+}

@@ -13,6 +13,7 @@ mod conversation;
 mod customers;
 mod demo;
 mod feed;
+mod forecasting;
 mod knowledge;
 mod knowledge_search;
 mod observability;

@@ -19,7 +19,7 @@ pub async fn client(app: &TestApp, role: Role, subject: &str, team: Option<&str>
     WorkforceServiceClient::new(app.authed(Bearer::token(&app.token_for(role, subject, team))).await)
 }
 
-fn at(rfc3339: &str) -> Timestamp {
+pub(crate) fn at(rfc3339: &str) -> Timestamp {
     let t = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap();
     Timestamp { seconds: t.timestamp(), nanos: 0 }
 }
@@ -80,7 +80,7 @@ pub async fn warsaw_team(admin: &mut Workforce) {
     }
 }
 
-fn shift(person: &str, kind: ShiftKind, from: &str, to: &str) -> pb::CreateShiftRequest {
+pub(crate) fn shift(person: &str, kind: ShiftKind, from: &str, to: &str) -> pb::CreateShiftRequest {
     pb::CreateShiftRequest {
         shift: Some(pb::Shift {
             person_id: person.into(),
@@ -371,6 +371,7 @@ on_both_backends! {
                 pb::IntervalForecast { starts_at: Some(at("2026-06-01T07:30:00Z")), volume: 100.0, average_handle_seconds: 180.0 },
             ],
             budget: Some(Money { currency_code: "PLN".into(), minor_units: 50_000 }),
+            ..Default::default()
         }).await.unwrap().into_inner();
         let gaps: Vec<(i32, f64)> = plan.intervals.iter().map(|i| (i.required_agents, i.gap)).collect();
         assert_eq!(gaps[1], (14, -11.0), "three scheduled against fourteen needed");

@@ -9,17 +9,27 @@ use frontline_shared::{
     database::{Database, time},
     feed::{FeedEndpoint, WatchEventsStream, follower_statuses},
 };
+use std::time::Duration;
+
 use tonic::{Request, Response, Status};
 
 #[derive(Clone)]
 pub struct AnalyticsApi {
     db: Database,
     events: FeedEndpoint,
+    /// Workforce, for staffing plans, and how long to wait for it.
+    workforce: Option<(crate::forecast_api::WorkforceClient, Duration)>,
 }
 
 impl AnalyticsApi {
     pub fn new(events: FeedEndpoint) -> Self {
-        Self { db: events.feed().database().clone(), events }
+        Self { db: events.feed().database().clone(), events, workforce: None }
+    }
+
+    /// Plan staffing with workforce through `channel`, waiting at most `timeout` for it.
+    pub fn with_workforce(mut self, channel: Option<frontline_shared::peers::PeerChannel>, timeout: Duration) -> Self {
+        self.workforce = channel.map(|channel| (crate::forecast_api::WorkforceClient::new(channel), timeout));
+        self
     }
 }
 
@@ -130,6 +140,8 @@ impl AnalyticsService for AnalyticsApi {
         tracing::info!(epoch, subject = %principal.subject, "analytics rebuild started");
         let subscriptions = self.subscriptions().await?;
         Ok(Response::new(pb::RebuildAnalyticsResponse { subscriptions, epoch }))
+    }
+
     async fn get_knowledge_metrics(
         &self,
         request: Request<pb::GetKnowledgeMetricsRequest>,
@@ -147,6 +159,30 @@ impl AnalyticsService for AnalyticsApi {
         let principal = auth::principal(&request)?;
         let metrics =
             crate::workforce_metrics_api::get_workforce_metrics(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(metrics))
+    }
+
+    async fn forecast_volume(
+        &self,
+        request: Request<pb::ForecastVolumeRequest>,
+    ) -> Result<Response<pb::ForecastVolumeResponse>, Status> {
+        let principal = auth::principal(&request)?;
+        let forecast = crate::forecast_api::forecast_volume(&self.db, &principal, request.into_inner()).await?;
+        Ok(Response::new(forecast))
+    }
+
+    async fn get_staffing_metrics(
+        &self,
+        request: Request<pb::GetStaffingMetricsRequest>,
+    ) -> Result<Response<pb::StaffingMetrics>, Status> {
+        let principal = auth::principal(&request)?;
+        let metrics = crate::forecast_api::get_staffing_metrics(
+            &self.db,
+            self.workforce.clone(),
+            &principal,
+            request.into_inner(),
+        )
+        .await?;
         Ok(Response::new(metrics))
     }
 

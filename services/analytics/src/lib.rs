@@ -1,9 +1,10 @@
 //! Analytics: follows the other services' change feeds and keeps the facts support KPIs are
-//! computed from. It owns the analytics database, reads other services only through their
-//! feeds, and never writes anywhere else.
+//! computed from. It owns the analytics database, learns of other services only through their
+//! feeds (it asks workforce for staffing plans, through its API), and never writes anywhere else.
 pub mod api;
 pub mod domain;
 mod export_api;
+mod forecast_api;
 pub mod ingest;
 mod knowledge_metrics_api;
 mod period;
@@ -53,6 +54,8 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 106,
             description: "unsolved periods",
             sql: include_str!("../migrations/0106_unsolved_periods.sql"),
+        },
+        MigrationFile {
             version: 110,
             description: "knowledge and workforce facts",
             sql: include_str!("../migrations/0110_knowledge_workforce_facts.sql"),
@@ -89,6 +92,8 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 106,
             description: "unsolved periods",
             sql: include_str!("../migrations/0106_unsolved_periods.sql"),
+        },
+        MigrationFile {
             version: 110,
             description: "knowledge and workforce facts",
             sql: include_str!("../migrations/0110_knowledge_workforce_facts.sql"),

@@ -307,3 +307,29 @@ fn decode_exported(row: &AnyRow) -> sqlx::Result<ExportedFact> {
         handled_by: listed(row.try_get("handled_by")?),
     })
 }
+
+/// Tickets created in [from, to), counted per slot of `slot_micros` from `from` (slot 0 starts at
+/// `from`), narrowed to a team and a channel when given. The database groups; only non-empty
+/// slots come back, as (slot, tickets).
+pub async fn created_per_slot(
+    connection: &mut AnyConnection,
+    team_id: &str,
+    channel: i64,
+    from: i64,
+    to: i64,
+    slot_micros: i64,
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT (created_at - $1) / $3 AS slot, COUNT(*) AS tickets FROM ticket_metric_facts
+         WHERE created_at >= $1 AND created_at < $2 AND ($4 = '' OR team_id = $4) AND ($5 = 0 OR channel = $5)
+         GROUP BY 1 ORDER BY 1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(slot_micros)
+    .bind(team_id)
+    .bind(channel)
+    .fetch_all(connection)
+    .await?;
+    rows.iter().map(|row| Ok((row.try_get("slot")?, row.try_get("tickets")?))).collect()
+}

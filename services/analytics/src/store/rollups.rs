@@ -179,12 +179,11 @@ const SLOTS_PER_TRANSACTION: usize = 25;
 
 /// Refreshes up to `limit` stale slots, oldest first; returns how many it refreshed.
 pub async fn refresh_stale(db: &Database, limit: i64) -> sqlx::Result<usize> {
-    let slots: Vec<i64> = sqlx::query_scalar(
-        "SELECT slot FROM metric_slots WHERE revision > refreshed_revision ORDER BY slot LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(db.reader())
-    .await?;
+    let slots: Vec<i64> =
+        sqlx::query_scalar("SELECT slot FROM metric_slots WHERE revision > refreshed_revision ORDER BY slot LIMIT $1")
+            .bind(limit)
+            .fetch_all(db.reader())
+            .await?;
     for chunk in slots.chunks(SLOTS_PER_TRANSACTION) {
         refresh_slots(db, chunk).await?;
     }

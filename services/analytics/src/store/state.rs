@@ -79,8 +79,10 @@ mod tests {
             .collect();
         created.sort();
         created.dedup();
-        let forgotten: Vec<&String> =
-            created.iter().filter(|t| *t != "analytics_state" && !super::DERIVED_TABLES.contains(&t.as_str())).collect();
+        let forgotten: Vec<&String> = created
+            .iter()
+            .filter(|t| *t != "analytics_state" && !super::DERIVED_TABLES.contains(&t.as_str()))
+            .collect();
         assert!(forgotten.is_empty(), "add these to DERIVED_TABLES: {forgotten:?}");
         assert!(created.len() > 10, "the migrations were read: {created:?}");
     }

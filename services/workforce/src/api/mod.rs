@@ -25,12 +25,24 @@ pub struct WorkforceApi {
     db: Database,
     feed: Feed,
     events: FeedEndpoint,
+    /// Analytics, for volume forecasts, and how long to wait for it.
+    analytics: Option<(staffing::AnalyticsClient, std::time::Duration)>,
 }
 
 impl WorkforceApi {
     pub fn new(events: FeedEndpoint) -> Self {
         let feed = events.feed().clone();
-        Self { db: feed.database().clone(), feed, events }
+        Self { db: feed.database().clone(), feed, events, analytics: None }
+    }
+
+    /// Take staffing plans' forecasts from analytics through `channel`, waiting at most `timeout`.
+    pub fn with_analytics(
+        mut self,
+        channel: Option<frontline_shared::peers::PeerChannel>,
+        timeout: std::time::Duration,
+    ) -> Self {
+        self.analytics = channel.map(|channel| (staffing::AnalyticsClient::new(channel), timeout));
+        self
     }
 }
 

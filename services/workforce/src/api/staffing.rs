@@ -1,12 +1,17 @@
 //! Staffing: Erlang C / A for one interval, and plans for a team and date range.
 use std::collections::HashMap;
 
-use frontline_proto::{common::v1::Money as WireMoney, workforce::v1 as pb};
+use frontline_proto::{
+    analytics::v1::{ForecastVolumeRequest, analytics_service_client::AnalyticsServiceClient},
+    common::v1::Money as WireMoney,
+    workforce::v1 as pb,
+};
 use frontline_shared::{
     ApiError, ApiResult,
     auth::{Principal, Role},
     database::time,
     error::Violations,
+    peers::{self, PeerChannel},
 };
 
 use super::{WorkforceApi, convert};
@@ -19,6 +24,8 @@ use crate::{
     },
     store::{people, shifts, teams},
 };
+
+pub type AnalyticsClient = AnalyticsServiceClient<PeerChannel>;
 
 fn goal(given: Option<pb::ServiceGoal>) -> Goal {
     let given = given.unwrap_or_default();
@@ -92,7 +99,7 @@ impl WorkforceApi {
         let mut violations = Violations::new();
         let from = convert::instant(&mut violations, "from", &request.from);
         let to = convert::instant(&mut violations, "to", &request.to);
-        let forecast: Vec<ForecastInterval> = request
+        let mut forecast: Vec<ForecastInterval> = request
             .forecast
             .iter()
             .enumerate()
@@ -102,13 +109,22 @@ impl WorkforceApi {
                 average_handle_seconds: entry.average_handle_seconds,
             })
             .collect();
+        if request.forecast_from_analytics {
+            if !request.forecast.is_empty() {
+                violations.add("forecast_from_analytics", "give forecast entries or ask analytics for them, not both");
+            }
+            if !(request.average_handle_seconds > 0.0 && request.average_handle_seconds.is_finite()) {
+                violations.add("average_handle_seconds", "must be a positive number of seconds");
+            }
+        }
         violations.into_result()?;
-        if request.forecast.is_empty() {
+        if request.forecast_from_analytics {
+            forecast = self.forecast_from_analytics(&request).await?;
+        } else if request.forecast.is_empty() {
             return Err(ApiError::FailedPrecondition {
                 reason: "NO_FORECAST",
-                message:
-                    "give the forecast per interval; analytics' volume forecasts arrive with the analytics service"
-                        .into(),
+                message: "give the forecast per interval, or set forecast_from_analytics (with average_handle_seconds)"
+                    .into(),
             });
         }
         let mut connection = self.db.reader().acquire().await?;
@@ -163,5 +179,35 @@ impl WorkforceApi {
             budget: request.budget.is_some().then(|| money(budget)),
             budget_remaining: request.budget.is_some().then(|| money(budget - plan.scheduled_cost)),
         })
+    }
+
+    /// The team's volume forecast for the plan's period and intervals, from analytics' history.
+    async fn forecast_from_analytics(&self, request: &pb::PlanStaffingRequest) -> ApiResult<Vec<ForecastInterval>> {
+        let Some((mut analytics, deadline)) = self.analytics.clone() else {
+            return Err(ApiError::FailedPrecondition {
+                reason: "ANALYTICS_NOT_CONFIGURED",
+                message: "analytics is not reachable from here (peers.analytics is not set); give the forecast".into(),
+            });
+        };
+        let mut call = tonic::Request::new(ForecastVolumeRequest {
+            team_id: request.team_id.clone(),
+            interval_seconds: request.interval_seconds,
+            from: request.from,
+            to: request.to,
+            ..Default::default()
+        });
+        call.set_timeout(deadline);
+        let answer = peers::answer("analytics", deadline, analytics.forecast_volume(call)).await?;
+        Ok(answer
+            .points
+            .iter()
+            .filter_map(|point| {
+                Some(ForecastInterval {
+                    starts_at: time::from_timestamp(point.starts_at.as_ref()?)?,
+                    volume: point.volume,
+                    average_handle_seconds: request.average_handle_seconds,
+                })
+            })
+            .collect())
     }
 }
