@@ -70,7 +70,6 @@ pub async fn ingestion(suite: &Suite, tickets: usize, concurrency: usize) -> any
                 external_id: "bench-1".into(),
                 ..Default::default()
             }),
-            ..Default::default()
         })
         .await?
         .into_inner()

@@ -66,7 +66,7 @@ fn records(now: DateTime<Utc>, requesters: &[String]) -> Vec<pb::ImportTicketRec
                 ..Default::default()
             }];
             // A third need a second exchange: the requester answers, the agent replies again.
-            if n % 3 == 0 {
+            if n.is_multiple_of(3) {
                 let answer = first_reply + TimeDelta::minutes(20 + spread(n, 8, 120) as i64);
                 comments.push(pb::ImportedComment {
                     author_id: "requester".into(),
