@@ -243,7 +243,7 @@ pub async fn run(
     let (name, sql) = match db.backend() {
         Backend::Postgres => (
             "naive SQL: percentile_cont per Warsaw day, 30 days",
-            "SELECT date_trunc('day', to_timestamp(first_reply_at / 1000000.0) AT TIME ZONE 'Europe/Warsaw') AS day,
+            "SELECT CAST(date_trunc('day', to_timestamp(first_reply_at / 1000000.0) AT TIME ZONE 'Europe/Warsaw') AS TEXT) AS day,
                  CAST(percentile_cont(0.9) WITHIN GROUP (ORDER BY first_reply_seconds) AS DOUBLE PRECISION) AS p90,
                  COUNT(*) AS tickets
              FROM ticket_metric_facts WHERE first_reply_at >= $1 AND first_reply_at < $2 GROUP BY 1 ORDER BY 1",
