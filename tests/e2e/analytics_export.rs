@@ -269,3 +269,30 @@ on_both_backends! {
         let _ = &mut bi;
     }
 }
+
+on_both_backends! {
+    /// `frontline analytics rebuild` and `export`, as an administrator and a BI job run them.
+    async fn the_command_line_rebuilds_and_exports(app) {
+        let mut desk = app.ticketing(Role::Administrator).await;
+        let requester = tickets::requester(&mut desk).await;
+        for n in 0..3 {
+            tickets::create(&mut desk, tickets::ticket(&requester, &format!("CLI {n}"))).await;
+        }
+        let analytics = app.analytics(Role::Administrator).await;
+        ticketing_applied(&analytics).await;
+        let admin = app.token_for(Role::Administrator, "ops", None);
+        frontline::analytics_cli::rebuild(&app.url(), &admin).await.expect("the rebuild finishes and reports");
+        let bi = app.token_for(Role::BiReader, "warehouse", None);
+        frontline::analytics_cli::export_tickets(&app.url(), &bi, String::new(), String::new()).await.expect("the export runs");
+        let mut reader = app.analytics(Role::BiReader).await;
+        assert_eq!(facts(&export(&mut reader, pb::ExportTicketFactsRequest::default()).await).len(), 3, "rebuilt in full");
+
+        let agent = app.token_for(Role::Agent, "agent-ola", Some("team-tier1"));
+        let refused = frontline::analytics_cli::rebuild(&app.url(), &agent).await.expect_err("agents may not rebuild");
+        assert!(format!("{refused:#}").contains("refused"), "{refused:#}");
+        let forged = frontline::analytics_cli::export_tickets(&app.url(), &bi, "forged".into(), String::new()).await.expect_err("a forged cursor");
+        assert!(format!("{forged:#}").contains("cursor"), "{forged:#}");
+        let nowhere = frontline::analytics_cli::rebuild("http://127.0.0.1:1", &admin).await.expect_err("nothing listens there");
+        assert!(format!("{nowhere:#}").contains("is `frontline serve` running there?"), "{nowhere:#}");
+    }
+}

@@ -359,13 +359,7 @@ pub async fn export_metric_series(
     let filters = Filters { team_id: team.unwrap_or_default(), ..Default::default() };
     let mut rows: Vec<(i64, pb::SeriesRow)> = Vec::new();
     for metric in metrics {
-        let read = SeriesRead {
-            metric,
-            business_hours: request.business_hours,
-            granularity: window.granularity,
-            tz: window.tz,
-            group_by,
-        };
+        let read = SeriesRead::new(metric, request.business_hours, &window, group_by);
         let series = read.read(&mut connection, &range, &filters).await?.finish_with(all_aggregates);
         for (group, points) in series {
             for (bucket, count, aggregates) in points {

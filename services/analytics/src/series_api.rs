@@ -71,13 +71,7 @@ pub async fn get_metric_series(
             (name, "tickets", series)
         }
         (None, Some(metric)) => {
-            let read = SeriesRead {
-                metric,
-                business_hours: request.business_hours,
-                granularity: window.granularity,
-                tz: window.tz,
-                group_by,
-            };
+            let read = SeriesRead::new(metric, request.business_hours, &window, group_by);
             let series = read.read(&mut connection, &range, &filters).await?.finish(aggregate);
             (metric.name, metric.unit, series)
         }
@@ -180,6 +174,15 @@ pub(crate) struct SeriesRead {
 const MOST_STALE_SLOTS: usize = 500;
 
 impl SeriesRead {
+    pub fn new(
+        metric: &'static MetricSpec,
+        business_hours: bool,
+        window: &Window,
+        group_by: Option<Dimension>,
+    ) -> Self {
+        Self { metric, business_hours, granularity: window.granularity, tz: window.tz, group_by }
+    }
+
     /// The series over `range`: from rollups when they can answer it, else from the rows.
     pub async fn read<'b>(
         &self,

@@ -148,35 +148,33 @@ async fn refresh_metrics(
     Ok(())
 }
 
+/// A follower's source from a generated client: its WatchEvents from a position. (Each service's
+/// client is its own type with the same method, hence a macro rather than a function.)
+macro_rules! watch_source {
+    ($client:expr) => {{
+        let client = $client;
+        move |after_position| {
+            let mut client = client.clone();
+            async move { Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed()) }
+                .boxed()
+        }
+    }};
+}
+
 /// Follows ticketing's feed over `channel` until `shutdown`.
 pub async fn follow_ticketing(db: Database, channel: PeerChannel, shutdown: CancellationToken) {
-    let client = TicketingServiceClient::new(channel);
-    let source = move |after_position| {
-        let mut client = client.clone();
-        async move { Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed()) }
-            .boxed()
-    };
+    let source = watch_source!(TicketingServiceClient::new(channel));
     Follower::new(TICKETING_FEED, db, source, TicketFacts).run(shutdown).await;
 }
 
 /// Follows knowledge's feed over `channel` until `shutdown`.
 pub async fn follow_knowledge(db: Database, channel: PeerChannel, shutdown: CancellationToken) {
-    let client = KnowledgeServiceClient::new(channel);
-    let source = move |after_position| {
-        let mut client = client.clone();
-        async move { Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed()) }
-            .boxed()
-    };
+    let source = watch_source!(KnowledgeServiceClient::new(channel));
     Follower::new(KNOWLEDGE_FEED, db, source, KnowledgeFacts).run(shutdown).await;
 }
 
 /// Follows workforce's feed over `channel` until `shutdown`.
 pub async fn follow_workforce(db: Database, channel: PeerChannel, shutdown: CancellationToken) {
-    let client = WorkforceServiceClient::new(channel);
-    let source = move |after_position| {
-        let mut client = client.clone();
-        async move { Ok(client.watch_events(WatchEventsRequest { after_position }).await?.into_inner().boxed()) }
-            .boxed()
-    };
+    let source = watch_source!(WorkforceServiceClient::new(channel));
     Follower::new(WORKFORCE_FEED, db, source, WorkforceFacts).run(shutdown).await;
 }

@@ -152,6 +152,20 @@ pub struct FactRow {
     pub value: Option<f64>,
 }
 
+/// Binds a series filter's values after the query's own ($1 and $2).
+pub fn bind_filter<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    filter: &crate::domain::series_query::SqlFilter,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for value in &filter.values {
+        query = match value {
+            crate::domain::series_query::SqlValue::Text(text) => query.bind(text.clone()),
+            crate::domain::series_query::SqlValue::Number(number) => query.bind(*number),
+        };
+    }
+    query
+}
+
 /// Rows whose `date_column` lies in [from, to), with `value_expression` as the value, narrowed
 /// by `filter` (a WHERE fragment with its values, numbered from $3).
 pub async fn rows(
@@ -167,14 +181,7 @@ pub async fn rows(
          FROM ticket_metric_facts WHERE {date_column} >= $1 AND {date_column} < $2 {}",
         filter.clause
     );
-    let mut query = sqlx::query(&sql).bind(from).bind(to);
-    for value in &filter.values {
-        query = match value {
-            crate::domain::series_query::SqlValue::Text(text) => query.bind(text.clone()),
-            crate::domain::series_query::SqlValue::Number(number) => query.bind(*number),
-        };
-    }
-    query.fetch_all(connection).await?.iter().map(decode).collect()
+    bind_filter(sqlx::query(&sql).bind(from).bind(to), filter).fetch_all(connection).await?.iter().map(decode).collect()
 }
 
 fn decode(row: &AnyRow) -> sqlx::Result<FactRow> {

@@ -53,14 +53,7 @@ pub async fn overlapping(
          WHERE p.starts_at < $2 AND (p.ends_at IS NULL OR p.ends_at > $1)",
         filter.clause
     );
-    let mut query = sqlx::query(&sql).bind(from).bind(to);
-    for value in &filter.values {
-        query = match value {
-            crate::domain::series_query::SqlValue::Text(text) => query.bind(text.clone()),
-            crate::domain::series_query::SqlValue::Number(number) => query.bind(*number),
-        };
-    }
-    query
+    super::metric_facts::bind_filter(sqlx::query(&sql).bind(from).bind(to), filter)
         .fetch_all(connection)
         .await?
         .iter()
