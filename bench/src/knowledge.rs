@@ -59,12 +59,13 @@ fn quoted_list(items: &[String]) -> String {
 }
 
 pub async fn seed(suite: &Suite, articles: usize) -> anyhow::Result<()> {
-    let base = knowledge_base()?;
-    let mut locales: Vec<&str> = base.articles.iter().map(|a| a.locale.as_str()).collect();
-    locales.sort();
-    locales.dedup();
-    let by_language: Vec<Vec<&Article>> =
-        locales.iter().map(|locale| base.articles.iter().filter(|a| a.locale == *locale).collect()).collect();
+    collections(suite).await?;
+    import(suite, 0, articles).await?;
+    Ok(())
+}
+
+/// The two collections the articles go in: the public help centre and a team's playbooks.
+pub async fn collections(suite: &Suite) -> anyhow::Result<()> {
     let mut admin = client(suite, Role::Administrator, None);
     for (external_id, name, readers) in [
         ("bench-help-centre", "Help centre", vec![]),
@@ -81,10 +82,22 @@ pub async fn seed(suite: &Suite, articles: usize) -> anyhow::Result<()> {
             })
             .await?;
     }
+    Ok(())
+}
+
+/// Imports synthetic articles `from..to` in batches, with progress; returns the time it took.
+pub async fn import(suite: &Suite, from: usize, to: usize) -> anyhow::Result<Duration> {
+    let base = knowledge_base()?;
+    let mut locales: Vec<&str> = base.articles.iter().map(|a| a.locale.as_str()).collect();
+    locales.sort();
+    locales.dedup();
+    let by_language: Vec<Vec<&Article>> =
+        locales.iter().map(|locale| base.articles.iter().filter(|a| a.locale == *locale).collect()).collect();
+    let mut admin = client(suite, Role::Administrator, None);
     let started = Instant::now();
-    let mut done = 0;
-    while done < articles {
-        let batch = BATCH.min(articles - done);
+    let mut done = from;
+    while done < to {
+        let batch = BATCH.min(to - done);
         let documents = (done..done + batch)
             .map(|n| kb::ImportDocument { name: format!("bench-{n}"), content: synthetic(n, &by_language), format: 0 })
             .collect();
@@ -97,13 +110,13 @@ pub async fn seed(suite: &Suite, articles: usize) -> anyhow::Result<()> {
         }
         done += batch;
         eprint!(
-            "\rseeding knowledge: {done}/{articles} articles ({:.0}/s)",
-            done as f64 / started.elapsed().as_secs_f64()
+            "\rseeding knowledge: {done}/{to} articles ({:.0}/s)",
+            (done - from) as f64 / started.elapsed().as_secs_f64()
         );
         let _ = std::io::stderr().flush();
     }
     eprintln!();
-    Ok(())
+    Ok(started.elapsed())
 }
 
 pub async fn run(
@@ -112,29 +125,11 @@ pub async fn run(
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<Vec<load::Measurement>> {
-    let queries: Vec<String> = knowledge_base()?.queries.into_iter().map(|q| q.query).collect();
+    let queries = queries()?;
     let mut results = Vec::new();
     for (who, role, team) in [("agent", Role::Agent, Some("bench-team-02")), ("portal", Role::Portal, None)] {
-        let searcher = client(suite, role, team);
-        let queries = queries.clone();
-        results.push(
-            load::run(
-                &format!("search as {who} ({articles} articles, 5 languages)"),
-                concurrency,
-                duration,
-                move |worker, n| {
-                    let mut searcher = searcher.clone();
-                    let query = queries[(worker * 31 + n as usize) % queries.len()].clone();
-                    async move {
-                        searcher
-                            .search_articles(kb::SearchArticlesRequest { query, page_size: 10, ..Default::default() })
-                            .await?;
-                        Ok(())
-                    }
-                },
-            )
-            .await,
-        );
+        let name = format!("search as {who} ({articles} articles, 5 languages)");
+        results.push(search(suite, &name, role, team, &queries, concurrency, duration).await);
     }
     let suggester = client(suite, Role::Service, None);
     let tickets: Vec<String> =
@@ -163,4 +158,32 @@ pub async fn run(
         .await,
     );
     Ok(results)
+}
+
+/// Searches with the readers' queries, in turn, as `role`.
+pub async fn search(
+    suite: &Suite,
+    name: &str,
+    role: Role,
+    team: Option<&str>,
+    queries: &[String],
+    concurrency: usize,
+    duration: Duration,
+) -> load::Measurement {
+    let searcher = client(suite, role, team);
+    let queries = queries.to_vec();
+    load::run(name, concurrency, duration, move |worker, n| {
+        let mut searcher = searcher.clone();
+        let query = queries[(worker * 31 + n as usize) % queries.len()].clone();
+        async move {
+            searcher.search_articles(kb::SearchArticlesRequest { query, page_size: 10, ..Default::default() }).await?;
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// The queries readers type (the demo knowledge base's own).
+pub fn queries() -> anyhow::Result<Vec<String>> {
+    Ok(knowledge_base()?.queries.into_iter().map(|q| q.query).collect())
 }

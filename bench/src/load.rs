@@ -14,6 +14,8 @@ pub struct Measurement {
     pub errors: u64,
     pub elapsed: Duration,
     pub latency: Histogram<u64>,
+    /// The first error a worker met, so a scenario with errors says what they were.
+    pub first_error: Option<String>,
 }
 
 impl Measurement {
@@ -22,7 +24,7 @@ impl Measurement {
     }
 
     /// Milliseconds (the histogram holds nanoseconds).
-    fn millis_at(&self, quantile: f64) -> f64 {
+    pub fn millis_at(&self, quantile: f64) -> f64 {
         self.latency.value_at_quantile(quantile) as f64 / 1_000_000.0
     }
 
@@ -59,26 +61,41 @@ where
                 // Nanosecond resolution up to a minute, three significant figures.
                 let mut latency =
                     Histogram::<u64>::new_with_bounds(1_000, 60_000_000_000, 3).expect("histogram bounds");
-                let (mut requests, mut errors) = (0u64, 0u64);
+                let (mut requests, mut errors, mut first_error) = (0u64, 0u64, None);
                 while Instant::now() < deadline {
                     let call = Instant::now();
                     match operation(worker, requests + errors).await {
                         Ok(()) => requests += 1,
-                        Err(_) => errors += 1,
+                        Err(status) => {
+                            errors += 1;
+                            first_error.get_or_insert_with(|| format!("{:?}: {}", status.code(), status.message()));
+                        }
                     }
                     let _ = latency.record(call.elapsed().as_nanos().clamp(1_000, 60_000_000_000) as u64);
                 }
-                (latency, requests, errors)
+                (latency, requests, errors, first_error)
             })
         })
         .collect();
     let mut merged = Histogram::<u64>::new_with_bounds(1_000, 60_000_000_000, 3).expect("histogram bounds");
-    let (mut requests, mut errors) = (0, 0);
+    let (mut requests, mut errors, mut first_error) = (0, 0, None);
     for worker in workers {
-        let (latency, done, failed) = worker.await.expect("a load worker panicked");
+        let (latency, done, failed, error) = worker.await.expect("a load worker panicked");
         merged.add(latency).expect("histograms share bounds");
         requests += done;
         errors += failed;
+        first_error = first_error.or(error);
     }
-    Measurement { name: name.into(), concurrency, requests, errors, elapsed: started.elapsed(), latency: merged }
+    if let Some(error) = &first_error {
+        eprintln!("{name}: {errors} errors, the first: {error}");
+    }
+    Measurement {
+        name: name.into(),
+        concurrency,
+        requests,
+        errors,
+        elapsed: started.elapsed(),
+        latency: merged,
+        first_error,
+    }
 }

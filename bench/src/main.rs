@@ -1,11 +1,16 @@
 //! `frontline-bench`: starts a Frontline suite in this process (SQLite in a temporary directory,
 //! or PostgreSQL with --database-url), seeds it through the public API, and measures fixed-
 //! duration scenarios with HDR histograms. Every figure comes with a baseline measured in the
-//! same run — a gRPC health check at the same concurrency, the cheapest call the server has —
-//! because absolute numbers on a shared 2-core machine drift from run to run.
+//! same run, because absolute numbers on a shared 2-core machine drift from run to run: a gRPC
+//! health check (the cheapest call the server has), a no-op tonic service with the same message
+//! sizes as GetTicket and CreateTicket, and create-ticket's writes done by the database alone
+//! (pgbench on PostgreSQL; sqlx without gRPC on both).
 mod analytics;
+mod baseline;
+mod growth;
 mod knowledge;
 mod load;
+mod ticketing;
 mod workforce;
 
 use std::time::Duration;
@@ -42,8 +47,14 @@ struct Cli {
     /// Tickets written through ticketing for the analytics ingestion figure.
     #[arg(long, default_value_t = 2_000)]
     ingest_tickets: usize,
-    /// Which scenario groups to run.
-    #[arg(long, value_delimiter = ',', default_values_t = [Group::Workforce, Group::Knowledge, Group::Analytics])]
+    /// Past tickets imported for the ticketing scenarios (reads pick among them).
+    #[arg(long, default_value_t = 20_000)]
+    desk_tickets: usize,
+    /// Sizes (tickets and articles each) the growth scenarios grow the desk to, in turn.
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000, 100_000, 1_000_000])]
+    growth: Vec<usize>,
+    /// Which scenario groups to run (growth is not in the default: it seeds a million of each).
+    #[arg(long, value_delimiter = ',', default_values_t = [Group::Tickets, Group::Workforce, Group::Knowledge, Group::Analytics])]
     scenarios: Vec<Group>,
     /// Run on PostgreSQL (a database the bench may create schemas in) instead of SQLite.
     #[arg(long)]
@@ -52,17 +63,21 @@ struct Cli {
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum, Debug)]
 enum Group {
+    Tickets,
     Workforce,
     Knowledge,
     Analytics,
+    Growth,
 }
 
 impl std::fmt::Display for Group {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            Group::Tickets => "tickets",
             Group::Workforce => "workforce",
             Group::Knowledge => "knowledge",
             Group::Analytics => "analytics",
+            Group::Growth => "growth",
         })
     }
 }
@@ -70,6 +85,8 @@ impl std::fmt::Display for Group {
 pub struct Suite {
     pub channel: Channel,
     pub issuer: TokenIssuer,
+    /// The PostgreSQL database the suite runs on, if it does.
+    pub database_url: Option<String>,
 }
 
 impl Suite {
@@ -95,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
     let issuer = Keys::load(&settings)?.issuer.expect("a local install issues tokens");
     let app = Application::build(settings.clone(), &[]).await?;
     let channel = Channel::from_shared(format!("http://{}", app.local_addr()))?.connect().await?;
-    let suite = Suite { channel, issuer };
+    let suite = Suite { channel, issuer, database_url: cli.database_url.clone() };
     let backend = if cli.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
     eprintln!(
         "frontline-bench: suite on {} ({backend}), {} callers, {:?} per scenario",
@@ -104,53 +121,174 @@ async fn main() -> anyhow::Result<()> {
         cli.duration
     );
 
-    let mut results = Vec::new();
-    let baseline = baseline(&suite, cli.concurrency, cli.duration).await;
-    results.push(baseline);
-    let workforce = cli.scenarios.contains(&Group::Workforce);
-    let knowledge = cli.scenarios.contains(&Group::Knowledge);
-    let analytics = cli.scenarios.contains(&Group::Analytics);
-    // Figures that are not latencies (ingestion rates, seeding times), printed with the table.
-    let mut notes = Vec::new();
-    if analytics {
-        notes.push(analytics::ingestion(&suite, cli.ingest_tickets, cli.concurrency).await?);
-        notes.push(analytics::seed_history(&settings, cli.tickets).await?);
+    let report = run(&cli, &settings, &suite).await;
+    app.shutdown().await?;
+    let report = report?;
+    println!("{report}");
+    eprintln!("frontline-bench: done on {backend}");
+    Ok(())
+}
+
+/// A figure and the baseline it is read against.
+struct Comparison {
+    figure: usize,
+    baseline: usize,
+}
+
+#[derive(Default)]
+struct Report {
+    results: Vec<load::Measurement>,
+    comparisons: Vec<Comparison>,
+    /// Figures that are not latencies (ingestion rates, seeding times), printed with the table.
+    notes: Vec<String>,
+    growth: Option<String>,
+}
+
+impl Report {
+    fn push(&mut self, measurement: load::Measurement) -> usize {
+        self.results.push(measurement);
+        self.results.len() - 1
     }
-    if workforce {
-        workforce::seed(&suite, cli.people).await?;
+
+    fn compare(&mut self, figure: usize, baseline: usize) {
+        self.comparisons.push(Comparison { figure, baseline });
     }
-    if knowledge {
-        knowledge::seed(&suite, cli.articles).await?;
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{}", load::HEADER)?;
+        for measurement in &self.results {
+            writeln!(f, "{}", measurement.line())?;
+        }
+        writeln!(f, "\nratios (req/s of the figure / req/s of its baseline, same run)")?;
+        for Comparison { figure, baseline } in &self.comparisons {
+            let (figure, baseline) = (&self.results[*figure], &self.results[*baseline]);
+            writeln!(
+                f,
+                "{:<48} {:>6.3} of {}",
+                figure.name,
+                figure.per_second() / baseline.per_second(),
+                baseline.name
+            )?;
+        }
+        for note in &self.notes {
+            writeln!(f, "{note}")?;
+        }
+        for measurement in self.results.iter().filter(|m| m.errors > 0) {
+            let first = measurement.first_error.as_deref().unwrap_or("");
+            writeln!(f, "{}: {} errors, the first: {first}", measurement.name, measurement.errors)?;
+        }
+        if let Some(growth) = &self.growth {
+            write!(f, "\n{growth}")?;
+        }
+        Ok(())
     }
-    if let Some(url) = &cli.database_url {
-        // A production database has statistics (autovacuum gathers them); a freshly seeded one
-        // has none until ANALYZE, and its plans would say nothing about production.
+}
+
+async fn run(cli: &Cli, settings: &Settings, suite: &Suite) -> anyhow::Result<Report> {
+    let mut report = Report::default();
+    let floor = report.push(baseline(suite, cli.concurrency, cli.duration).await);
+    let wants = |group| cli.scenarios.contains(&group);
+    if wants(Group::Tickets) {
+        tickets(cli, settings, suite, &mut report).await?;
+    }
+    if wants(Group::Analytics) {
+        report.notes.push(analytics::ingestion(suite, cli.ingest_tickets, cli.concurrency).await?);
+        report.notes.push(analytics::seed_history(settings, cli.tickets).await?);
+    }
+    if wants(Group::Workforce) {
+        workforce::seed(suite, cli.people).await?;
+    }
+    if wants(Group::Knowledge) {
+        knowledge::seed(suite, cli.articles).await?;
+    }
+    analyze(suite).await?;
+    let before = report.results.len();
+    if wants(Group::Workforce) {
+        for measurement in workforce::run(suite, cli.people, cli.concurrency, cli.duration).await? {
+            report.push(measurement);
+        }
+    }
+    if wants(Group::Analytics) {
+        for measurement in analytics::run(suite, settings, cli.concurrency, cli.duration).await? {
+            report.push(measurement);
+        }
+    }
+    if wants(Group::Knowledge) {
+        for measurement in knowledge::run(suite, cli.articles, cli.concurrency, cli.duration).await? {
+            report.push(measurement);
+        }
+    }
+    for figure in before..report.results.len() {
+        report.compare(figure, floor);
+    }
+    if wants(Group::Growth) {
+        let levels = growth::run(suite, &cli.growth, cli.concurrency, cli.duration).await?;
+        report.growth = Some(growth::table(&levels));
+    }
+    Ok(report)
+}
+
+/// The ticketing scenarios with their limits: the no-op gRPC service and the database alone.
+async fn tickets(cli: &Cli, settings: &Settings, suite: &Suite, report: &mut Report) -> anyhow::Result<()> {
+    let (c, d) = (cli.concurrency, cli.duration);
+    let (requesters, history) = ticketing::seed(suite, cli.desk_tickets).await?;
+    let history = std::sync::Arc::new(history);
+    analyze(suite).await?;
+
+    // A real ticket as GetTicket returns it: the no-op service answers with its copy.
+    let sample_request = ticketing::new_ticket(&requesters, 0, 0);
+    let mut agent = ticketing::client(suite, Role::Agent, "bench-agent-01", Some(&ticketing::team(0)));
+    let sample = agent
+        .get_ticket(frontline_proto::ticketing::v1::GetTicketRequest { id: history.ids[0][0].clone() })
+        .await?
+        .into_inner();
+    let bearer = suite.bearer(Role::Agent, "bench-agent-01", Some(&ticketing::team(0)));
+    let noop = baseline::noop_grpc::start(sample.clone()).await?;
+    let noop_get = report.push(baseline::noop_grpc::get(noop.clone(), &bearer, &sample.id, c, d).await);
+    let noop_create = report.push(baseline::noop_grpc::create(noop, &bearer, sample_request.clone(), c, d).await);
+
+    let writes = std::sync::Arc::new(baseline::store_writes::CreateWrites::new(sample_request));
+    let db = baseline::store_writes::prepare(settings).await?;
+    let sqlx_writes = report.push(baseline::store_writes::run(db.clone(), writes.clone(), c, d).await);
+    let pgbench = if settings.uses_postgres() {
+        Some(report.push(baseline::pgbench::run(&settings.database.url, &writes, c, d)?))
+    } else {
+        None
+    };
+    db.close().await;
+
+    let create = report.push(ticketing::create(suite, &requesters, c, d, "").await);
+    report.compare(create, pgbench.unwrap_or(sqlx_writes));
+    if pgbench.is_some() {
+        report.compare(create, sqlx_writes);
+    }
+    report.compare(create, noop_create);
+    let get = report.push(ticketing::get(suite, &history, c, d, "").await);
+    report.compare(get, noop_get);
+    let list = report.push(ticketing::list(suite, c, d, "").await);
+    report.compare(list, noop_get);
+    let search = report.push(ticketing::search(suite, c, d, "").await);
+    report.compare(search, noop_get);
+    let comment = report.push(ticketing::comment(suite, &history, c, d).await);
+    report.compare(comment, pgbench.unwrap_or(sqlx_writes));
+    let mixed = report.push(ticketing::mixed(suite, &requesters, &history, c, d).await);
+    report.compare(mixed, noop_get);
+    let (follow, catch_up) = ticketing::follow(suite, &requesters, c, d).await?;
+    let follow = report.push(follow);
+    report.compare(follow, create);
+    report.notes.push(catch_up);
+    Ok(())
+}
+
+/// PostgreSQL plans by statistics, which autovacuum gathers in production; a freshly seeded
+/// database has none until ANALYZE, and its plans would say nothing about production.
+pub async fn analyze(suite: &Suite) -> anyhow::Result<()> {
+    if let Some(url) = &suite.database_url {
         let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
         sqlx::Executor::execute(&mut connection, "ANALYZE").await?;
     }
-    if workforce {
-        results.extend(workforce::run(&suite, cli.people, cli.concurrency, cli.duration).await?);
-    }
-    if analytics {
-        results.extend(analytics::run(&suite, &settings, cli.concurrency, cli.duration).await?);
-    }
-    if knowledge {
-        results.extend(knowledge::run(&suite, cli.articles, cli.concurrency, cli.duration).await?);
-    }
-
-    println!("{}", load::HEADER);
-    for measurement in &results {
-        println!("{}", measurement.line());
-    }
-    let floor = results[0].per_second();
-    for measurement in &results[1..] {
-        println!("{:<48} {:.3} of the gRPC floor's rate", measurement.name, measurement.per_second() / floor);
-    }
-    for note in &notes {
-        println!("{note}");
-    }
-    app.shutdown().await?;
-    eprintln!("frontline-bench: {} scenarios measured on {backend}", results.len());
     Ok(())
 }
 

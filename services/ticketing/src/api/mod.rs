@@ -46,6 +46,11 @@ use crate::{
     store::idempotency,
 };
 
+/// Records an ImportTickets stream commits at a time (each in a savepoint of its own): enough
+/// that commits stop dominating a bulk import, few enough that the one SQLite writer is not held
+/// for long by it.
+const IMPORT_COMMIT_BATCH: usize = 100;
+
 pub use webhook_worker::WebhookWorkerSettings;
 
 /// Ticketing's gRPC service. Cheap to clone.
@@ -226,22 +231,33 @@ macro_rules! ticketing_service {
                 authorize(&principal, Action::ImportTickets)?;
                 let mut records = request.into_inner();
                 let mut response = pb::ImportTicketsResponse::default();
-                let mut index = 0;
-                while let Some(record) = records.message().await? {
-                    let external_id = record.ticket.as_ref().map(|t| t.external_id.clone()).unwrap_or_default();
-                    let result = match self.import_one(&principal, record).await {
-                        Ok(ticket) => {
-                            response.imported += 1;
-                            pb::ImportResult { index, external_id, ticket_id: ticket.id.to_string(), error: String::new() }
+                let mut batch = Vec::new();
+                let mut more = true;
+                while more {
+                    match records.message().await? {
+                        Some(record) => batch.push(record),
+                        None => more = false,
+                    }
+                    if batch.len() == IMPORT_COMMIT_BATCH || (!more && !batch.is_empty()) {
+                        let records = std::mem::take(&mut batch);
+                        let external_ids: Vec<String> = records.iter().map(|r| r.ticket.as_ref().map(|t| t.external_id.clone()).unwrap_or_default()).collect();
+                        let outcomes = self.import_batch(&principal, records).await?;
+                        for (external_id, outcome) in external_ids.into_iter().zip(outcomes) {
+                            let index = response.results.len() as i32;
+                            let result = match outcome {
+                                Ok(ticket) => {
+                                    response.imported += 1;
+                                    pb::ImportResult { index, external_id, ticket_id: ticket.id.to_string(), error: String::new() }
+                                }
+                                Err(error) => {
+                                    response.failed += 1;
+                                    let status = Status::from(error);
+                                    pb::ImportResult { index, external_id, ticket_id: String::new(), error: status.message().to_string() }
+                                }
+                            };
+                            response.results.push(result);
                         }
-                        Err(error) => {
-                            response.failed += 1;
-                            let status = Status::from(error);
-                            pb::ImportResult { index, external_id, ticket_id: String::new(), error: status.message().to_string() }
-                        }
-                    };
-                    response.results.push(result);
-                    index += 1;
+                    }
                 }
                 ok(response)
             }

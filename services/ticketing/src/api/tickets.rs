@@ -607,8 +607,40 @@ impl TicketingApi {
         Ok(pb::BulkUpdateTicketsResponse { results })
     }
 
-    /// Imports one record from another help desk, with its comments, in one transaction.
-    pub(super) async fn import_one(&self, principal: &Principal, record: pb::ImportTicketRecord) -> ApiResult<Ticket> {
+    /// Imports records from another help desk in one transaction, each record (with its
+    /// comments) inside a savepoint of its own: a refused record leaves nothing behind and the
+    /// others still land. One commit for many records is what makes a bulk import fast — on
+    /// SQLite with synchronous=FULL each commit is an fsync — while each record still goes
+    /// through the same validation, index and feed event as one imported alone.
+    pub(super) async fn import_batch(
+        &self,
+        principal: &Principal,
+        records: Vec<pb::ImportTicketRecord>,
+    ) -> ApiResult<Vec<ApiResult<Ticket>>> {
+        let mut transaction = self.db.begin().await?;
+        let mut outcomes = Vec::with_capacity(records.len());
+        for record in records {
+            let mut savepoint = sqlx::Connection::begin(&mut *transaction).await?;
+            let outcome = self.import_one(&mut savepoint, principal, record).await;
+            if outcome.is_ok() {
+                savepoint.commit().await?;
+            } else {
+                savepoint.rollback().await?;
+            }
+            outcomes.push(outcome);
+        }
+        transaction.commit().await?;
+        self.committed();
+        Ok(outcomes)
+    }
+
+    /// Imports one record with its comments (the caller holds the transaction).
+    async fn import_one(
+        &self,
+        transaction: &mut AnyConnection,
+        principal: &Principal,
+        record: pb::ImportTicketRecord,
+    ) -> ApiResult<Ticket> {
         let given = record.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
         let stamp = |t: &Option<prost_types::Timestamp>, field: &str| -> ApiResult<Option<i64>> {
             t.as_ref()
@@ -622,23 +654,22 @@ impl TicketingApi {
         let closed_at = stamp(&given.closed_at, "ticket.closed_at")?;
         let status = convert::status(&mut Default::default(), "ticket.status", given.status);
         let fields = convert::ticket_fields(pb::Ticket { status: 0, ..given })?;
-        let mut transaction = self.db.begin().await?;
         if !fields.external_id.is_empty()
-            && tickets::find_by_external_id(&mut transaction, fields.external_id.trim()).await?.is_some()
+            && tickets::find_by_external_id(&mut *transaction, fields.external_id.trim()).await?.is_some()
         {
             return Err(ApiError::AlreadyExists {
                 reason: "EXTERNAL_ID_TAKEN",
                 message: format!("ticket {} was already imported", fields.external_id),
             });
         }
-        let mut ticket = self.insert_ticket(&mut transaction, principal, fields, created_at, "imported").await?;
+        let mut ticket = self.insert_ticket(&mut *transaction, principal, fields, created_at, "imported").await?;
         let mut text = String::new();
         let mut public_replies = Vec::new();
         let comment_count = record.comments.len() as i32;
         for (index, imported) in record.comments.into_iter().enumerate() {
             let comment = super::conversation::imported_comment(ticket.id, index, imported, created_at)?;
             comment.check()?;
-            comments::insert(&mut transaction, &comment).await?;
+            comments::insert(&mut *transaction, &comment).await?;
             if comment.public && comment.author_role == crate::domain::comment::AuthorRole::Agent {
                 ticket.first_reply_at.get_or_insert(comment.created_at);
                 ticket.last_agent_reply_at = Some(comment.created_at);
@@ -668,12 +699,12 @@ impl TicketingApi {
         ticket.closed_at = closed_at.or(if ticket.status == Status::Closed { Some(updated_at) } else { None });
         ticket.solve_count = i64::from(ticket.solved_at.is_some());
         if ticket != before {
-            tickets::update(&mut transaction, &ticket, before.revision, false).await?;
+            tickets::update(&mut *transaction, &ticket, before.revision, false).await?;
         }
-        tickets::add_search_terms(&mut transaction, ticket.id, &search::index_terms(&text)).await?;
+        tickets::add_search_terms(&mut *transaction, ticket.id, &search::index_terms(&text)).await?;
         let wire = convert::ticket(&ticket);
         feed::append(
-            &mut transaction,
+            &mut *transaction,
             NewEvent {
                 event_type: "ticket.imported",
                 aggregate_type: "ticket",
@@ -683,8 +714,6 @@ impl TicketingApi {
             },
         )
         .await?;
-        transaction.commit().await?;
-        self.committed();
         Ok(ticket)
     }
 }
