@@ -121,13 +121,19 @@ impl From<sqlx::Error> for ApiError {
 /// (retrying later can succeed), or None when it is about this statement. A connection that
 /// broke mid-statement shows up as an I/O or protocol error; PostgreSQL reports its own
 /// unavailability with SQLSTATE class 08 (connection exception) and 57P01–57P03 (shutting
-/// down, crashed, starting up).
+/// down, crashed, starting up); SQLite that another connection holds the write lock.
 fn database_unavailable(error: &sqlx::Error) -> Option<&'static str> {
     match error {
         sqlx::Error::PoolTimedOut => Some("the database is busy or unreachable; retry shortly"),
         sqlx::Error::PoolClosed => Some("the database connection pool is closed; the server is stopping"),
         sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => {
             Some("the connection to the database was lost; retry shortly")
+        }
+        // SQLite's BUSY (5) and LOCKED (6), in any extended form: another writer holds the
+        // database and waiting would deadlock or outlast busy_timeout.
+        sqlx::Error::Database(database) if database.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
+            let code: i32 = database.code()?.parse().ok()?;
+            matches!(code & 0xff, 5 | 6).then_some("the database is locked by another writer; retry shortly")
         }
         sqlx::Error::Database(database) => {
             let code = database.code()?;

@@ -66,7 +66,10 @@ on_both_backends! {
         let started = Instant::now();
         let status = client.create_ticket(request).await.expect_err("the insert cannot finish in time");
         let took = started.elapsed();
-        assert!(matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled), "{status:?}");
+        // SQLite may refuse at once instead (BUSY: upgrading to a write would deadlock): the
+        // caller is told to retry and, as with a deadline, nothing is written.
+        let refused = !app.settings().uses_postgres() && status.code() == Code::Unavailable;
+        assert!(matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled) || refused, "{status:?}");
         assert!(took < DEADLINE * 5, "answered {took:?} after a {DEADLINE:?} deadline");
 
         if app.settings().uses_postgres() {
