@@ -39,6 +39,9 @@ pub enum ApiError {
     Unauthenticated { message: String },
     #[error("{message}")]
     Unavailable { message: String },
+    /// The call's deadline passed while its work was still running.
+    #[error("{message}")]
+    DeadlineExceeded { message: String },
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -77,6 +80,7 @@ impl ApiError {
             Self::PermissionDenied { .. } => "PERMISSION_DENIED",
             Self::Unauthenticated { .. } => "UNAUTHENTICATED",
             Self::Unavailable { .. } => "UNAVAILABLE",
+            Self::DeadlineExceeded { .. } => "DEADLINE_EXCEEDED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -91,6 +95,7 @@ impl ApiError {
             Self::PermissionDenied { .. } => Code::PermissionDenied,
             Self::Unauthenticated { .. } => Code::Unauthenticated,
             Self::Unavailable { .. } => Code::Unavailable,
+            Self::DeadlineExceeded { .. } => Code::DeadlineExceeded,
             Self::Internal(_) => Code::Internal,
         }
     }
@@ -98,11 +103,51 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut => Self::Unavailable { message: "the database is busy; retry shortly".into() },
-            other => Self::Internal(anyhow::Error::new(other).context("database")),
+        match database_unavailable(&error) {
+            Some(message) => {
+                // Worth a line for operators (the database is down or overloaded), not an alarm.
+                tracing::warn!(%error, "database unavailable");
+                Self::Unavailable { message: message.into() }
+            }
+            None if is_statement_timeout(&error) => {
+                Self::DeadlineExceeded { message: "the database did not finish within the call's deadline".into() }
+            }
+            None => Self::Internal(anyhow::Error::new(error).context("database")),
         }
     }
+}
+
+/// What the caller is told when `error` means the database cannot be reached or is restarting
+/// (retrying later can succeed), or None when it is about this statement. A connection that
+/// broke mid-statement shows up as an I/O or protocol error; PostgreSQL reports its own
+/// unavailability with SQLSTATE class 08 (connection exception) and 57P01–57P03 (shutting
+/// down, crashed, starting up); SQLite that another connection holds the write lock.
+fn database_unavailable(error: &sqlx::Error) -> Option<&'static str> {
+    match error {
+        sqlx::Error::PoolTimedOut => Some("the database is busy or unreachable; retry shortly"),
+        sqlx::Error::PoolClosed => Some("the database connection pool is closed; the server is stopping"),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => {
+            Some("the connection to the database was lost; retry shortly")
+        }
+        // SQLite's BUSY (5) and LOCKED (6), in any extended form: another writer holds the
+        // database and waiting would deadlock or outlast busy_timeout.
+        sqlx::Error::Database(database) if database.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
+            let code: i32 = database.code()?.parse().ok()?;
+            matches!(code & 0xff, 5 | 6).then_some("the database is locked by another writer; retry shortly")
+        }
+        sqlx::Error::Database(database) => {
+            let code = database.code()?;
+            (code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
+                .then_some("the database is unavailable (restarting or unreachable); retry shortly")
+        }
+        _ => None,
+    }
+}
+
+/// PostgreSQL's `query_canceled` (57014): a statement outlived its `statement_timeout`, which
+/// [`crate::deadline`] ties to the call's deadline.
+fn is_statement_timeout(error: &sqlx::Error) -> bool {
+    error.as_database_error().and_then(|e| e.code()).is_some_and(|code| code == "57014")
 }
 
 impl From<ApiError> for Status {
@@ -172,6 +217,64 @@ mod tests {
         let violations = &details.bad_request().unwrap().field_violations;
         assert_eq!(violations[0].field, "ticket.subject");
         assert_eq!(details.error_info().unwrap().reason, "INVALID_ARGUMENT");
+    }
+
+    /// A server-reported error with a SQLSTATE, as PostgreSQL sends them.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Sqlstate(&'static str);
+
+    impl sqlx::error::DatabaseError for Sqlstate {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn code_of(error: sqlx::Error) -> Code {
+        Status::from(ApiError::from(error)).code()
+    }
+
+    #[test]
+    fn a_database_that_cannot_be_reached_is_unavailable_not_internal() {
+        let io = |kind| sqlx::Error::Io(std::io::Error::from(kind));
+        for error in [
+            io(std::io::ErrorKind::ConnectionRefused),
+            io(std::io::ErrorKind::ConnectionReset),
+            io(std::io::ErrorKind::UnexpectedEof),
+            sqlx::Error::Protocol("unexpected end of stream".into()),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Database(Box::new(Sqlstate("08006"))), // connection_failure
+            sqlx::Error::Database(Box::new(Sqlstate("08P01"))), // protocol_violation
+            sqlx::Error::Database(Box::new(Sqlstate("57P01"))), // admin_shutdown
+            sqlx::Error::Database(Box::new(Sqlstate("57P02"))), // crash_shutdown
+            sqlx::Error::Database(Box::new(Sqlstate("57P03"))), // cannot_connect_now
+        ] {
+            let described = error.to_string();
+            assert_eq!(code_of(error), Code::Unavailable, "{described}");
+        }
+    }
+
+    #[test]
+    fn a_statement_cut_off_by_the_deadline_is_deadline_exceeded_and_other_errors_stay_internal() {
+        assert_eq!(code_of(sqlx::Error::Database(Box::new(Sqlstate("57014")))), Code::DeadlineExceeded);
+        assert_eq!(code_of(sqlx::Error::Database(Box::new(Sqlstate("42P01")))), Code::Internal); // undefined_table
+        assert_eq!(code_of(sqlx::Error::RowNotFound), Code::Internal);
     }
 
     #[test]

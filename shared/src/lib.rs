@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod database;
+pub mod deadline;
 pub mod error;
 pub mod feed;
 pub mod field_mask;

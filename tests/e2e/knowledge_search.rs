@@ -339,37 +339,3 @@ on_both_backends! {
         assert_eq!(suggested[0].title, "Request a refund");
     }
 }
-
-/// With knowledge unreachable, tickets are still created, and the feed says why they have no
-/// suggestions.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ticket_is_created_when_knowledge_is_down_and_the_feed_says_why() {
-    use frontline::ServiceKind;
-    let app = TestApp::spawn_services(Backend::Sqlite, &[ServiceKind::Ticketing], |settings| {
-        // Nothing listens there: the call fails fast, as a crashed knowledge service would.
-        settings.peers.knowledge = "http://127.0.0.1:9".into();
-    })
-    .await;
-    let mut ticketing = app.ticketing(Role::Administrator).await;
-    let ticket = ticket_about(&mut ticketing, "Refund", "").await;
-    let reason = eventually(Duration::from_secs(10), || {
-        let mut ticketing = ticketing.clone();
-        let id = ticket.id.clone();
-        async move {
-            let events = ticketing
-                .list_events(frontline_proto::common::v1::ListEventsRequest { after_position: 0, page_size: 100 })
-                .await
-                .unwrap()
-                .into_inner()
-                .events;
-            let event = events
-                .into_iter()
-                .find(|e| e.event_type == "ticket.suggestions_unavailable" && e.aggregate_id == id)?;
-            let payload: frontline_proto::ticketing::v1::TicketSuggestions = event.payload.unwrap().to_msg().unwrap();
-            Some(payload.unavailable_reason)
-        }
-    })
-    .await;
-    assert!(reason.contains("knowledge did not answer"), "{reason}");
-    app.stop().await;
-}

@@ -20,6 +20,7 @@ mod observability;
 mod organizations;
 mod queue;
 mod relations;
+mod resilience;
 mod routing;
 mod scenario;
 mod service_levels;

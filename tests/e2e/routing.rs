@@ -1,5 +1,5 @@
 //! Routing new tickets to agents on shift: round robin, least open load, skills, capacity, and
-//! the team queue when workforce cannot say who is working.
+//! the team queue when workforce cannot say who is working (resilience/dependencies.rs).
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -15,11 +15,11 @@ use tonic::Code;
 
 use crate::{
     customers, on_both_backends_at,
-    support::{Backend, Bearer, TestApp, Ticketing, eventually, expect_error, violated_fields},
+    support::{Bearer, TestApp, Ticketing, eventually, expect_error, violated_fields},
 };
 
 /// Monday 23 November 2026, 11:00 in Warsaw.
-fn monday() -> DateTime<Utc> {
+pub fn monday() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
 }
 
@@ -29,7 +29,7 @@ fn at(time: DateTime<Utc>) -> Option<Timestamp> {
 
 /// Tier 1 in Warsaw: Ola (Polish, billing) and Tom (English, some Polish) work now; Marek
 /// (Polish, billing) only in the evening.
-async fn tier_one(app: &TestApp) {
+pub async fn tier_one(app: &TestApp) {
     let token = app.token_for(Role::Director, "director-anna", None);
     let mut workforce = WorkforceServiceClient::new(app.authed(Bearer::token(&token)).await);
     workforce
@@ -85,7 +85,7 @@ async fn tier_one(app: &TestApp) {
     }
 }
 
-async fn route(admin: &mut Ticketing, strategy: Strategy, capacity: i32) -> pb::TeamRouting {
+pub async fn route(admin: &mut Ticketing, strategy: Strategy, capacity: i32) -> pb::TeamRouting {
     admin
         .set_team_routing(pb::SetTeamRoutingRequest {
             routing: Some(pb::TeamRouting {
@@ -100,7 +100,7 @@ async fn route(admin: &mut Ticketing, strategy: Strategy, capacity: i32) -> pb::
         .into_inner()
 }
 
-async fn for_tier_one(
+pub async fn for_tier_one(
     client: &mut Ticketing,
     requester_id: &str,
     subject: &str,
@@ -132,7 +132,7 @@ async fn for_tier_one(
         .into_inner()
 }
 
-async fn routed(client: &Ticketing, ticket_id: &str) -> pb::TicketRouted {
+pub async fn routed(client: &Ticketing, ticket_id: &str) -> pb::TicketRouted {
     eventually(Duration::from_secs(10), || {
         let (mut client, id) = (client.clone(), ticket_id.to_string());
         async move {
@@ -244,24 +244,4 @@ on_both_backends_at! {
         assert_eq!(expect_error(admin.delete_team_routing(pb::DeleteTeamRoutingRequest { team_id: "tier1".into() }).await).code(), Code::NotFound);
         assert_eq!(violated_fields(&expect_error(admin.get_team_routing(pb::GetTeamRoutingRequest { team_id: String::new() }).await)), ["team_id"]);
     }
-}
-
-/// Ticketing alone, with workforce unreachable: tickets are still created, and wait in the
-/// team's queue with the reason on record.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn when_workforce_is_down_tickets_wait_in_the_team_queue() {
-    let app = TestApp::spawn_services(Backend::Sqlite, &[frontline::ServiceKind::Ticketing], |settings| {
-        // Nothing listens on port 9 of loopback: connections are refused at once.
-        settings.peers.workforce = "http://127.0.0.1:9".into();
-    })
-    .await;
-    let mut admin = app.ticketing(Role::Administrator).await;
-    route(&mut admin, Strategy::RoundRobin, 0).await;
-    let requester = customers::create(&mut admin, customers::zofia()).await;
-    let ticket = for_tier_one(&mut admin, &requester.id, "Nie mogę się zalogować", "pl", "").await;
-    assert_eq!((ticket.assignee_id.as_str(), ticket.team_id.as_str()), ("", "tier1"));
-    assert_eq!(ticket.status, TicketStatus::New as i32);
-    let event = routed(&admin, &ticket.id).await;
-    assert!(event.fallback_reason.contains("workforce did not answer"), "{}", event.fallback_reason);
-    app.stop().await;
 }

@@ -209,18 +209,24 @@ impl TestApp {
 
     /// Stops gracefully and starts again on the same databases (on a new port).
     pub async fn restart(&mut self) {
-        self.app.take().expect("running").shutdown().await.expect("graceful shutdown");
-        let app = Application::build_on(self.settings.clone(), &self.services, self.clock.clone())
-            .await
-            .expect("Frontline restarts");
-        self.addr = app.local_addr();
-        self.app = Some(app);
+        self.restart_after(|_| {}).await;
     }
 
     /// Stops gracefully, runs `between` (e.g. to damage derived data), and starts again.
     pub async fn restart_after(&mut self, between: impl FnOnce(&Settings)) {
-        self.app.take().expect("running").shutdown().await.expect("graceful shutdown");
+        self.shut_down().await;
         between(&self.settings);
+        self.start_again().await;
+    }
+
+    /// Stops gracefully and stays stopped, keeping its databases, until [`Self::start_again`]:
+    /// a peer service going away.
+    pub async fn shut_down(&mut self) {
+        self.app.take().expect("running").shutdown().await.expect("graceful shutdown");
+    }
+
+    /// Starts on the same databases: on the same port when `server.addr` names one, else a new one.
+    pub async fn start_again(&mut self) {
         let app = Application::build_on(self.settings.clone(), &self.services, self.clock.clone())
             .await
             .expect("Frontline restarts");

@@ -110,9 +110,21 @@ impl Database {
         &self.writer
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction. Within a call on PostgreSQL its statements may run only as
+    /// long as the call's deadline leaves ([`crate::deadline`]): when the caller gives up, the
+    /// server cancels the statement (and the transaction rolls back) instead of finishing work
+    /// nobody awaits, still holding row locks and a pooled connection. Sent with BEGIN in one
+    /// round trip. Background work carries no deadline and is not limited. On SQLite a dropped
+    /// transaction simply rolls back when its future is dropped.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        self.writer.begin().await
+        match (self.backend, crate::deadline::remaining()) {
+            (Backend::Postgres, Some(left)) => {
+                // At least 1 ms: a statement_timeout of 0 would mean no limit at all.
+                let millis = left.as_millis().clamp(1, i32::MAX as u128);
+                self.writer.begin_with(format!("BEGIN; SET LOCAL statement_timeout = {millis}")).await
+            }
+            _ => self.writer.begin().await,
+        }
     }
 
     /// Applies the shared change-feed tables and then the service's own migrations.

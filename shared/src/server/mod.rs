@@ -2,6 +2,7 @@
 //! reflection, gRPC-Web with CORS, a request timeout that honours the caller's grpc-timeout,
 //! and a concurrency limit shared by all connections that sheds excess calls with
 //! RESOURCE_EXHAUSTED instead of queueing them until they time out.
+mod deadline;
 mod in_process;
 mod outcome;
 
@@ -78,6 +79,7 @@ where
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(shed_beyond(limit))
         .layer(outcome::OutcomeLayer)
+        .layer(deadline::DeadlineLayer { request_timeout: settings.request_timeout })
         .into_inner();
     Server::builder()
         .accept_http1(true) // gRPC-Web arrives over HTTP/1.1
