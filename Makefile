@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run demo test test-deps bench k8s-check lint fmt release
+.PHONY: run demo test test-deps soak bench k8s-check lint fmt release
 
 ## Start every service in one process on 127.0.0.1:50051 (embedded SQLite under ./data).
 run:
@@ -35,6 +35,16 @@ ifeq ($(HAS_NEXTEST),yes)
 	$(CARGO) nextest run --workspace --locked --no-fail-fast $(NEXTEST_IGNORED)
 else
 	$(CARGO) test --workspace --locked $(CARGO_TEST_IGNORED)
+endif
+
+## The resilience tests (tests/resilience: kill -9 and SIGTERM of the real binary under load), longer:
+## FRONTLINE_SOAK=1 means more writers, longer load and several kill-and-restart rounds.
+soak:
+	@echo "make soak: $(TEST_SCOPE)"
+ifeq ($(HAS_NEXTEST),yes)
+	FRONTLINE_SOAK=1 $(CARGO) nextest run --locked --test resilience --no-fail-fast $(NEXTEST_IGNORED)
+else
+	FRONTLINE_SOAK=1 $(CARGO) test --locked --test resilience $(CARGO_TEST_IGNORED)
 endif
 
 ## Benchmarks against a suite the bench starts itself, each figure with its same-run baseline

@@ -1,6 +1,11 @@
 //! Starting and stopping Frontline: open each service's database and migrate it, start its
 //! feed sequencer, serve the services on one port (and in memory, for calls between them),
 //! start the feed followers, and on shutdown turn NOT_SERVING, drain, and close in order.
+//!
+//! Stopping, as a caller sees it: readiness turns NOT_SERVING at once and calls are still
+//! served for `server.shutdown_drain_delay` (while load balancers notice); then new calls are
+//! refused with UNAVAILABLE and watch streams end, while calls already running finish (up to
+//! `server.shutdown_timeout`); then the listener closes, on connections idle by then.
 use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
 use anyhow::Context;
@@ -17,7 +22,7 @@ use frontline_shared::{
     database::Database,
     feed::{Feed, FeedEndpoint},
     peers::{self, PeerAddress},
-    server::{self, Health, InProcessConnector},
+    server::{self, Drain, Health, InProcessConnector},
 };
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -30,7 +35,11 @@ pub struct Application {
     settings: Settings,
     services: Vec<ServiceKind>,
     health: Health,
-    /// Cancelled to stop serving (servers drain) and to stop background work.
+    /// Started to refuse new calls on the listener while running ones finish.
+    drain: Drain,
+    /// Cancelled to end watch streams (and refuse new ones) once draining starts.
+    streams: CancellationToken,
+    /// Cancelled to stop serving (servers close) and to stop background work.
     shutdown: CancellationToken,
     servers: Vec<JoinHandle<anyhow::Result<()>>>,
     background: Vec<JoinHandle<()>>,
@@ -64,6 +73,7 @@ impl Application {
         let services = crate::services::selected(services);
         let keys = Keys::load(&settings)?;
         let shutdown = CancellationToken::new();
+        let streams = CancellationToken::new();
         let databases = open_databases(&settings, &services).await?;
 
         let mut background = Vec::new();
@@ -78,7 +88,7 @@ impl Application {
             let feed = Feed::new(db);
             background
                 .push(tokio::spawn(feed.clone().run_sequencer(settings.feed.sequencer_interval, shutdown.clone())));
-            let events = FeedEndpoint::new(feed, settings.feed.watch_poll_interval, shutdown.clone());
+            let events = FeedEndpoint::new(feed, settings.feed.watch_poll_interval, streams.clone());
             // Every service server sits behind the same authenticator and message-size limits.
             macro_rules! add {
                 ($server:ident, $api:expr) => {
@@ -155,15 +165,21 @@ impl Application {
         })?;
         let local_addr = listener.local_addr()?;
         let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        let drain = Drain::default();
         let mut servers = Vec::new();
-        for incoming in [Either::Tcp(incoming), Either::InProcess(in_process)] {
+        // Calls between the services are never refused: a call still running may need one.
+        for (incoming, drain) in
+            [(Either::Tcp(incoming), drain.clone()), (Either::InProcess(in_process), Drain::default())]
+        {
             let (routes, settings, limit, stop) =
                 (routes.clone(), settings.server.clone(), limit.clone(), shutdown.clone());
             servers.push(tokio::spawn(async move {
                 let stopped = stop.cancelled_owned();
                 match incoming {
-                    Either::Tcp(incoming) => server::serve(routes, &settings, limit, incoming, stopped).await,
-                    Either::InProcess(incoming) => server::serve(routes, &settings, limit, incoming, stopped).await,
+                    Either::Tcp(incoming) => server::serve(routes, &settings, limit, drain, incoming, stopped).await,
+                    Either::InProcess(incoming) => {
+                        server::serve(routes, &settings, limit, drain, incoming, stopped).await
+                    }
                 }
             }));
         }
@@ -171,6 +187,8 @@ impl Application {
         let health = Health::new(reporter, services.iter().map(|service| service.grpc_name()).collect());
         health.serving().await;
 
+        // The followers stop when draining starts, with the watch streams they read: they
+        // resume from their cursors at the next start.
         if services.contains(&ServiceKind::Analytics) {
             let db = databases[&ServiceKind::Analytics].clone();
             background.push(tokio::spawn(frontline_analytics::store::rollups::run_refresher(
@@ -182,7 +200,7 @@ impl Application {
                 Some(channel) => background.push(tokio::spawn(frontline_analytics::ingest::follow_ticketing(
                     db.clone(),
                     channel,
-                    shutdown.clone(),
+                    streams.clone(),
                 ))),
                 None => tracing::warn!(
                     "analytics runs without ticketing and peers.ticketing is not set: ticket facts will not be collected"
@@ -192,7 +210,7 @@ impl Application {
                 Some(channel) => background.push(tokio::spawn(frontline_analytics::ingest::follow_knowledge(
                     db.clone(),
                     channel,
-                    shutdown.clone(),
+                    streams.clone(),
                 ))),
                 None => tracing::warn!(
                     "analytics runs without knowledge and peers.knowledge is not set: knowledge metrics will not be collected"
@@ -202,7 +220,7 @@ impl Application {
                 Some(channel) => background.push(tokio::spawn(frontline_analytics::ingest::follow_workforce(
                     db.clone(),
                     channel,
-                    shutdown.clone(),
+                    streams.clone(),
                 ))),
                 None => tracing::warn!(
                     "analytics runs without workforce and peers.workforce is not set: workforce metrics will not be collected"
@@ -221,6 +239,8 @@ impl Application {
             settings,
             services,
             health,
+            drain,
+            streams,
             shutdown,
             servers,
             background,
@@ -248,18 +268,23 @@ impl Application {
     }
 
     /// Graceful shutdown: readiness turns NOT_SERVING, new calls keep being served for the
-    /// drain delay (while load balancers notice), then the listener closes, in-flight calls
-    /// finish (up to the shutdown timeout), background work stops, databases close.
+    /// drain delay (while load balancers notice), then new calls are refused with UNAVAILABLE
+    /// while in-flight calls finish (up to the shutdown timeout), then the listener closes,
+    /// background work stops, databases close.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        tracing::info!("shutting down: draining in-flight calls");
+        tracing::info!("shutting down: readiness is NOT_SERVING");
         self.health.draining().await;
         tokio::time::sleep(self.settings.server.shutdown_drain_delay).await;
-        self.shutdown.cancel();
-        let drained =
-            tokio::time::timeout(self.settings.server.shutdown_timeout, futures::future::join_all(self.servers)).await;
-        if drained.is_err() {
-            tracing::warn!(timeout = ?self.settings.server.shutdown_timeout, "calls still in flight at the shutdown timeout were cut off");
+        tracing::info!("shutting down: refusing new calls, draining in-flight calls");
+        self.drain.start();
+        self.streams.cancel();
+        let timeout = self.settings.server.shutdown_timeout;
+        if tokio::time::timeout(timeout, self.drain.finished()).await.is_err() {
+            tracing::warn!(?timeout, "calls still in flight at the shutdown timeout are cut off");
         }
+        self.shutdown.cancel();
+        // Connections are idle now (or past the timeout), so the servers stop at once.
+        let _ = tokio::time::timeout(Duration::from_secs(5), futures::future::join_all(self.servers)).await;
         let _ = tokio::time::timeout(Duration::from_secs(5), futures::future::join_all(self.background)).await;
         for db in &self.databases {
             db.close().await;

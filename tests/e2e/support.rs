@@ -179,14 +179,7 @@ impl TestApp {
             ("FRONTLINE__FEED__WATCH_POLL_INTERVAL".to_string(), "100ms".to_string()),
             ("FRONTLINE__SERVER__SHUTDOWN_TIMEOUT".to_string(), "10s".to_string()),
         ];
-        let postgres = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => {
-                let (admin, name, url) = create_postgres_database().await;
-                env.push(("FRONTLINE__DATABASE__URL".to_string(), url));
-                Some((admin, name))
-            }
-        };
+        let postgres = backend_database(backend, &mut env).await;
         let mut settings = Settings::load_from(None, env).expect("test settings");
         adjust(&mut settings);
         if std::env::var("FRONTLINE_TEST_LOG").is_ok() {
@@ -253,10 +246,8 @@ impl TestApp {
         if let Some(app) = self.app.take() {
             app.shutdown().await.expect("graceful shutdown");
         }
-        if let Some((admin, name)) = self.postgres.take()
-            && let Ok(mut connection) = sqlx::PgConnection::connect(&admin).await
-        {
-            let _ = connection.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
+        if let Some((admin, name)) = self.postgres.take() {
+            drop_postgres_database(&admin, &name).await;
         }
     }
 
@@ -314,6 +305,20 @@ impl TestApp {
     }
 }
 
+/// On PostgreSQL, a fresh database for one test, its URL added to `env` as database.url;
+/// returns (admin URL, database name) to drop it with. On SQLite, nothing: the data directory holds it.
+pub async fn backend_database(backend: Backend, env: &mut Vec<(String, String)>) -> Option<(String, String)> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let (admin, name, url) = create_postgres_database().await;
+            env.push(("FRONTLINE__DATABASE__URL".to_string(), url));
+            Some((admin, name))
+        }
+    }
+}
+
+/// Creates a fresh database on the FRONTLINE_TEST_DATABASE_URL server: (admin URL, name, its URL).
 async fn create_postgres_database() -> (String, String, String) {
     let admin = std::env::var(POSTGRES_VARIABLE).unwrap_or_else(|_| {
         panic!("this test runs on PostgreSQL: set {POSTGRES_VARIABLE}=postgres://postgres@127.0.0.1:5432/postgres")
@@ -327,6 +332,13 @@ async fn create_postgres_database() -> (String, String, String) {
     let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
     let url = format!("{server}/{name}");
     (admin, name, url)
+}
+
+/// Drops a database [`backend_database`] made, even with connections still open.
+pub async fn drop_postgres_database(admin: &str, name: &str) {
+    if let Ok(mut connection) = sqlx::PgConnection::connect(admin).await {
+        let _ = connection.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
+    }
 }
 
 /// Polls `check` until it returns Some or `timeout` passes; for effects that happen in the

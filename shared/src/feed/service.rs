@@ -46,7 +46,9 @@ pub async fn list_events(
 }
 
 /// Streams batches after the requested position, then new batches as they are numbered, until
-/// the client goes away or the server shuts down (ending the stream lets shutdown drain).
+/// the client goes away or the server shuts down (ending the stream lets shutdown drain). A
+/// watch opened once shutdown has begun is refused with UNAVAILABLE, so a follower backs off
+/// and reconnects (to another replica) rather than reopening a stream that ends at once.
 pub fn watch_events(
     feed: &Feed,
     principal: &Principal,
@@ -56,6 +58,9 @@ pub fn watch_events(
 ) -> ApiResult<BoxStream<'static, Result<WatchEventsResponse, Status>>> {
     authorize_feed_read(principal)?;
     check_position(request.after_position)?;
+    if shutdown.is_cancelled() {
+        return Err(ApiError::Unavailable { message: "this server is shutting down; watch again".into() });
+    }
     let feed = feed.clone();
     let mut numbered = feed.subscribe();
     let stream = async_stream::try_stream! {

@@ -1,8 +1,9 @@
 //! The one gRPC server every shape of Frontline runs: the enabled services behind health,
 //! reflection, gRPC-Web with CORS, a request timeout that honours the caller's grpc-timeout,
 //! and a concurrency limit shared by all connections that sheds excess calls with
-//! RESOURCE_EXHAUSTED instead of queueing them until they time out.
+//! RESOURCE_EXHAUSTED instead of queueing them until they time out, and drains before it stops.
 mod deadline;
+mod drain;
 mod in_process;
 mod outcome;
 
@@ -15,6 +16,7 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::{BoxError, ServiceBuilder};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+pub use drain::Drain;
 pub use in_process::{InProcessConnector, in_process};
 
 use crate::config::ServerSettings;
@@ -61,11 +63,14 @@ pub fn add_health_and_reflection(routes: &mut tonic::service::RoutesBuilder) -> 
     Ok(reporter)
 }
 
-/// Serves `routes` on `incoming` until `shutdown` resolves, then drains in-flight calls.
+/// Serves `routes` on `incoming` until `shutdown` resolves, then closes the listener and lets
+/// the calls still running finish. Calls arriving once `drain` has started are refused with
+/// UNAVAILABLE; start it, and wait for it, before `shutdown` to stop with no call cut off.
 pub async fn serve<I, IO, IE>(
     routes: Routes,
     settings: &ServerSettings,
     limit: Arc<Semaphore>,
+    drain: Drain,
     incoming: I,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()>
@@ -79,6 +84,7 @@ where
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(shed_beyond(limit))
         .layer(outcome::OutcomeLayer)
+        .layer(drain)
         .layer(deadline::DeadlineLayer { request_timeout: settings.request_timeout })
         .into_inner();
     Server::builder()
