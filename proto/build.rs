@@ -44,6 +44,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut prost_config = prost_build::Config::new();
     prost_config.enable_type_names();
     tonic_prost_build::configure()
+        // Undecodable messages are INVALID_ARGUMENT, not tonic's INTERNAL (see src/codec.rs).
+        .codec_path("crate::codec::FrontlineCodec")
         .build_server(true)
         .build_client(true)
         .compile_fds_with_config(descriptors, prost_config)?;

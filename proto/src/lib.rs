@@ -1,8 +1,11 @@
-//! Frontline's protobuf contracts, compiled for tonic. Owns the wire types and nothing else:
-//! no behaviour lives here, so every crate (and every client) can depend on it.
+//! Frontline's protobuf contracts, compiled for tonic. Owns the wire types and how they travel
+//! (the codec), nothing else: no domain behaviour lives here, so every crate (and every client)
+//! can depend on it.
 
 /// The encoded descriptor set of every contract, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/frontline_descriptor.bin"));
+
+pub mod codec;
 
 pub mod common {
     pub mod v1 {

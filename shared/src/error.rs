@@ -150,6 +150,22 @@ fn is_statement_timeout(error: &sqlx::Error) -> bool {
     error.as_database_error().and_then(|e| e.code()).is_some_and(|code| code == "57014")
 }
 
+/// Longest text a status carries from the request (an id, a path, a value in a description).
+/// Statuses travel in HTTP/2 headers, whose total size clients limit (16 KiB in hyper), so a
+/// 1 MiB id echoed back whole would turn a clean NOT_FOUND into a protocol error.
+const MAX_STATUS_TEXT: usize = 1024;
+
+fn bounded(text: String) -> String {
+    if text.len() <= MAX_STATUS_TEXT {
+        return text;
+    }
+    let mut end = MAX_STATUS_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..end], text.len())
+}
+
 impl From<ApiError> for Status {
     fn from(error: ApiError) -> Self {
         let code = error.code();
@@ -163,19 +179,24 @@ impl From<ApiError> for Status {
             }
             ApiError::NotFound { resource, id } => {
                 metadata.insert("resource".to_string(), resource.to_string());
-                metadata.insert("id".to_string(), id.clone());
-                error.to_string()
+                let id = bounded(id.clone());
+                let message = format!("{resource} {id} not found");
+                metadata.insert("id".to_string(), id);
+                message
             }
             ApiError::InvalidArgument(violations) => {
                 for violation in violations {
-                    details.add_bad_request_violation(violation.field.clone(), violation.description.clone());
+                    details.add_bad_request_violation(
+                        bounded(violation.field.clone()),
+                        bounded(violation.description.clone()),
+                    );
                 }
                 error.to_string()
             }
             _ => error.to_string(),
         };
         details.set_error_info(error.reason(), ERROR_DOMAIN, metadata);
-        Status::with_error_details(code, message, details)
+        Status::with_error_details(code, bounded(message), details)
     }
 }
 
@@ -275,6 +296,24 @@ mod tests {
         assert_eq!(code_of(sqlx::Error::Database(Box::new(Sqlstate("57014")))), Code::DeadlineExceeded);
         assert_eq!(code_of(sqlx::Error::Database(Box::new(Sqlstate("42P01")))), Code::Internal); // undefined_table
         assert_eq!(code_of(sqlx::Error::RowNotFound), Code::Internal);
+    }
+
+    #[test]
+    fn echoed_caller_text_is_bounded_so_the_status_fits_in_headers() {
+        let huge = "ż".repeat(1 << 19);
+        let status: Status = ApiError::not_found("ticket", huge.clone()).into();
+        assert!(status.message().len() < 2 * MAX_STATUS_TEXT, "{} bytes", status.message().len());
+        assert!(
+            status.message().ends_with(&format!("({} bytes in all) not found", huge.len())),
+            "says how long it was"
+        );
+        let details = status.get_error_details();
+        assert!(details.error_info().unwrap().metadata["id"].len() < 2 * MAX_STATUS_TEXT);
+        let status: Status = ApiError::invalid("filter", format!("unknown field `{huge}`")).into();
+        let details = status.get_error_details();
+        let violations = &details.bad_request().unwrap().field_violations;
+        assert!(violations[0].description.len() < 2 * MAX_STATUS_TEXT);
+        assert_eq!(bounded("short".into()), "short");
     }
 
     #[test]

@@ -41,4 +41,26 @@ mod tests {
         assert_eq!(resolve(&["*".into()], FIELDS, |_| false).unwrap(), FIELDS);
         assert_eq!(resolve(&[], FIELDS, |path| path == "name").unwrap(), ["name"]);
     }
+
+    proptest::proptest! {
+        /// Whatever paths a caller sends, the mask resolves to updatable fields only, or is an
+        /// InvalidArgument naming `update_mask.paths`.
+        #[test]
+        fn any_paths_resolve_to_updatable_fields_or_are_refused(
+            paths in proptest::collection::vec(proptest::prop_oneof!["name", "tier", "\\*", ".*"], 0..5),
+            populated in ".*",
+        ) {
+            match resolve(&paths, FIELDS, |path| populated.contains(path)) {
+                Ok(resolved) => {
+                    proptest::prop_assert!(resolved.iter().all(|path| FIELDS.contains(path)));
+                    let unique: std::collections::HashSet<_> = resolved.iter().collect();
+                    proptest::prop_assert_eq!(unique.len(), resolved.len(), "each field once");
+                }
+                Err(ApiError::InvalidArgument(violations)) => {
+                    proptest::prop_assert_eq!(&violations[0].field, "update_mask.paths")
+                }
+                Err(other) => panic!("a bad mask must be InvalidArgument, got {other:?}"),
+            }
+        }
+    }
 }

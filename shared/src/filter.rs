@@ -320,3 +320,106 @@ mod tests {
         assert_eq!(sql.values, vec![SqlValue::Integer(1_767_222_000_000_000)]);
     }
 }
+
+/// Bad input: the parser meets whatever a caller types, so it must answer every string with
+/// comparisons or an InvalidArgument naming `filter`, and read back what a printer writes.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The filter language as a careful client writes it: every value quoted and escaped.
+    fn print(comparisons: &[Comparison]) -> String {
+        let op = |op: Op| match op {
+            Op::Eq => "=",
+            Op::Ne => "!=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Has => ":",
+        };
+        let quoted = |value: &str| format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""));
+        let printed: Vec<_> =
+            comparisons.iter().map(|c| format!("{} {} {}", c.field, op(c.op), quoted(&c.value))).collect();
+        printed.join(" AND ")
+    }
+
+    fn comparison() -> impl Strategy<Value = Comparison> {
+        let field = "[a-zA-Z][a-zA-Z0-9_.]{0,12}".prop_filter("keywords are not fields", |f| !is_keyword(f));
+        let op = prop_oneof![
+            Just(Op::Eq),
+            Just(Op::Ne),
+            Just(Op::Lt),
+            Just(Op::Le),
+            Just(Op::Gt),
+            Just(Op::Ge),
+            Just(Op::Has)
+        ];
+        (field, op, any::<String>()).prop_map(|(field, op, value)| Comparison { field, op, value })
+    }
+
+    fn is_keyword(word: &str) -> bool {
+        matches!(word, "AND" | "OR" | "NOT")
+    }
+
+    fn only_filter_named(error: ApiError) {
+        match error {
+            ApiError::InvalidArgument(violations) => {
+                assert!(violations.iter().all(|v| v.field == "filter"), "{violations:?}")
+            }
+            other => panic!("a bad filter must be InvalidArgument, got {other:?}"),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_naming_the_filter(filter in any::<String>()) {
+            if let Err(error) = parse(&filter).and_then(|parsed| to_sql(&parsed, tests_fields(), 1)) {
+                only_filter_named(error);
+            }
+        }
+
+        #[test]
+        fn text_made_of_the_language_s_own_symbols_never_panics(filter in r#"[a-z_ =:!<>"'\\()ANDORT0-9.-]{0,60}"#) {
+            if let Err(error) = parse(&filter) {
+                only_filter_named(error);
+            }
+        }
+
+        #[test]
+        fn any_comparison_of_known_fields_builds_sql_or_is_refused_naming_the_filter(
+            comparisons in proptest::collection::vec(comparison(), 0..4),
+            fields in proptest::collection::vec(0..4usize, 4),
+        ) {
+            let known: Vec<_> = comparisons
+                .into_iter()
+                .zip(fields)
+                .map(|(c, field)| Comparison { field: tests_fields()[field].name.into(), ..c })
+                .collect();
+            match parse(&print(&known)).and_then(|parsed| to_sql(&parsed, tests_fields(), 1)) {
+                Ok(sql) => prop_assert_eq!(sql.values.len(), known.len()),
+                Err(error) => only_filter_named(error),
+            }
+        }
+
+        #[test]
+        fn printed_filters_parse_back_to_the_same_comparisons(comparisons in proptest::collection::vec(comparison(), 0..5)) {
+            prop_assert_eq!(parse(&print(&comparisons)).unwrap(), comparisons);
+        }
+    }
+
+    fn tests_fields() -> &'static [FilterField] {
+        fn priority(value: &str) -> Option<i64> {
+            enum_value(value, "PRIORITY_", |name| (name == "PRIORITY_HIGH").then_some(3))
+        }
+        const FIELDS: &[FilterField] = &[
+            FilterField { name: "priority", column: "priority", kind: FieldKind::Enum(priority) },
+            FilterField { name: "team_id", column: "team_id", kind: FieldKind::Text },
+            FilterField { name: "created_at", column: "created_at", kind: FieldKind::Timestamp },
+            FilterField { name: "tags", column: "", kind: FieldKind::Contains("id IN (SELECT 1 WHERE {} = {})") },
+        ];
+        FIELDS
+    }
+}

@@ -120,4 +120,35 @@ mod tests {
         assert!(decode_token("garbage!", &query).is_err());
         assert_eq!(decode_token("", &query).unwrap(), None);
     }
+
+    proptest::proptest! {
+        /// A page token comes back from the caller as any text at all: it is a page or an
+        /// InvalidArgument naming `page_token`, never a panic.
+        #[test]
+        fn any_token_is_a_cursor_or_refused_naming_the_page_token(token in proptest::prelude::any::<String>()) {
+            if let Err(error) = decode_token(&token, "q") {
+                match error {
+                    ApiError::InvalidArgument(violations) => proptest::prop_assert_eq!(&violations[0].field, "page_token"),
+                    other => panic!("a forged token must be InvalidArgument, got {other:?}"),
+                }
+            }
+        }
+
+        /// Base64 of arbitrary bytes is what a forger would try next: it must be refused too.
+        #[test]
+        fn forged_base64_tokens_are_refused(bytes in proptest::collection::vec(0u8.., 0..200)) {
+            proptest::prop_assume!(!bytes.is_empty());
+            let forged = URL_SAFE_NO_PAD.encode(&bytes);
+            let decoded = decode_token(&forged, &query_fingerprint(&["status = OPEN"]));
+            proptest::prop_assert!(decoded.is_err(), "random bytes carry no issued query fingerprint");
+        }
+
+        #[test]
+        fn issued_tokens_round_trip(parts in proptest::collection::vec(".*", 0..3), sort_key in ".*", id in ".*") {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let fingerprint = query_fingerprint(&parts);
+            let cursor = Cursor { sort_key, id };
+            proptest::prop_assert_eq!(decode_token(&encode_token(&fingerprint, &cursor), &fingerprint).unwrap(), Some(cursor));
+        }
+    }
 }

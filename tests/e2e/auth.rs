@@ -11,16 +11,16 @@ use crate::{
     support::{Bearer, TestApp, error_reason, expect_error},
 };
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
-fn sign(secret: &[u8], claims: serde_json::Value) -> String {
+pub(crate) fn sign(secret: &[u8], claims: serde_json::Value) -> String {
     let key = jsonwebtoken::EncodingKey::from_secret(secret);
     jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &key).unwrap()
 }
 
-fn install_secret(app: &TestApp) -> Vec<u8> {
+pub(crate) fn install_secret(app: &TestApp) -> Vec<u8> {
     std::fs::read_to_string(frontline_shared::auth::secret_path(&app.settings.data_dir))
         .unwrap()
         .trim()
@@ -28,7 +28,7 @@ fn install_secret(app: &TestApp) -> Vec<u8> {
         .to_vec()
 }
 
-fn claims(exp: u64) -> serde_json::Value {
+pub(crate) fn claims(exp: u64) -> serde_json::Value {
     serde_json::json!({ "sub": "mallory", "role": "administrator", "iss": "frontline", "aud": "frontline", "iat": now(), "exp": exp })
 }
 

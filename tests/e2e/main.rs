@@ -8,6 +8,7 @@ mod analytics_export;
 mod analytics_feeds;
 mod apart;
 mod auth;
+mod bad_input;
 mod business_rules;
 mod conversation;
 mod customers;

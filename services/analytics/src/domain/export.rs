@@ -160,4 +160,40 @@ mod tests {
         );
         assert_eq!(csv(None, &[]), "");
     }
+
+    proptest::proptest! {
+        /// A cursor comes back from the caller as any text: a position, or one of the three
+        /// refusals the API turns into InvalidArgument — never a panic.
+        #[test]
+        fn any_text_is_a_cursor_or_a_refusal(cursor in ".*", epoch in proptest::prelude::any::<i64>()) {
+            let _ = FactsCursor::decode(&cursor, epoch);
+            let _ = SeriesCursor::decode(&cursor, epoch, "r", 0);
+        }
+
+        /// Forgers send base64 of almost-right bodies: newline-separated numbers and words.
+        #[test]
+        fn forged_bodies_never_panic(fields in proptest::collection::vec("facts1|series1|-?[0-9]{0,20}|.*", 0..8)) {
+            let forged = URL_SAFE_NO_PAD.encode(fields.join("\n"));
+            let _ = FactsCursor::decode(&forged, 0);
+            let _ = SeriesCursor::decode(&forged, 0, "", 0);
+        }
+
+        #[test]
+        fn facts_cursors_round_trip(epoch in proptest::prelude::any::<i64>(), revision in proptest::prelude::any::<i64>(), ticket_id in "[^\n]*") {
+            let cursor = FactsCursor { epoch, revision, ticket_id };
+            proptest::prop_assert_eq!(FactsCursor::decode(&cursor.encode(), epoch), Ok(cursor));
+        }
+
+        #[test]
+        fn series_cursors_round_trip(
+            epoch in proptest::prelude::any::<i64>(),
+            request in "[^\n]*",
+            since in proptest::prelude::any::<i64>(),
+            high in proptest::prelude::any::<i64>(),
+            after_bucket in proptest::prelude::any::<Option<i64>>(),
+        ) {
+            let cursor = SeriesCursor { epoch, request: request.clone(), since, high, after_bucket };
+            proptest::prop_assert_eq!(SeriesCursor::decode(&cursor.encode(), epoch, &request, 0), Ok(cursor));
+        }
+    }
 }

@@ -490,4 +490,45 @@ mod tests {
         // The phrase matches although both words carry different prefixes in the document.
         assert_eq!(f.search(r#""בחשבון והבנק""#), vec![9]);
     }
+
+    /// Bad input: the search box takes whatever people paste, in any script, with stray
+    /// quotes and dashes. Parsing and searching must answer every string, never panic.
+    mod properties {
+        use std::sync::LazyLock;
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        static FIXTURE: LazyLock<Fixture> = LazyLock::new(fixture);
+
+        /// Text rich in the parser's own symbols: quotes of every kind, dashes, spaces.
+        const SYMBOLS: &str = r#"[-"“”„«» \t\na-zа-яא-ת退款0-9.?!]{0,40}"#;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn any_text_parses_into_trimmed_clauses(input in prop_oneof![any::<String>(), SYMBOLS]) {
+                for clause in parse(&input).clauses {
+                    prop_assert!(!clause.text.is_empty(), "{input:?} gave an empty clause");
+                    prop_assert!(clause.phrase || !clause.text.chars().any(char::is_whitespace));
+                }
+            }
+
+            #[test]
+            fn any_text_searches_without_panicking(input in prop_oneof![any::<String>(), SYMBOLS]) {
+                let _ = FIXTURE.search(&input);
+            }
+
+            /// Plain words separated by spaces read back as themselves.
+            #[test]
+            fn words_round_trip(words in proptest::collection::vec("[a-zа-я0-9][a-zа-я0-9-]{0,10}", 0..6)) {
+                let clauses = parse(&words.join(" ")).clauses;
+                let texts: Vec<_> = clauses.iter().map(|c| c.text.clone()).collect();
+                prop_assert_eq!(texts, words);
+                prop_assert!(clauses.iter().all(|c| !c.phrase && !c.excluded));
+            }
+        }
+    }
 }
