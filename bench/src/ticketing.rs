@@ -176,9 +176,11 @@ fn spread(ids: &[String], worker: usize, n: u64) -> &str {
     &ids[(n as usize * 7919 + worker * 104_729) % ids.len()]
 }
 
-/// Past ticket `n`'s status: half solved, a quarter open, a quarter pending.
+/// Past ticket `n`'s status: half solved, a quarter open, a quarter pending, in every team
+/// (tickets go to team `n % TEAMS`, so the status turns with `n / TEAMS`).
 fn past_status(n: usize) -> pb::TicketStatus {
-    [pb::TicketStatus::Solved, pb::TicketStatus::Open, pb::TicketStatus::Solved, pb::TicketStatus::Pending][n % 4]
+    [pb::TicketStatus::Solved, pb::TicketStatus::Open, pb::TicketStatus::Solved, pb::TicketStatus::Pending]
+        [n / TEAMS % 4]
 }
 
 impl History {
