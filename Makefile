@@ -43,8 +43,10 @@ soak:
 	@echo "make soak: $(TEST_SCOPE)"
 ifeq ($(HAS_NEXTEST),yes)
 	FRONTLINE_SOAK=1 $(CARGO) nextest run --locked --test resilience --no-fail-fast $(NEXTEST_IGNORED)
+	FRONTLINE_FUZZ_CASES=200 $(CARGO) nextest run --locked --test e2e --no-fail-fast $(NEXTEST_IGNORED) bad_input resilience
 else
 	FRONTLINE_SOAK=1 $(CARGO) test --locked --test resilience $(CARGO_TEST_IGNORED)
+	FRONTLINE_FUZZ_CASES=200 $(CARGO) test --locked --test e2e bad_input $(CARGO_TEST_IGNORED)
 endif
 
 ## Benchmarks against a suite the bench starts itself, each figure with its same-run baseline
