@@ -191,12 +191,14 @@ impl From<ApiError> for Status {
                         bounded(violation.description.clone()),
                     );
                 }
-                error.to_string()
+                bounded(error.to_string())
             }
-            _ => error.to_string(),
+            // NOT_FOUND's message is built from the bounded id above; bounding it again would
+            // cut off the length it reports.
+            _ => bounded(error.to_string()),
         };
         details.set_error_info(error.reason(), ERROR_DOMAIN, metadata);
-        Status::with_error_details(code, bounded(message), details)
+        Status::with_error_details(code, message, details)
     }
 }
 
