@@ -363,7 +363,7 @@ fn reply(ticket_id: String, n: u64) -> pb::AddCommentRequest {
     pb::AddCommentRequest {
         ticket_id,
         body: REPLIES[n as usize % REPLIES.len()].into(),
-        public: n % 3 != 0, // a third are internal notes
+        public: !n.is_multiple_of(3), // a third are internal notes
         ..Default::default()
     }
 }
@@ -411,7 +411,7 @@ pub async fn mixed(
                 8..=11 => drop(desk.list_tickets(queue_request(worker)).await?),
                 12..=14 => drop(desk.add_comment(reply(open, n)).await?),
                 15 | 16 => {
-                    let priority = if n % 2 == 0 { pb::Priority::High } else { pb::Priority::Normal };
+                    let priority = if n.is_multiple_of(2) { pb::Priority::High } else { pb::Priority::Normal };
                     let ticket = pb::Ticket { id: open, priority: priority as i32, ..Default::default() };
                     let update_mask = Some(FieldMask { paths: vec!["priority".into()] });
                     drop(desk.update_ticket(pb::UpdateTicketRequest { ticket: Some(ticket), update_mask }).await?)

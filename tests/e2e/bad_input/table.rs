@@ -150,7 +150,7 @@ table! {
 struct EnumField {
     /// e.g. "ticket.priority"
     path: String,
-    set: Box<dyn Fn(&mut DynamicMessage, i32)>,
+    set: EnumSetter,
 }
 
 fn enum_fields(method: &MethodDescriptor) -> Vec<EnumField> {
@@ -170,7 +170,10 @@ fn enum_fields(method: &MethodDescriptor) -> Vec<EnumField> {
     found
 }
 
-fn setter(field: FieldDescriptor, parent: Option<FieldDescriptor>) -> Box<dyn Fn(&mut DynamicMessage, i32)> {
+/// Writes an enum number into a request, at a top-level field or one nested a level down.
+type EnumSetter = Box<dyn Fn(&mut DynamicMessage, i32)>;
+
+fn setter(field: FieldDescriptor, parent: Option<FieldDescriptor>) -> EnumSetter {
     Box::new(move |request, number| {
         let value =
             if field.is_list() { Value::List(vec![Value::EnumNumber(number)]) } else { Value::EnumNumber(number) };
