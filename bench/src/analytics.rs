@@ -283,3 +283,9 @@ pub async fn run(
     );
     Ok(results)
 }
+
+/// Waits until analytics has applied everything seeded so far, so that no figure measured next
+/// shares the cores with ingesting the seed.
+pub async fn settled(suite: &Suite) -> anyhow::Result<()> {
+    caught_up(&mut analytics(suite, Role::Administrator)).await.map(drop)
+}

@@ -236,6 +236,7 @@ async fn tickets(cli: &Cli, settings: &Settings, suite: &Suite, report: &mut Rep
     let (requesters, history) = ticketing::seed(suite, cli.desk_tickets).await?;
     let history = std::sync::Arc::new(history);
     analyze(suite).await?;
+    analytics::settled(suite).await?;
 
     // A real ticket as GetTicket returns it: the no-op service answers with its copy.
     let sample_request = ticketing::new_ticket(&requesters, 0, 0);

@@ -121,6 +121,12 @@ pub fn new_ticket(requesters: &[String], n: usize, team_index: usize) -> pb::Tic
     }
 }
 
+/// Worker `worker`'s `n`th new ticket, for its own team (each worker's numbers are its own).
+fn create_request(requesters: &[String], worker: usize, n: u64) -> pb::CreateTicketRequest {
+    let ticket = new_ticket(requesters, worker * 1_000_003 + n as usize, worker);
+    pb::CreateTicketRequest { ticket: Some(ticket), request_id: String::new() }
+}
+
 /// The desk's customers, upserted by external id (a rerun finds them).
 pub async fn seed_customers(suite: &Suite) -> anyhow::Result<Vec<String>> {
     let mut admin = client(suite, Role::Administrator, "bench", None);
@@ -294,9 +300,9 @@ pub async fn create(
     let requesters = Arc::new(requesters.to_vec());
     load::run(&format!("create ticket{label}"), concurrency, duration, move |worker, n| {
         let mut desk = agents[worker].clone();
-        let ticket = new_ticket(&requesters, worker * 1_000_003 + n as usize, worker);
+        let request = create_request(&requesters, worker, n);
         async move {
-            desk.create_ticket(pb::CreateTicketRequest { ticket: Some(ticket), request_id: String::new() }).await?;
+            desk.create_ticket(request).await?;
             Ok(())
         }
     })
@@ -388,7 +394,7 @@ pub async fn comment(
 }
 
 /// An agent's working mix, per 20 calls: 8 reads of a ticket, 4 looks at the queue, 3 replies,
-/// 2 updates (priority or status), 2 searches, 1 new ticket (a phone call taken down).
+/// 2 priority changes, 2 searches, 1 new ticket (a phone call taken down).
 pub async fn mixed(
     suite: &Suite,
     requesters: &[String],
@@ -423,13 +429,7 @@ pub async fn mixed(
                             .await?,
                     )
                 }
-                _ => {
-                    let ticket = new_ticket(&requesters, worker * 1_000_003 + n as usize, worker);
-                    drop(
-                        desk.create_ticket(pb::CreateTicketRequest { ticket: Some(ticket), request_id: String::new() })
-                            .await?,
-                    )
-                }
+                _ => drop(desk.create_ticket(create_request(&requesters, worker, n)).await?),
             }
             Ok(())
         }
@@ -493,12 +493,10 @@ pub async fn follow(
     let measurement =
         load::run("feed: create, then its event on WatchEvents", concurrency, duration, move |worker, n| {
             let mut desk = agents[worker].clone();
-            let ticket = new_ticket(&requesters, worker * 1_000_003 + n as usize, worker);
+            let request = create_request(&requesters, worker, n);
             let arrivals = arrivals.clone();
             async move {
-                let created =
-                    desk.create_ticket(pb::CreateTicketRequest { ticket: Some(ticket), request_id: String::new() });
-                let id = created.await?.into_inner().id;
+                let id = desk.create_ticket(request).await?.into_inner().id;
                 let Some(on_arrival) = arrivals.lock().expect("arrivals").wait_for(&id) else { return Ok(()) };
                 if tokio::time::timeout(Duration::from_secs(5), on_arrival).await.is_err() {
                     return Err(tonic::Status::deadline_exceeded("event not seen on the feed within 5 s"));

@@ -72,7 +72,10 @@ impl tower::Service<http::Request<Body>> for NoOp {
         match request.uri().path() {
             GET => Box::pin(async move { Ok(Self::answer::<pb::GetTicketRequest>(ticket, request).await) }),
             CREATE => Box::pin(async move { Ok(Self::answer::<pb::CreateTicketRequest>(ticket, request).await) }),
-            _ => Box::pin(async move { Ok(Status::unimplemented("no such method").into_http()) }),
+            // What any gRPC server answers for a method it does not have.
+            _ => Box::pin(async move {
+                Ok(Status::unimplemented(format!("{SERVICE} has only GetTicket and CreateTicket")).into_http())
+            }),
         }
     }
 }
