@@ -2,14 +2,17 @@
 //! not decode is reported as INVALID_ARGUMENT. tonic follows gRPC's table and says INTERNAL,
 //! but a request that is not the RPC's message (truncated, garbled, invalid UTF-8 in a string)
 //! is the sender's mistake, and Frontline never answers a caller's mistake with INTERNAL.
-use std::marker::PhantomData;
+//! A message that decodes but carries a NUL character in a string is refused the same way,
+//! naming the field (see [`crate::text`]).
+use std::{collections::HashMap, marker::PhantomData};
 
-use prost::Message;
+use prost::{Message, Name, bytes::Buf};
 use tonic::{
     Code, Status,
     codec::{BufferSettings, Codec, DecodeBuf, Decoder},
 };
 use tonic_prost::{ProstCodec, ProstDecoder, ProstEncoder};
+use tonic_types::{ErrorDetails, StatusExt};
 
 #[derive(Debug, Clone)]
 pub struct FrontlineCodec<T, U>(PhantomData<(T, U)>);
@@ -23,7 +26,7 @@ impl<T, U> Default for FrontlineCodec<T, U> {
 impl<T, U> Codec for FrontlineCodec<T, U>
 where
     T: Message + Send + 'static,
-    U: Message + Default + Send + 'static,
+    U: Message + Default + Name + Send + 'static,
 {
     type Encode = T;
     type Decode = U;
@@ -43,22 +46,37 @@ where
 #[derive(Debug, Clone)]
 pub struct CheckedDecoder<U>(ProstDecoder<U>);
 
-impl<U: Message + Default> Decoder for CheckedDecoder<U> {
+impl<U: Message + Default + Name> Decoder for CheckedDecoder<U> {
     type Item = U;
     type Error = Status;
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
-        self.0.decode(src).map_err(|status| match status.code() {
-            Code::Internal => Status::invalid_argument(format!(
-                "the message is not a valid {}: {}",
-                std::any::type_name::<U>().rsplit("::").next().unwrap_or("message"),
-                status.message()
-            )),
+        // The buffer holds exactly this message, contiguously; it is copied only in the rare
+        // case of a zero byte, which the NUL check must then look at after prost consumed it.
+        let suspect = src.chunk().contains(&0).then(|| src.chunk().to_vec());
+        let message = self.0.decode(src).map_err(|status| match status.code() {
+            Code::Internal => {
+                Status::invalid_argument(format!("the message is not a valid {}: {}", U::NAME, status.message()))
+            }
             _ => status,
-        })
+        })?;
+        if let Some(field) = suspect.and_then(|bytes| crate::text::field_with_nul(&U::full_name(), &bytes)) {
+            return Err(nul_refused(field));
+        }
+        Ok(message)
     }
 
     fn buffer_settings(&self) -> BufferSettings {
         self.0.buffer_settings()
     }
+}
+
+/// INVALID_ARGUMENT with the same details as every other Frontline field violation
+/// (`BadRequest` naming the field, `ErrorInfo` with reason INVALID_ARGUMENT).
+fn nul_refused(field: String) -> Status {
+    const DESCRIPTION: &str = "must not contain the NUL character (U+0000)";
+    let mut details = ErrorDetails::new();
+    details.add_bad_request_violation(field.clone(), DESCRIPTION);
+    details.set_error_info("INVALID_ARGUMENT", crate::ERROR_DOMAIN, HashMap::new());
+    Status::with_error_details(Code::InvalidArgument, format!("invalid argument: {field}: {DESCRIPTION}"), details)
 }

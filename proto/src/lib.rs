@@ -5,7 +5,12 @@
 /// The encoded descriptor set of every contract, for gRPC server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/frontline_descriptor.bin"));
 
+/// The `ErrorInfo.domain` of every Frontline error (here, since the codec refuses some requests
+/// itself).
+pub const ERROR_DOMAIN: &str = "frontline.dev";
+
 pub mod codec;
+pub mod text;
 
 pub mod common {
     pub mod v1 {

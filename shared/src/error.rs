@@ -5,8 +5,7 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-/// The `ErrorInfo.domain` of every Frontline error.
-pub const ERROR_DOMAIN: &str = "frontline.dev";
+pub use frontline_proto::ERROR_DOMAIN;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {

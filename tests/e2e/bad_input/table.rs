@@ -264,3 +264,49 @@ table! {
         }
     }
 }
+
+/// Every text field of a request, at the top or one message down, as (path, request with
+/// `text` in that field alone).
+fn with_text_in_each_field(method: &MethodDescriptor, text: &str) -> Vec<(String, DynamicMessage)> {
+    let mut found = Vec::new();
+    for outer in method.input().fields() {
+        match outer.kind() {
+            Kind::String if !outer.is_list() => {
+                let mut request = empty(method);
+                request.set_field(&outer, Value::String(text.into()));
+                found.push((outer.name().to_string(), request));
+            }
+            Kind::Message(inner) if !outer.is_list() && !outer.is_map() => {
+                for field in inner.fields().filter(|f| f.kind() == Kind::String && !f.is_list()) {
+                    let mut message = DynamicMessage::new(inner.clone());
+                    message.set_field(&field, Value::String(text.into()));
+                    let mut request = empty(method);
+                    request.set_field(&outer, Value::Message(message));
+                    found.push((format!("{}.{}", outer.name(), field.name()), request));
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+table! {
+    /// PostgreSQL cannot store a NUL character in text, so neither backend accepts one: any
+    /// text field holding one is INVALID_ARGUMENT naming that field, before a handler runs.
+    async fn a_nul_character_in_any_text_field_is_refused_naming_the_field(app, harness, broken) {
+        let admin = bearer(&app.token(Role::Administrator));
+        let mut checked = 0;
+        for method in every_rpc() {
+            for (field, request) in with_text_in_each_field(&method, "Drucker\0kaputt") {
+                checked += 1;
+                let outcome = row!(broken, harness.send_message(&method, Some(&admin), &request).await);
+                let status = row!(broken, failure(&method, outcome));
+                if status.code() != Code::InvalidArgument || violated_fields(&status) != [field.clone()] {
+                    broken.push(format!("{} with a NUL in {field}: {status:?}, expected INVALID_ARGUMENT naming {field}", path(&method)));
+                }
+            }
+        }
+        assert!(checked >= 100, "only {checked} text fields: has the descriptor set changed shape?");
+    }
+}
