@@ -52,6 +52,8 @@ where
     F: Fn(usize, u64) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<(), tonic::Status>> + Send,
 {
+    // Progress, so a long run shows where it is (and a profiler can be pointed at one scenario).
+    eprintln!("running {name} ({concurrency} callers, {duration:?})");
     let started = Instant::now();
     let deadline = started + duration;
     let workers: Vec<_> = (0..concurrency)
@@ -89,7 +91,7 @@ where
     if let Some(error) = &first_error {
         eprintln!("{name}: {errors} errors, the first: {error}");
     }
-    Measurement {
+    let measurement = Measurement {
         name: name.into(),
         concurrency,
         requests,
@@ -97,5 +99,7 @@ where
         elapsed: started.elapsed(),
         latency: merged,
         first_error,
-    }
+    };
+    eprintln!("{}", measurement.line());
+    measurement
 }

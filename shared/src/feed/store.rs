@@ -41,9 +41,10 @@ pub(super) async fn sequence(db: &Database) -> sqlx::Result<u64> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SEQUENCER_LOCK_KEY).execute(&mut *transaction).await?;
     }
     let numbered = sqlx::query(
+        // The subquery is HEAD (see there for why it says IS NOT NULL).
         "UPDATE feed_events SET position = numbered.next_position
          FROM (SELECT id,
-                      (SELECT COALESCE(MAX(position), 0) FROM feed_events) + ROW_NUMBER() OVER (ORDER BY id) AS next_position
+                      (SELECT COALESCE(MAX(position), 0) FROM feed_events WHERE position IS NOT NULL) + ROW_NUMBER() OVER (ORDER BY id) AS next_position
                FROM feed_events WHERE position IS NULL ORDER BY id LIMIT $1) AS numbered
          WHERE feed_events.id = numbered.id",
     )
@@ -55,8 +56,14 @@ pub(super) async fn sequence(db: &Database) -> sqlx::Result<u64> {
     Ok(numbered)
 }
 
+/// The highest position. `position IS NOT NULL` says outright what MAX implies, so SQLite
+/// reads the end of the partial index on position instead of scanning every event (it does
+/// not infer it: without the clause, 46 ms at 200,000 events against microseconds, and the
+/// sequencer runs this after every commit).
+const HEAD: &str = "SELECT COALESCE(MAX(position), 0) FROM feed_events WHERE position IS NOT NULL";
+
 pub(super) async fn head(pool: &AnyPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM feed_events").fetch_one(pool).await
+    sqlx::query_scalar(HEAD).fetch_one(pool).await
 }
 
 pub(super) async fn list(pool: &AnyPool, after: i64, limit: usize) -> sqlx::Result<Vec<FeedEvent>> {
