@@ -154,6 +154,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(addr) = addr {
                 settings.server.addr = addr;
             }
+            if settings.telemetry.service_name.is_empty() {
+                settings.telemetry.service_name = services::process_name(&services::selected(&services));
+            }
             let telemetry = telemetry::init(&settings)?;
             let metrics = frontline_shared::metrics::init(&settings)?;
             let scrapes = tokio_util::sync::CancellationToken::new();
@@ -164,13 +167,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("Prometheus metrics at http://{metrics_addr}/metrics");
                 tokio::spawn(metrics.clone().serve(listener, scrapes.clone()));
             }
-            let mut app = Application::build(settings, &services).await?;
+            let app = Application::build(settings, &services).await?;
             eprintln!("Frontline is serving {} on {}", names(app.services()), app.local_addr());
-            let outcome = tokio::select! {
-                () = stop_signal() => Ok(()),
-                error = app.failed() => Err(error),
-            };
-            app.shutdown().await?;
+            let outcome = app.run_until(stop_requests()).await;
             scrapes.cancel();
             metrics.shutdown();
             telemetry.shutdown();
@@ -244,23 +243,30 @@ fn names(services: &[ServiceKind]) -> String {
     services.iter().map(|service| service.name()).collect::<Vec<_>>().join(", ")
 }
 
-async fn stop_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// One item per SIGTERM or Ctrl-C: the first starts a graceful shutdown, each further one
+/// hurries it (see `frontline_shared::server::lifecycle`).
+fn stop_requests() -> impl futures::Stream<Item = ()> + Unpin {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
+    let terminate: Option<()> = None;
+    Box::pin(futures::stream::unfold(terminate, |mut terminate| async move {
+        #[cfg(unix)]
+        let terminated = async {
+            match terminate.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminated => {}
+        }
+        eprintln!("stop requested: shutting down gracefully (send it again to hurry)");
+        Some(((), terminate))
+    }))
 }

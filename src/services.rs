@@ -65,3 +65,53 @@ pub fn selected(requested: &[ServiceKind]) -> Vec<ServiceKind> {
     services.dedup();
     services
 }
+
+/// The services `service` calls, and what it cannot do while each is unreachable: said in the
+/// log and behind the peer's health status when a peer is absent or down.
+pub fn peers_of(service: ServiceKind, settings: &frontline_shared::config::Settings) -> Vec<(ServiceKind, &'static str)> {
+    match service {
+        ServiceKind::Ticketing => {
+            let mut peers = vec![(
+                ServiceKind::Workforce,
+                "new tickets wait in their team's queue instead of being routed to an agent",
+            )];
+            if settings.ticketing.suggest_articles {
+                peers.push((ServiceKind::Knowledge, "new tickets get no article suggestions"));
+            }
+            peers
+        }
+        ServiceKind::Knowledge => {
+            vec![(ServiceKind::Ticketing, "suggestions for a ticket and tickets from article feedback are refused")]
+        }
+        // Workforce asks analytics for forecasts and analytics asks workforce for plans (with
+        // the forecast given), so neither call leads back to the other.
+        ServiceKind::Workforce => vec![(ServiceKind::Analytics, "staffing plans cannot take analytics' forecast")],
+        ServiceKind::Analytics => vec![
+            (ServiceKind::Ticketing, "ticket metrics stop at the last event read"),
+            (ServiceKind::Knowledge, "knowledge metrics stop at the last event read"),
+            (ServiceKind::Workforce, "workforce metrics stop at the last event read and staffing metrics are refused"),
+        ],
+    }
+}
+
+/// The `service.name` of a process running `services` (as `selected` returns them):
+/// `frontline` for all four, else `frontline-` and their names (`frontline-ticketing`).
+pub fn process_name(services: &[ServiceKind]) -> String {
+    if services.len() == ServiceKind::ALL.len() {
+        return "frontline".into();
+    }
+    let names: Vec<&str> = services.iter().map(|service| service.name()).collect();
+    format!("frontline-{}", names.join("-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_is_named_after_the_services_it_runs() {
+        assert_eq!(process_name(&ServiceKind::ALL), "frontline");
+        assert_eq!(process_name(&[ServiceKind::Ticketing]), "frontline-ticketing");
+        assert_eq!(process_name(&selected(&[ServiceKind::Workforce, ServiceKind::Knowledge])), "frontline-knowledge-workforce");
+    }
+}

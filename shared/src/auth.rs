@@ -124,6 +124,9 @@ struct Claims {
 pub struct TokenVerifier {
     key: Arc<DecodingKey>,
     validation: Arc<Validation>,
+    /// With an identity provider's keys: the HS256 key Frontline's own services sign their
+    /// calls to each other with. It verifies HS256 tokens of the `service` role and nothing else.
+    services: Option<Arc<TokenVerifier>>,
 }
 
 impl TokenVerifier {
@@ -134,10 +137,23 @@ impl TokenVerifier {
         validation.set_audience(&[&settings.auth.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 30;
-        Self { key: Arc::new(key), validation: Arc::new(validation) }
+        Self { key: Arc::new(key), validation: Arc::new(validation), services: None }
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        // Each key is used with its own algorithm only, so the header cannot make one key
+        // verify under another's algorithm (the RS256 public key as an HS256 secret).
+        if let Some(services) = &self.services
+            && jsonwebtoken::decode_header(token).is_ok_and(|header| header.alg == Algorithm::HS256)
+        {
+            let principal = services.verify(token)?;
+            if principal.role != Role::Service {
+                return Err(ApiError::Unauthenticated {
+                    message: "the bearer token is signed with the services' key but is not a service token".into(),
+                });
+            }
+            return Ok(principal);
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|error| {
             use jsonwebtoken::errors::ErrorKind;
             let why = match error.kind() {
@@ -181,10 +197,14 @@ impl TokenIssuer {
     }
 }
 
-/// The verifier for this install, and an issuer when it signs its own tokens (HS256).
+/// The verifier for this install, an issuer when it signs its own tokens (HS256), and the
+/// issuer of the tokens its services call each other with.
 pub struct Keys {
     pub verifier: TokenVerifier,
     pub issuer: Option<TokenIssuer>,
+    /// Signs calls between Frontline's services: the install's own key with HS256; with an
+    /// identity provider's keys, `auth.service_secret` (or one minted in the data directory).
+    pub services: TokenIssuer,
 }
 
 impl Keys {
@@ -197,30 +217,52 @@ impl Keys {
             let key = DecodingKey::from_rsa_pem(&pem).with_context(|| {
                 format!("auth.rs256_public_key_file {} is not an RSA public key in PEM", path.display())
             })?;
-            return Ok(Self { verifier: TokenVerifier::new(key, Algorithm::RS256, settings), issuer: None });
+            let secret = if settings.auth.service_secret.is_empty() {
+                load_or_create_secret(&settings.data_dir, SERVICE_SECRET_FILE)?
+            } else {
+                settings.auth.service_secret.as_bytes().to_vec()
+            };
+            let mut verifier = TokenVerifier::new(key, Algorithm::RS256, settings);
+            verifier.services = Some(Arc::new(TokenVerifier::new(
+                DecodingKey::from_secret(&secret),
+                Algorithm::HS256,
+                settings,
+            )));
+            return Ok(Self { verifier, issuer: None, services: TokenIssuer::hs256(&secret, settings) });
         }
         let secret = if settings.auth.hs256_secret.is_empty() {
-            load_or_create_secret(&settings.data_dir)?
+            load_or_create_secret(&settings.data_dir, TOKEN_SECRET_FILE)?
         } else {
             settings.auth.hs256_secret.as_bytes().to_vec()
         };
+        let issuer = TokenIssuer::hs256(&secret, settings);
         Ok(Self {
             verifier: TokenVerifier::new(DecodingKey::from_secret(&secret), Algorithm::HS256, settings),
-            issuer: Some(TokenIssuer {
-                key: Arc::new(EncodingKey::from_secret(&secret)),
-                issuer: settings.auth.issuer.clone(),
-                audience: settings.auth.audience.clone(),
-            }),
+            issuer: Some(issuer.clone()),
+            services: issuer,
         })
     }
 }
 
-pub fn secret_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("token-secret")
+impl TokenIssuer {
+    fn hs256(secret: &[u8], settings: &Settings) -> Self {
+        Self {
+            key: Arc::new(EncodingKey::from_secret(secret)),
+            issuer: settings.auth.issuer.clone(),
+            audience: settings.auth.audience.clone(),
+        }
+    }
 }
 
-fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let path = secret_path(data_dir);
+const TOKEN_SECRET_FILE: &str = "token-secret";
+const SERVICE_SECRET_FILE: &str = "service-secret";
+
+pub fn secret_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(TOKEN_SECRET_FILE)
+}
+
+fn load_or_create_secret(data_dir: &Path, file: &str) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join(file);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let secret = existing.trim();
         anyhow::ensure!(
@@ -235,7 +277,7 @@ fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     getrandom::fill(&mut bytes).map_err(|error| anyhow::anyhow!("no randomness for the signing secret: {error}"))?;
     let secret: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
     write_private_file(&path, &secret).with_context(|| format!("writing signing secret {}", path.display()))?;
-    tracing::info!(path = %path.display(), "minted this install's token signing secret");
+    tracing::info!(path = %path.display(), "minted a signing secret for this install");
     Ok(secret.into_bytes())
 }
 
@@ -334,8 +376,8 @@ mod tests {
     #[test]
     fn secret_is_created_once_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let first = load_or_create_secret(dir.path()).unwrap();
-        let second = load_or_create_secret(dir.path()).unwrap();
+        let first = load_or_create_secret(dir.path(), TOKEN_SECRET_FILE).unwrap();
+        let second = load_or_create_secret(dir.path(), TOKEN_SECRET_FILE).unwrap();
         assert_eq!(first, second);
         assert_eq!(first.len(), 64);
     }
@@ -386,6 +428,35 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(keys.verifier.verify(&forged), Err(ApiError::Unauthenticated { .. })));
+    }
+
+    #[test]
+    fn with_an_identity_provider_the_services_sign_their_calls_with_their_own_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = rs256_settings(dir.path());
+        settings.auth.service_secret = "a-service-secret-shared-by-every-frontline-pod".into();
+        let keys = Keys::load(&settings).unwrap();
+        let token = keys.services.issue("service:frontline-ticketing", Role::Service, None, Duration::from_secs(60));
+        assert_eq!(keys.verifier.verify(&token.unwrap()).unwrap().role, Role::Service);
+
+        // The services' key makes no person: an administrator token signed with it is refused.
+        let forged = keys.services.issue("mallory", Role::Administrator, None, Duration::from_secs(60)).unwrap();
+        assert!(matches!(keys.verifier.verify(&forged), Err(ApiError::Unauthenticated { .. })));
+
+        // Another pod with another service secret is not trusted.
+        settings.auth.service_secret = "another-service-secret-that-nobody-shares-here".into();
+        let stranger = Keys::load(&settings).unwrap();
+        let token = stranger.services.issue("service:elsewhere", Role::Service, None, Duration::from_secs(60));
+        assert!(matches!(keys.verifier.verify(&token.unwrap()), Err(ApiError::Unauthenticated { .. })));
+    }
+
+    #[test]
+    fn with_an_identity_provider_and_no_service_secret_one_is_minted_in_the_data_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Keys::load(&rs256_settings(dir.path())).unwrap();
+        let again = Keys::load(&rs256_settings(dir.path())).unwrap();
+        let token = first.services.issue("service:frontline", Role::Service, None, Duration::from_secs(60)).unwrap();
+        assert_eq!(again.verifier.verify(&token).unwrap().role, Role::Service, "the same process after a restart");
     }
 
     #[test]

@@ -121,6 +121,11 @@ pub struct AuthSettings {
     pub hs256_secret: String,
     /// Production: verify RS256 tokens with this PEM public key instead of HS256.
     pub rs256_public_key_file: Option<PathBuf>,
+    /// With `rs256_public_key_file` only: the HS256 key Frontline's services sign their calls to
+    /// each other with (the identity provider's keys sign people's tokens, and Frontline holds
+    /// no private key of it). Every process of one install must have the same. Empty: read (or
+    /// create) `data_dir/service-secret`, which is enough when all services share one process.
+    pub service_secret: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,9 +136,18 @@ pub struct TelemetrySettings {
     pub log_filter: String,
     /// OTLP/gRPC endpoint for traces; OTEL_EXPORTER_OTLP_ENDPOINT is honoured when this is empty.
     pub otlp_endpoint: String,
+    /// The `service.name` of this process's traces and metrics. Empty: `frontline` for all four
+    /// services in one process, `frontline-ticketing` (and so on) for one service alone.
     pub service_name: String,
     /// Where to serve Prometheus scrapes (`GET /metrics`), e.g. `0.0.0.0:9464`; empty = not served.
     pub metrics_addr: String,
+}
+
+impl TelemetrySettings {
+    /// The `service.name` to report: as set, else the name of the whole suite.
+    pub fn resource_name(&self) -> String {
+        if self.service_name.is_empty() { "frontline".into() } else { self.service_name.clone() }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -155,6 +169,10 @@ pub struct PeerSettings {
     /// Deadline of every service-to-service call.
     #[serde(with = "humantime_serde")]
     pub call_timeout: Duration,
+    /// How often a process asks each peer in another process whether it is up (reported in
+    /// this process's health as `frontline.peers.<name>`).
+    #[serde(with = "humantime_serde")]
+    pub health_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,13 +207,14 @@ acquire_timeout = "10s"
 issuer = "frontline"
 audience = "frontline"
 hs256_secret = ""
+service_secret = ""
 
 [telemetry]
 log_format = "pretty"
 # tantivy warns when a background merge finishes after a commit replaced its segments: harmless.
 log_filter = "info,sqlx=warn,h2=warn,tower=warn,tantivy::indexer::segment_manager=error"
 otlp_endpoint = ""
-service_name = "frontline"
+service_name = ""
 metrics_addr = ""
 
 [peers]
@@ -204,6 +223,7 @@ knowledge = ""
 workforce = ""
 analytics = ""
 call_timeout = "5s"
+health_interval = "5s"
 
 [feed]
 sequencer_interval = "250ms"
@@ -339,6 +359,20 @@ impl Settings {
         }
         if self.peers.call_timeout.is_zero() {
             return bad("peers.call_timeout", "must be longer than zero");
+        }
+        if self.peers.health_interval.is_zero() {
+            return bad("peers.health_interval", "must be longer than zero");
+        }
+        if !self.auth.service_secret.is_empty() {
+            if self.auth.rs256_public_key_file.is_none() {
+                return bad(
+                    "auth.service_secret",
+                    "is only for auth.rs256_public_key_file; with HS256 the services sign with auth.hs256_secret",
+                );
+            }
+            if self.auth.service_secret.len() < 32 {
+                return bad("auth.service_secret", "must be at least 32 characters");
+            }
         }
         for (key, url) in [
             ("peers.ticketing", &self.peers.ticketing),

@@ -14,6 +14,7 @@ pub mod field_mask;
 pub mod filter;
 pub mod metrics;
 pub mod pagination;
+pub mod peer_health;
 pub mod peers;
 pub mod server;
 pub mod telemetry;

@@ -99,7 +99,7 @@ pub fn init(settings: &Settings) -> anyhow::Result<Metrics> {
     let prometheus = opentelemetry_prometheus::exporter().with_registry(registry.clone()).build()?;
     let mut builder = SdkMeterProvider::builder()
         .with_reader(prometheus)
-        .with_resource(Resource::builder().with_service_name(settings.telemetry.service_name.clone()).build());
+        .with_resource(Resource::builder().with_service_name(settings.telemetry.resource_name()).build());
     if let Some(endpoint) = settings.otlp_endpoint() {
         let exporter = opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()

@@ -61,7 +61,7 @@ pub fn init(settings: &Settings) -> anyhow::Result<Telemetry> {
             .map_err(|error| anyhow::anyhow!("telemetry.otlp_endpoint {endpoint}: {error}"))?;
         let sdk = SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
-            .with_resource(Resource::builder().with_service_name(settings.telemetry.service_name.clone()).build())
+            .with_resource(Resource::builder().with_service_name(settings.telemetry.resource_name()).build())
             .build();
         let tracer = sdk.tracer("frontline");
         global::set_tracer_provider(sdk.clone());

@@ -5,6 +5,7 @@
 mod deadline;
 mod drain;
 mod in_process;
+pub mod lifecycle;
 mod outcome;
 
 use std::{sync::Arc, time::Duration};
@@ -22,7 +23,9 @@ pub use in_process::{InProcessConnector, in_process};
 use crate::config::ServerSettings;
 
 /// Health statuses: "" for the process (liveness), one per service (readiness), which turn
-/// NOT_SERVING as soon as shutdown starts so load balancers stop sending new calls.
+/// NOT_SERVING as soon as shutdown starts so load balancers stop sending new calls, and one per
+/// peer service this process calls ([`peer_health_name`]), SERVING while it answers. A peer
+/// that is down degrades this process (no suggestions, queued routing) but never its readiness.
 #[derive(Clone)]
 pub struct Health {
     reporter: HealthReporter,
@@ -46,6 +49,18 @@ impl Health {
             self.reporter.set_service_status(*service, ServingStatus::NotServing).await;
         }
     }
+
+    /// Whether `peer` (a service name such as "knowledge") answers this process's calls.
+    pub async fn peer(&self, peer: &str, reachable: bool) {
+        let status = if reachable { ServingStatus::Serving } else { ServingStatus::NotServing };
+        self.reporter.set_service_status(peer_health_name(peer), status).await;
+    }
+}
+
+/// The health-check name under which a process reports whether it reaches `peer`:
+/// `grpcurl -d '{"service": "frontline.peers.knowledge"}' … grpc.health.v1.Health/Check`.
+pub fn peer_health_name(peer: &str) -> String {
+    format!("frontline.peers.{peer}")
 }
 
 /// Adds gRPC health and reflection (every Frontline contract) to `routes`.

@@ -24,7 +24,7 @@ use frontline_shared::{
     peers::PeerChannel,
 };
 use futures::stream::BoxStream;
-use tokio::task::JoinHandle;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -86,17 +86,10 @@ impl KnowledgeApi {
 
     /// The background work: the index follower, the search-statistics writer and the
     /// verification sweeper.
-    pub fn spawn_background(&self, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
-        vec![
-            tokio::spawn(follower::follow(
-                self.index.clone(),
-                self.feed.clone(),
-                self.index_poll_interval,
-                shutdown.clone(),
-            )),
-            tokio::spawn(self.search_log.clone().run(self.feed.clone(), self.search_stats_interval, shutdown.clone())),
-            tokio::spawn(self.clone().run_verification_sweeper(self.verification_check_interval, shutdown.clone())),
-        ]
+    pub fn spawn_background(&self, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
+        tasks.spawn(follower::follow(self.index.clone(), self.feed.clone(), self.index_poll_interval, shutdown.clone()));
+        tasks.spawn(self.search_log.clone().run(self.feed.clone(), self.search_stats_interval, shutdown.clone()));
+        tasks.spawn(self.clone().run_verification_sweeper(self.verification_check_interval, shutdown.clone()));
     }
 
     /// Brings the index up to date with articles this call changed, so the caller finds them
