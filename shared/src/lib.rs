@@ -4,6 +4,7 @@
 //! tickets, articles or rosters belongs to that service's crate.
 pub mod auth;
 pub mod calendar;
+pub mod client_trace;
 pub mod clock;
 pub mod config;
 pub mod database;

@@ -9,9 +9,11 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-use crate::{auth::ServiceToken, server::InProcessConnector, telemetry};
+use crate::{auth::ServiceToken, client_trace::ClientTrace, server::InProcessConnector, telemetry};
 
-pub type PeerChannel = InterceptedService<Channel, PeerInterceptor>;
+/// A channel to a peer service: each call in its own CLIENT span, carrying a deadline, this
+/// process's service token and the span's trace context.
+pub type PeerChannel = ClientTrace<InterceptedService<Channel, PeerInterceptor>>;
 
 #[derive(Clone)]
 pub struct PeerInterceptor {
@@ -40,17 +42,20 @@ pub enum PeerAddress<'a> {
 }
 
 pub fn connect(address: PeerAddress<'_>, token: ServiceToken, deadline: Duration) -> anyhow::Result<PeerChannel> {
-    let channel = match address {
-        PeerAddress::InProcess(connector) => connector.channel(),
-        PeerAddress::Url(url) => Endpoint::from_shared(url.to_string())
-            .map_err(|error| anyhow::anyhow!("peer URL {url}: {error}"))?
-            .connect_timeout(Duration::from_secs(5))
-            .tcp_nodelay(true)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .keep_alive_while_idle(true)
-            .connect_lazy(),
+    let (channel, server_address) = match address {
+        PeerAddress::InProcess(connector) => (connector.channel(), "in-process".to_string()),
+        PeerAddress::Url(url) => {
+            let endpoint = Endpoint::from_shared(url.to_string())
+                .map_err(|error| anyhow::anyhow!("peer URL {url}: {error}"))?
+                .connect_timeout(Duration::from_secs(5))
+                .tcp_nodelay(true)
+                .http2_keep_alive_interval(Duration::from_secs(30))
+                .keep_alive_while_idle(true);
+            let host = endpoint.uri().host().unwrap_or("unknown").to_string();
+            (endpoint.connect_lazy(), host)
+        }
     };
-    Ok(InterceptedService::new(channel, PeerInterceptor { token, deadline }))
+    Ok(ClientTrace::new(InterceptedService::new(channel, PeerInterceptor { token, deadline }), server_address))
 }
 
 /// What the caller is told when a peer service failed a call made on its behalf: unreachable or

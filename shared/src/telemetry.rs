@@ -100,12 +100,19 @@ impl Injector for MetadataInjector<'_> {
     }
 }
 
-/// The span of one incoming call, parented on the caller's W3C trace context (tonic's trace_fn).
+/// The SERVER span of one incoming call, parented on the caller's W3C trace context (tonic's
+/// trace_fn), named and tagged by OpenTelemetry's RPC semantic conventions like the callers'
+/// CLIENT spans ([`crate::client_trace`]), so trace viewers pair the two.
 pub fn server_span(request: &http::Request<()>) -> tracing::Span {
+    let (service, method) = crate::client_trace::service_and_method(request.uri().path());
     let span = tracing::info_span!(
         "grpc.server",
-        otel.name = %request.uri().path(),
-        rpc.method = %request.uri().path(),
+        otel.name = %format!("{service}/{method}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %method,
         // Filled in as the call goes: by the authenticator, by the first feed event it writes,
         // and from the response's grpc-status.
         enduser.role = tracing::field::Empty,

@@ -19,6 +19,7 @@ mod knowledge;
 mod knowledge_search;
 mod observability;
 mod organizations;
+mod otlp_receiver;
 mod queue;
 mod relations;
 mod resilience;

@@ -2,68 +2,15 @@
 //! created in ticketing, the routing question it asks workforce over gRPC, the article
 //! suggestions it asks knowledge for in the background, analytics applying the ticket's feed
 //! event), exported over OTLP to a receiver in this test. Metrics: what a Prometheus scrape shows after a few calls.
-use std::{
-    net::SocketAddr,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{net::SocketAddr, time::Duration};
 
 use frontline_shared::auth::Role;
-use opentelemetry_proto::tonic::{
-    collector::trace::v1::{
-        ExportTraceServiceRequest, ExportTraceServiceResponse,
-        trace_service_server::{TraceService, TraceServiceServer},
-    },
-    trace::v1::Span,
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+
+use crate::{
+    otlp_receiver::{attribute, find, start_receiver},
+    support::{Backend, TestApp, eventually},
 };
-use tonic::{Request, Response, Status};
-
-use crate::support::{Backend, TestApp, eventually};
-
-/// An OTLP/gRPC trace receiver that keeps every span it is sent.
-#[derive(Clone, Default)]
-struct Receiver {
-    spans: Arc<Mutex<Vec<Span>>>,
-}
-
-#[tonic::async_trait]
-impl TraceService for Receiver {
-    async fn export(
-        &self,
-        request: Request<ExportTraceServiceRequest>,
-    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let mut spans = self.spans.lock().unwrap();
-        for resource in request.into_inner().resource_spans {
-            for scope in resource.scope_spans {
-                spans.extend(scope.spans);
-            }
-        }
-        Ok(Response::new(ExportTraceServiceResponse { partial_success: None }))
-    }
-}
-
-async fn start_receiver() -> (SocketAddr, Receiver) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let receiver = Receiver::default();
-    let service = TraceServiceServer::new(receiver.clone());
-    tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(service)
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    (addr, receiver)
-}
-
-fn attribute(span: &Span, key: &str) -> Option<String> {
-    use opentelemetry_proto::tonic::common::v1::any_value::Value;
-    let value = span.attributes.iter().find(|a| a.key == key)?.value.as_ref()?.value.as_ref()?;
-    Some(match value {
-        Value::StringValue(text) => text.clone(),
-        Value::IntValue(number) => number.to_string(),
-        other => format!("{other:?}"),
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticket_its_routing_its_suggestions_and_its_feed_event_share_one_trace() {
@@ -95,32 +42,42 @@ async fn a_ticket_its_routing_its_suggestions_and_its_feed_event_share_one_trace
         telemetry.flush();
         let spans = receiver.spans.lock().unwrap().clone();
         let done = spans.iter().any(|s| s.name == "apply ticket.created")
-            && spans.iter().any(|s| s.name == "/frontline.knowledge.v1.KnowledgeService/SuggestArticles");
+            && find(&spans, SpanKind::Server, "frontline.knowledge.v1.KnowledgeService/SuggestArticles").is_some();
         async move { done.then_some(spans) }
     })
     .await;
-    let create = spans.iter().find(|s| s.name == "/frontline.ticketing.v1.TicketingService/CreateTicket").unwrap();
+    let create = find(&spans, SpanKind::Server, "frontline.ticketing.v1.TicketingService/CreateTicket").unwrap();
     assert_eq!(attribute(create, "enduser.role").as_deref(), Some("administrator"));
     assert_eq!(attribute(create, "frontline.resource"), Some(format!("ticket:{}", ticket.id)));
     assert_eq!(attribute(create, "rpc.grpc.status_code").as_deref(), Some("0"));
+    assert_eq!(attribute(create, "rpc.system").as_deref(), Some("grpc"));
+    assert_eq!(attribute(create, "rpc.service").as_deref(), Some("frontline.ticketing.v1.TicketingService"));
+    assert_eq!(attribute(create, "rpc.method").as_deref(), Some("CreateTicket"));
     // The ids ride on the span as fields too, so JSON log lines written inside it carry them.
     let hex = |bytes: &[u8]| bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>();
     assert_eq!(attribute(create, "trace_id"), Some(hex(&create.trace_id)));
     let route = spans.iter().find(|s| s.name == "ticket.route").unwrap();
-    let workforce = spans.iter().find(|s| s.name == "/frontline.workforce.v1.WorkforceService/FindOnShift").unwrap();
+    let find_on_shift = "frontline.workforce.v1.WorkforceService/FindOnShift";
+    let asks_workforce = find(&spans, SpanKind::Client, find_on_shift).unwrap();
+    let workforce = find(&spans, SpanKind::Server, find_on_shift).unwrap();
     assert_eq!(route.parent_span_id, create.span_id, "routing is part of creating the ticket");
-    assert_eq!(workforce.parent_span_id, route.span_id, "workforce's server span continues the routing span");
+    assert_eq!(asks_workforce.parent_span_id, route.span_id, "the routing span makes the call");
+    assert_eq!(workforce.parent_span_id, asks_workforce.span_id, "workforce's server span continues the client's");
+    assert_eq!(attribute(asks_workforce, "rpc.grpc.status_code").as_deref(), Some("0"));
+    assert_eq!(attribute(asks_workforce, "server.address").as_deref(), Some("in-process"));
     assert_eq!(workforce.trace_id, create.trace_id);
     assert_eq!(attribute(workforce, "enduser.role").as_deref(), Some("service"));
     let suggest = spans.iter().find(|s| s.name == "ticket.suggest_articles").unwrap();
-    let knowledge =
-        spans.iter().find(|s| s.name == "/frontline.knowledge.v1.KnowledgeService/SuggestArticles").unwrap();
+    let suggest_articles = "frontline.knowledge.v1.KnowledgeService/SuggestArticles";
+    let asks_knowledge = find(&spans, SpanKind::Client, suggest_articles).unwrap();
+    let knowledge = find(&spans, SpanKind::Server, suggest_articles).unwrap();
     let applied = spans.iter().find(|s| s.name == "apply ticket.created").unwrap();
     for span in [suggest, knowledge, applied] {
         assert_eq!(span.trace_id, create.trace_id, "{} is in the ticket's trace", span.name);
     }
     assert_eq!(suggest.parent_span_id, create.span_id, "the background suggestion work is the call's child");
-    assert_eq!(knowledge.parent_span_id, suggest.span_id, "knowledge's server span continues the caller's");
+    assert_eq!(asks_knowledge.parent_span_id, suggest.span_id);
+    assert_eq!(knowledge.parent_span_id, asks_knowledge.span_id, "knowledge's server span continues the caller's");
     assert_eq!(attribute(knowledge, "enduser.role").as_deref(), Some("service"));
     assert_eq!(applied.parent_span_id, create.span_id, "analytics applies the event in the writer's trace");
     for span in &spans {
