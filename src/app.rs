@@ -124,9 +124,8 @@ impl Application {
                         .with_clock(clock.clone());
                     background.spawn(api.clone().run_sla_scheduler(ticketing.sla_check_interval, shutdown.clone()));
                     background.spawn(api.clone().run_automations(ticketing.automation_interval, shutdown.clone()));
-                    background.spawn(
-                        api.clone().run_webhook_enqueuer(settings.feed.watch_poll_interval, shutdown.clone()),
-                    );
+                    background
+                        .spawn(api.clone().run_webhook_enqueuer(settings.feed.watch_poll_interval, shutdown.clone()));
                     let webhooks = frontline_ticketing::WebhookWorkerSettings {
                         timeout: ticketing.webhook_timeout,
                         max_attempts: ticketing.webhook_max_attempts,
@@ -286,8 +285,8 @@ impl Application {
                     // Connections are idle now (or past the timeout), so the servers stop at once;
                     // what is still running after the bound is aborted when the sets drop.
                     let bound = Duration::from_secs(5);
-                    let _ = tokio::time::timeout(bound, async { while self.servers.join_next().await.is_some() {} })
-                        .await;
+                    let _ =
+                        tokio::time::timeout(bound, async { while self.servers.join_next().await.is_some() {} }).await;
                     let _ = tokio::time::timeout(bound, async { while self.background.join_next().await.is_some() {} })
                         .await;
                     Event::TasksEnded
@@ -300,13 +299,17 @@ impl Application {
                     Action::MarkNotServing => {
                         tracing::info!("shutting down: readiness is NOT_SERVING");
                         self.health.draining().await;
-                        drain_delay.as_mut().reset(tokio::time::Instant::now() + self.settings.server.shutdown_drain_delay);
+                        drain_delay
+                            .as_mut()
+                            .reset(tokio::time::Instant::now() + self.settings.server.shutdown_drain_delay);
                     }
                     Action::RefuseNewCalls => {
                         tracing::info!("shutting down: refusing new calls, draining in-flight calls");
                         self.drain.start();
                         self.streams.cancel();
-                        drain_timeout.as_mut().reset(tokio::time::Instant::now() + self.settings.server.shutdown_timeout);
+                        drain_timeout
+                            .as_mut()
+                            .reset(tokio::time::Instant::now() + self.settings.server.shutdown_timeout);
                     }
                     Action::StopTasks => self.shutdown.cancel(),
                     Action::CloseDatabases => {
@@ -355,9 +358,16 @@ impl Links {
                 }
                 let url = target.peer_url(&settings.peers);
                 let link = if running.contains(&target) {
-                    Link::InProcess(peers::connect(PeerAddress::InProcess(connector), token.clone(), settings.peers.call_timeout)?)
+                    Link::InProcess(peers::connect(
+                        PeerAddress::InProcess(connector),
+                        token.clone(),
+                        settings.peers.call_timeout,
+                    )?)
                 } else if !url.is_empty() {
-                    Link::Remote(url.to_string(), peers::connect(PeerAddress::Url(url), token.clone(), settings.peers.call_timeout)?)
+                    Link::Remote(
+                        url.to_string(),
+                        peers::connect(PeerAddress::Url(url), token.clone(), settings.peers.call_timeout)?,
+                    )
                 } else {
                     Link::Absent
                 };

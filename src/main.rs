@@ -171,8 +171,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("Frontline is serving {} on {}", names(app.services()), app.local_addr());
             let outcome = app.run_until(stop_requests()).await;
             scrapes.cancel();
-            metrics.shutdown();
-            telemetry.shutdown();
+            // Flushing waits on export tasks that run on this runtime: wait off its workers.
+            let flushed = tokio::task::spawn_blocking(move || {
+                metrics.shutdown();
+                telemetry.shutdown();
+            });
+            let _ = flushed.await;
             outcome
         }
         Command::Migrate { services, config } => {

@@ -68,7 +68,10 @@ pub fn selected(requested: &[ServiceKind]) -> Vec<ServiceKind> {
 
 /// The services `service` calls, and what it cannot do while each is unreachable: said in the
 /// log and behind the peer's health status when a peer is absent or down.
-pub fn peers_of(service: ServiceKind, settings: &frontline_shared::config::Settings) -> Vec<(ServiceKind, &'static str)> {
+pub fn peers_of(
+    service: ServiceKind,
+    settings: &frontline_shared::config::Settings,
+) -> Vec<(ServiceKind, &'static str)> {
     match service {
         ServiceKind::Ticketing => {
             let mut peers = vec![(
@@ -112,6 +115,9 @@ mod tests {
     fn a_process_is_named_after_the_services_it_runs() {
         assert_eq!(process_name(&ServiceKind::ALL), "frontline");
         assert_eq!(process_name(&[ServiceKind::Ticketing]), "frontline-ticketing");
-        assert_eq!(process_name(&selected(&[ServiceKind::Workforce, ServiceKind::Knowledge])), "frontline-knowledge-workforce");
+        assert_eq!(
+            process_name(&selected(&[ServiceKind::Workforce, ServiceKind::Knowledge])),
+            "frontline-knowledge-workforce"
+        );
     }
 }

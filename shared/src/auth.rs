@@ -223,11 +223,8 @@ impl Keys {
                 settings.auth.service_secret.as_bytes().to_vec()
             };
             let mut verifier = TokenVerifier::new(key, Algorithm::RS256, settings);
-            verifier.services = Some(Arc::new(TokenVerifier::new(
-                DecodingKey::from_secret(&secret),
-                Algorithm::HS256,
-                settings,
-            )));
+            verifier.services =
+                Some(Arc::new(TokenVerifier::new(DecodingKey::from_secret(&secret), Algorithm::HS256, settings)));
             return Ok(Self { verifier, issuer: None, services: TokenIssuer::hs256(&secret, settings) });
         }
         let secret = if settings.auth.hs256_secret.is_empty() {

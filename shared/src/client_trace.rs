@@ -24,9 +24,14 @@ pub struct ClientTrace<S> {
     server_address: Arc<str>,
 }
 
-impl<S> ClientTrace<S> {
+impl<S: Clone> ClientTrace<S> {
     pub fn new(inner: S, server_address: impl Into<Arc<str>>) -> Self {
         Self { inner, server_address: server_address.into() }
+    }
+
+    /// The same channel without spans, for calls nobody wants to see in a trace (health checks).
+    pub fn untraced(&self) -> S {
+        self.inner.clone()
     }
 }
 
@@ -64,7 +69,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<tonic::body::Body>) -> Self::Future {
         let (service, method) = service_and_method(request.uri().path());
         let span = tracing::info_span!(
             "grpc.client",
@@ -77,9 +82,11 @@ where
             server.address = %self.server_address,
             rpc.grpc.status_code = tracing::field::Empty,
         );
-        // Entered while the inner service runs its interceptors, so the trace context they
-        // put on the call names this span as the callee's parent.
-        let future = span.in_scope(|| self.inner.call(request));
+        crate::telemetry::inject_context(&span, request.headers_mut());
+        // The call is handed on outside any span: tonic's channel spawns its connection tasks
+        // in the span current at the time, and a connection outlives the call, so it would keep
+        // the caller's spans open (and unexported) for as long as the connection lasts.
+        let future = tracing::Span::none().in_scope(|| self.inner.call(request));
         Box::pin(
             async move {
                 let response = future.await?;

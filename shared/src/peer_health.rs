@@ -42,7 +42,8 @@ pub async fn watch(
     interval: Duration,
     stop: CancellationToken,
 ) {
-    let mut client = HealthClient::new(channel);
+    // Untraced: a check every few seconds from every process would drown the traces.
+    let mut client = HealthClient::new(channel.untraced());
     let mut last: Option<bool> = None;
     loop {
         let answer = client.check(HealthCheckRequest { service: peer.grpc_name.to_string() }).await;

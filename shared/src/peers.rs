@@ -1,6 +1,7 @@
 //! How one service reaches another: a generated client over a [`PeerChannel`] — in memory when
 //! both run in this process, over the network when `peers.<service>` names a URL — that always
-//! carries a deadline, this process's service token and the caller's trace context.
+//! carries a deadline, this process's service token and the caller's trace context (put on by
+//! [`ClientTrace`], around the interceptor that adds the rest).
 use std::time::Duration;
 
 use tonic::{
@@ -9,7 +10,7 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-use crate::{auth::ServiceToken, client_trace::ClientTrace, server::InProcessConnector, telemetry};
+use crate::{auth::ServiceToken, client_trace::ClientTrace, server::InProcessConnector};
 
 /// A channel to a peer service: each call in its own CLIENT span, carrying a deadline, this
 /// process's service token and the span's trace context.
@@ -26,7 +27,6 @@ impl Interceptor for PeerInterceptor {
         if request.metadata().get("grpc-timeout").is_none() {
             request.set_timeout(self.deadline);
         }
-        telemetry::inject_current_context(request.metadata_mut());
         let bearer =
             self.token.bearer().map_err(|error| Status::internal(format!("minting a service token: {error}")))?;
         let value = bearer.parse().map_err(|_| Status::internal("service token is not a valid header"))?;

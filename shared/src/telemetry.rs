@@ -10,7 +10,7 @@ use opentelemetry::{
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{EnvFilter, Layer, Registry, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{EnvFilter, Layer, Registry, layer::SubscriberExt};
 
 use crate::config::{LogFormat, Settings};
 
@@ -71,7 +71,14 @@ pub fn init(settings: &Settings) -> anyhow::Result<Telemetry> {
         layers.push(spans.boxed());
         provider = Some(sdk);
     }
-    let _ = tracing_subscriber::registry().with(layers).try_init();
+    if tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layers)).is_ok() {
+        // Records of crates that log through `log` (tantivy, sqlx) become events too, but only
+        // from INFO up. A `log::log_enabled!(Debug)` that asks the subscriber and then logs
+        // nothing (sqlx does, for every statement on PostgreSQL) left the per-layer filters'
+        // state stale, and the next span was lost to the OpenTelemetry layer: with any debug
+        // directive in the log filter, no trace was exported at all.
+        let _ = tracing_log::LogTracer::builder().with_max_level(tracing_log::log::LevelFilter::Info).init();
+    }
     Ok(Telemetry { provider })
 }
 
@@ -87,24 +94,15 @@ impl Extractor for HeaderExtractor<'_> {
     }
 }
 
-struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
-
-impl Injector for MetadataInjector<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        if let (Ok(key), Ok(value)) = (
-            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
-            tonic::metadata::MetadataValue::try_from(value.as_str()),
-        ) {
-            self.0.insert(key, value);
-        }
-    }
-}
-
 /// The SERVER span of one incoming call, parented on the caller's W3C trace context (tonic's
 /// trace_fn), named and tagged by OpenTelemetry's RPC semantic conventions like the callers'
 /// CLIENT spans ([`crate::client_trace`]), so trace viewers pair the two.
 pub fn server_span(request: &http::Request<()>) -> tracing::Span {
     let (service, method) = crate::client_trace::service_and_method(request.uri().path());
+    // Probes every few seconds from the kubelet and from peers would drown the traces.
+    if service == "grpc.health.v1.Health" {
+        return tracing::Span::none();
+    }
     let span = tracing::info_span!(
         "grpc.server",
         otel.name = %format!("{service}/{method}"),
@@ -167,10 +165,22 @@ pub fn feed_event_span(follower: &str, event_type: &str, position: i64, tracepar
     span
 }
 
-/// Writes the current span's trace context into an outgoing call's metadata.
-pub fn inject_current_context(metadata: &mut tonic::metadata::MetadataMap) {
-    let context = tracing::Span::current().context();
-    global::get_text_map_propagator(|propagator| propagator.inject_context(&context, &mut MetadataInjector(metadata)));
+/// Writes `span`'s trace context into an outgoing request's headers (W3C `traceparent`).
+pub fn inject_context(span: &tracing::Span, headers: &mut http::HeaderMap) {
+    let context = span.context();
+    global::get_text_map_propagator(|propagator| propagator.inject_context(&context, &mut HeaderInjector(headers)));
+}
+
+struct HeaderInjector<'a>(&'a mut http::HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) =
+            (http::HeaderName::from_bytes(key.as_bytes()), http::HeaderValue::from_str(&value))
+        {
+            self.0.insert(key, value);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -179,7 +189,7 @@ mod tests {
     use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider};
     use tracing_subscriber::layer::SubscriberExt;
 
-    use super::{inject_current_context, server_span};
+    use super::{inject_context, server_span};
 
     #[test]
     fn trace_context_flows_from_an_incoming_call_to_the_calls_it_makes() {
@@ -191,9 +201,8 @@ mod tests {
             let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
             let request = http::Request::builder().header("traceparent", caller).body(()).unwrap();
             let span = server_span(&request);
-            let _entered = span.enter();
-            let mut outgoing = tonic::metadata::MetadataMap::new();
-            inject_current_context(&mut outgoing);
+            let mut outgoing = http::HeaderMap::new();
+            inject_context(&span, &mut outgoing);
             let traceparent = outgoing.get("traceparent").expect("context injected").to_str().unwrap().to_string();
             assert!(traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "same trace: {traceparent}");
             assert!(!traceparent.contains("00f067aa0ba902b7"), "parented on this server's span, not the caller's");

@@ -53,6 +53,7 @@ async fn a_ticket_its_routing_its_suggestions_and_its_feed_event_share_one_trace
     assert_eq!(attribute(create, "rpc.system").as_deref(), Some("grpc"));
     assert_eq!(attribute(create, "rpc.service").as_deref(), Some("frontline.ticketing.v1.TicketingService"));
     assert_eq!(attribute(create, "rpc.method").as_deref(), Some("CreateTicket"));
+    assert_eq!(receiver.service_of(create).as_deref(), Some("frontline"), "all four services in one process");
     // The ids ride on the span as fields too, so JSON log lines written inside it carry them.
     let hex = |bytes: &[u8]| bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>();
     assert_eq!(attribute(create, "trace_id"), Some(hex(&create.trace_id)));

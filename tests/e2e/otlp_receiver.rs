@@ -86,4 +86,3 @@ pub fn attribute(span: &Span, key: &str) -> Option<String> {
         other => format!("{other:?}"),
     })
 }
-

@@ -87,12 +87,8 @@ mod tests {
 
     #[test]
     fn a_stop_request_goes_through_every_phase_in_order() {
-        let (phase, actions) = run(&[
-            Event::StopRequested,
-            Event::DrainDelayPassed,
-            Event::CallsFinished,
-            Event::TasksEnded,
-        ]);
+        let (phase, actions) =
+            run(&[Event::StopRequested, Event::DrainDelayPassed, Event::CallsFinished, Event::TasksEnded]);
         assert_eq!(phase, Phase::Stopped);
         assert_eq!(
             actions,

@@ -87,7 +87,12 @@ impl KnowledgeApi {
     /// The background work: the index follower, the search-statistics writer and the
     /// verification sweeper.
     pub fn spawn_background(&self, shutdown: &CancellationToken, tasks: &mut JoinSet<()>) {
-        tasks.spawn(follower::follow(self.index.clone(), self.feed.clone(), self.index_poll_interval, shutdown.clone()));
+        tasks.spawn(follower::follow(
+            self.index.clone(),
+            self.feed.clone(),
+            self.index_poll_interval,
+            shutdown.clone(),
+        ));
         tasks.spawn(self.search_log.clone().run(self.feed.clone(), self.search_stats_interval, shutdown.clone()));
         tasks.spawn(self.clone().run_verification_sweeper(self.verification_check_interval, shutdown.clone()));
     }
