@@ -150,7 +150,6 @@ pub async fn set_up(clients: &Clients<'_>) -> String {
                 visibility: kn::Visibility::Public as i32,
                 ..Default::default()
             }),
-            ..Default::default()
         })
         .await
         .expect("article created")
@@ -305,7 +304,7 @@ pub async fn a_day(clients: &Clients<'_>, requester: &str) {
     assert!(metrics.first_reply_at.is_some(), "first reply measured");
     assert_eq!(metrics.agent_replies, 1);
     assert!(metrics.one_touch);
-    assert_eq!(metrics.handled_by, [handled.assignee.clone()]);
+    assert_eq!(metrics.handled_by, std::slice::from_ref(&handled.assignee));
 
     // A scheduling tool pulls today's roster.
     let mut scheduler = clients.workforce(Role::Scheduler, "scheduler");

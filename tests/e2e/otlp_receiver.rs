@@ -16,12 +16,15 @@ use opentelemetry_proto::tonic::{
 };
 use tonic::{Request, Response, Status};
 
+/// A span's id and the `service.name` of the process that sent it.
+pub type ServiceOfSpan = (Vec<u8>, String);
+
 /// An OTLP/gRPC trace receiver that keeps every span it is sent.
 #[derive(Clone, Default)]
 pub struct Receiver {
     pub spans: Arc<Mutex<Vec<Span>>>,
     /// The `service.name` of each span's process, by span id.
-    pub services: Arc<Mutex<Vec<(Vec<u8>, String)>>>,
+    pub services: Arc<Mutex<Vec<ServiceOfSpan>>>,
 }
 
 impl Receiver {
