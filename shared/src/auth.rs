@@ -222,6 +222,7 @@ impl Keys {
             } else {
                 settings.auth.service_secret.as_bytes().to_vec()
             };
+            crate::pagination::use_token_key(&secret);
             let mut verifier = TokenVerifier::new(key, Algorithm::RS256, settings);
             verifier.services =
                 Some(Arc::new(TokenVerifier::new(DecodingKey::from_secret(&secret), Algorithm::HS256, settings)));
@@ -232,6 +233,7 @@ impl Keys {
         } else {
             settings.auth.hs256_secret.as_bytes().to_vec()
         };
+        crate::pagination::use_token_key(&secret);
         let issuer = TokenIssuer::hs256(&secret, settings);
         Ok(Self {
             verifier: TokenVerifier::new(DecodingKey::from_secret(&secret), Algorithm::HS256, settings),

@@ -1,7 +1,15 @@
 //! Page sizes and opaque page tokens (AIP-158). A token carries the keyset position after the
-//! last item returned and a fingerprint of the query it belongs to, so a token replayed with
-//! another filter or order is rejected instead of silently returning the wrong page.
+//! last item returned, a fingerprint of the query it belongs to (so a token replayed with
+//! another filter or order is rejected instead of silently returning the wrong page) and when
+//! it expires, and is signed: a token a caller made up or altered is refused before anything in
+//! it is used, since what it holds (an offset, a sort key) goes straight into a query.
+use std::{
+    sync::OnceLock,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -36,6 +44,53 @@ struct TokenBody {
     q: String,
     k: String,
     i: String,
+    /// When it stops being accepted, in seconds since the Unix epoch.
+    e: u64,
+}
+
+/// How long a page token is accepted: long enough to page through anything, short enough that
+/// a leaked token soon stops working.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Bytes of HMAC-SHA256 kept in a token: 128 bits, as many as a forger must guess.
+const MAC_BYTES: usize = 16;
+
+/// The key tokens are signed with. One per process, set at start from the install's signing
+/// secret ([`use_token_key`]) so every replica of an install accepts the others' tokens; a
+/// process-wide value rather than a parameter of every list call because, like the clock, it is
+/// the same for every call the process serves.
+static TOKEN_KEY: OnceLock<[u8; 32]> = OnceLock::new();
+
+/// Signs page tokens with a key derived from `secret` (the install's signing secret, shared by
+/// its replicas). The first call in a process wins; until one is made, a random key serves.
+pub fn use_token_key(secret: &[u8]) {
+    let _ = TOKEN_KEY.set(derive_key(secret));
+}
+
+fn derive_key(secret: &[u8]) -> [u8; 32] {
+    // Domain-separated, so the key signing page tokens is never the one signing bearer tokens.
+    let mut hasher = Sha256::new();
+    hasher.update(b"frontline page tokens\0");
+    hasher.update(secret);
+    hasher.finalize().into()
+}
+
+fn token_key() -> &'static [u8; 32] {
+    TOKEN_KEY.get_or_init(|| {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("randomness for the page-token key");
+        key
+    })
+}
+
+fn mac(key: &[u8; 32], body: &str) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(body.as_bytes());
+    mac
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }
 
 /// Fingerprints a query from its parts (filter, order_by, anything else that shapes results).
@@ -49,18 +104,40 @@ pub fn query_fingerprint(parts: &[&str]) -> String {
 }
 
 pub fn encode_token(fingerprint: &str, cursor: &Cursor) -> String {
-    let body = TokenBody { q: fingerprint.into(), k: cursor.sort_key.clone(), i: cursor.id.clone() };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).expect("token body serialises"))
+    encode_token_with(token_key(), now_seconds() + TOKEN_LIFETIME.as_secs(), fingerprint, cursor)
 }
 
-/// Decodes `token` for the query with `fingerprint`; an empty token is the first page.
+fn encode_token_with(key: &[u8; 32], expires: u64, fingerprint: &str, cursor: &Cursor) -> String {
+    let body = TokenBody { q: fingerprint.into(), k: cursor.sort_key.clone(), i: cursor.id.clone(), e: expires };
+    let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).expect("token body serialises"));
+    let signature = mac(key, &body).finalize().into_bytes();
+    format!("{body}.{}", URL_SAFE_NO_PAD.encode(&signature[..MAC_BYTES]))
+}
+
+/// Decodes `token` for the query with `fingerprint`; an empty token is the first page. A token
+/// this process's install did not sign, one altered since, one past its lifetime or one for
+/// another query is INVALID_ARGUMENT naming `page_token`.
 pub fn decode_token(token: &str, fingerprint: &str) -> ApiResult<Option<Cursor>> {
+    decode_token_with(token_key(), now_seconds(), token, fingerprint)
+}
+
+fn decode_token_with(key: &[u8; 32], now: u64, token: &str, fingerprint: &str) -> ApiResult<Option<Cursor>> {
     if token.is_empty() {
         return Ok(None);
     }
     let invalid = || ApiError::invalid("page_token", "is not a token this server issued");
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    let (body, signature) = token.split_once('.').ok_or_else(invalid)?;
+    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| invalid())?;
+    // Checked before the body is even decoded, in constant time.
+    if signature.len() != MAC_BYTES {
+        return Err(invalid());
+    }
+    mac(key, body).verify_truncated_left(&signature).map_err(|_| invalid())?;
+    let bytes = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
     let body: TokenBody = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if body.e < now {
+        return Err(ApiError::invalid("page_token", "has expired; start again without a page token"));
+    }
     if body.q != fingerprint {
         return Err(ApiError::invalid(
             "page_token",
@@ -119,6 +196,41 @@ mod tests {
         assert!(decode_token(&token, &other).is_err());
         assert!(decode_token("garbage!", &query).is_err());
         assert_eq!(decode_token("", &query).unwrap(), None);
+    }
+
+    fn key(byte: u8) -> [u8; 32] {
+        [byte; 32]
+    }
+
+    #[test]
+    fn an_altered_token_is_refused_before_its_contents_are_used() {
+        let query = query_fingerprint(&["search", "printer"]);
+        let token = encode_token_with(&key(1), 2_000, &query, &Cursor { sort_key: "10".into(), id: String::new() });
+        let (body, signature) = token.split_once('.').unwrap();
+        // The forger's move: decode the body, raise the offset, encode it again.
+        let mut forged: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).unwrap()).unwrap();
+        forged["k"] = "10000000000000".into();
+        let forged = format!("{}.{signature}", URL_SAFE_NO_PAD.encode(forged.to_string()));
+        let refused = decode_token_with(&key(1), 1_000, &forged, &query).unwrap_err();
+        assert!(format!("{refused:?}").contains("page_token"));
+        assert!(decode_token_with(&key(1), 1_000, body, &query).is_err(), "the body alone, unsigned");
+        assert!(decode_token_with(&key(2), 1_000, &token, &query).is_err(), "another install's key");
+        assert_eq!(decode_token_with(&key(1), 1_000, &token, &query).unwrap().unwrap().sort_key, "10");
+    }
+
+    #[test]
+    fn a_token_past_its_lifetime_is_refused_saying_so() {
+        let query = query_fingerprint(&["status = OPEN"]);
+        let token = encode_token_with(&key(1), 2_000, &query, &Cursor { sort_key: "k".into(), id: "1".into() });
+        assert!(decode_token_with(&key(1), 2_000, &token, &query).is_ok(), "valid up to its expiry");
+        let expired = format!("{:?}", decode_token_with(&key(1), 2_001, &token, &query).unwrap_err());
+        assert!(expired.contains("page_token") && expired.contains("expired"), "{expired}");
+    }
+
+    #[test]
+    fn replicas_sharing_a_secret_share_the_key_and_others_do_not() {
+        assert_eq!(derive_key(b"install secret"), derive_key(b"install secret"));
+        assert_ne!(derive_key(b"install secret"), derive_key(b"another install"));
     }
 
     proptest::proptest! {

@@ -339,3 +339,37 @@ on_both_backends! {
         assert_eq!(suggested[0].title, "Request a refund");
     }
 }
+
+on_both_backends! {
+    /// Issue 20's reproduction: a portal caller takes a search's next_page_token, decodes it,
+    /// sets the offset to 10^13 and sends it back. That offset once went straight to the index,
+    /// which tried to allocate room for it and aborted the process. Now the token's signature
+    /// fails, the call is INVALID_ARGUMENT naming page_token, and the server keeps serving.
+    async fn a_forged_search_page_token_is_refused_and_the_server_keeps_serving(app) {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        let mut admin = admin(&app).await;
+        let help = collection(&mut admin, "Printers", "", &[]).await;
+        for title in ["Printer jams", "Printer offline", "Printer prints blank pages"] {
+            let article = create(&mut admin, draft(&help.id, "en", title, "Turn the printer off and on.")).await;
+            publish(&mut admin, &article.id).await;
+        }
+        let mut portal = app.knowledge(Role::Portal, "portal", None).await;
+        let request = |page_token: String| pb::SearchArticlesRequest { query: "printer".into(), page_size: 1, page_token, ..Default::default() };
+        let first = portal.search_articles(request(String::new())).await.unwrap().into_inner();
+        assert!(!first.next_page_token.is_empty());
+
+        let (body, signature) = first.next_page_token.split_once('.').expect("a signed token");
+        let mut decoded: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).unwrap()).unwrap();
+        decoded["k"] = "10000000000000".into();
+        let forged_body = URL_SAFE_NO_PAD.encode(decoded.to_string());
+        for forged in [format!("{forged_body}.{signature}"), forged_body.clone(), format!("{forged_body}.")] {
+            let refused = expect_error(portal.search_articles(request(forged)).await);
+            assert_eq!((refused.code(), violated_fields(&refused)), (Code::InvalidArgument, vec!["page_token".to_string()]));
+        }
+
+        // Still serving, and the genuine token still works.
+        let second = portal.search_articles(request(first.next_page_token.clone())).await.unwrap().into_inner();
+        assert_eq!(second.results.len(), 1);
+        assert_ne!(second.results[0].article_id, first.results[0].article_id);
+    }
+}

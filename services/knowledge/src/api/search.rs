@@ -27,6 +27,9 @@ use crate::{
 
 /// Suggestions and duplicates look at this many candidates before scoring them.
 const CANDIDATES: usize = 20;
+/// How deep a search pages: the first 1,000 results, as web search engines stop too. The
+/// total is still counted exactly; a narrower query reaches the rest.
+pub const MAX_SEARCH_DEPTH: usize = 1000;
 /// A duplicate at or above this similarity is reported on create.
 pub const DEFAULT_MIN_SIMILARITY: f64 = 0.5;
 /// Long ticket texts are cut to this many words: the first ones carry the subject.
@@ -109,9 +112,12 @@ impl KnowledgeApi {
             &format!("{:?}", request.statuses),
         ]);
         let offset = match pagination::decode_token(&request.page_token, &fingerprint)? {
-            Some(cursor) => {
-                cursor.sort_key.parse::<usize>().map_err(|_| ApiError::invalid("page_token", "is damaged"))?
-            }
+            Some(cursor) => cursor
+                .sort_key
+                .parse::<usize>()
+                .ok()
+                .filter(|offset| *offset < MAX_SEARCH_DEPTH)
+                .ok_or_else(|| ApiError::invalid("page_token", "is damaged"))?,
             None => 0,
         };
         let found = self
@@ -125,7 +131,9 @@ impl KnowledgeApi {
             self.search_log.record(locale, &request.query, found.total > 0);
         }
         let next = offset + found.hits.len();
-        let next_page_token = if next < found.total {
+        // Pages stop at a fixed depth: the index collects offset + page_size hits to skip the
+        // first `offset`, so an unbounded offset is unbounded memory.
+        let next_page_token = if next < found.total && next < MAX_SEARCH_DEPTH {
             pagination::encode_token(&fingerprint, &Cursor { sort_key: next.to_string(), id: String::new() })
         } else {
             String::new()
