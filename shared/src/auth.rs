@@ -136,11 +136,14 @@ impl TokenVerifier {
         validation.set_issuer(&[&settings.auth.issuer]);
         validation.set_audience(&[&settings.auth.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // A token not valid yet is refused like an expired one (RFC 7519 §4.1.5).
+        validation.validate_nbf = true;
         validation.leeway = 30;
         Self { key: Arc::new(key), validation: Arc::new(validation), services: None }
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        refuse_critical_extensions(token)?;
         // Each key is used with its own algorithm only, so the header cannot make one key
         // verify under another's algorithm (the RS256 public key as an HS256 secret).
         if let Some(services) = &self.services
@@ -171,6 +174,24 @@ impl TokenVerifier {
         let claims = data.claims;
         Ok(Principal { subject: claims.sub, role: claims.role, team_id: claims.team })
     }
+}
+
+/// RFC 7515 §4.1.11: a token whose `crit` header names extensions the recipient must understand
+/// is refused unless it understands them all. Frontline understands none, and jsonwebtoken does
+/// parses `crit` but does not enforce it, so any token carrying one is refused here.
+fn refuse_critical_extensions(token: &str) -> Result<(), ApiError> {
+    use base64::Engine as _;
+    let header = token.split('.').next().unwrap_or_default();
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header) else {
+        return Ok(()); // malformed: decoding the token refuses it with the right message
+    };
+    let critical = serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|header| header.get("crit").is_some());
+    if critical {
+        return Err(ApiError::Unauthenticated {
+            message: "the bearer token requires header extensions (crit) this server does not support".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Mints tokens signed with this install's HS256 secret.
@@ -456,6 +477,51 @@ mod tests {
         let again = Keys::load(&rs256_settings(dir.path())).unwrap();
         let token = first.services.issue("service:frontline", Role::Service, None, Duration::from_secs(60)).unwrap();
         assert_eq!(again.verifier.verify(&token).unwrap().role, Role::Service, "the same process after a restart");
+    }
+
+    fn signed(claims: serde_json::Value, header: Header, dir: &Path) -> (Keys, String) {
+        let mut settings = settings(dir);
+        settings.auth.hs256_secret = "a-secret-of-at-least-thirty-two-bytes-for-tests".into();
+        let keys = Keys::load(&settings).unwrap();
+        let token =
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(settings.auth.hs256_secret.as_bytes()))
+                .unwrap();
+        (keys, token)
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = serde_json::json!({
+            "sub": "ada", "role": "agent", "iss": "frontline", "aud": "frontline",
+            "iat": now, "exp": now + 7200, "nbf": now + 3600,
+        });
+        let (keys, token) = signed(claims.clone(), Header::new(Algorithm::HS256), dir.path());
+        assert!(matches!(keys.verifier.verify(&token), Err(ApiError::Unauthenticated { .. })));
+        let mut valid_now = claims;
+        valid_now["nbf"] = (now - 10).into();
+        let (keys, token) = signed(valid_now, Header::new(Algorithm::HS256), dir.path());
+        assert_eq!(keys.verifier.verify(&token).unwrap().subject, "ada", "valid from ten seconds ago");
+    }
+
+    #[test]
+    fn a_token_with_critical_header_extensions_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = serde_json::json!({
+            "sub": "ada", "role": "agent", "iss": "frontline", "aud": "frontline", "iat": now, "exp": now + 600,
+        });
+        let mut header = Header::new(Algorithm::HS256);
+        header.crit = Some(vec!["exp-policy".into()]);
+        let (keys, token) = signed(claims.clone(), header, dir.path());
+        let refused = keys.verifier.verify(&token);
+        assert!(
+            matches!(&refused, Err(ApiError::Unauthenticated { message }) if message.contains("crit")),
+            "{refused:?}"
+        );
+        let (keys, plain) = signed(claims, Header::new(Algorithm::HS256), dir.path());
+        assert_eq!(keys.verifier.verify(&plain).unwrap().subject, "ada", "the same token without crit is fine");
     }
 
     #[test]

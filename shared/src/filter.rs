@@ -37,6 +37,12 @@ pub struct Comparison {
     pub value: String,
 }
 
+/// A filter longer than this is refused before it is read.
+pub const MAX_FILTER_CHARS: usize = 4096;
+/// Comparisons one filter may join with AND: each becomes a condition of the query, and a
+/// database refuses (SQLite) or slowly plans (PostgreSQL) a condition tree a thousand deep.
+pub const MAX_FILTER_COMPARISONS: usize = 32;
+
 fn bad(description: impl Into<String>) -> ApiError {
     ApiError::invalid("filter", description)
 }
@@ -119,6 +125,9 @@ fn tokenize(input: &str) -> ApiResult<Vec<Token>> {
 
 /// Parses `filter`; an empty filter matches everything.
 pub fn parse(filter: &str) -> ApiResult<Vec<Comparison>> {
+    if filter.chars().count() > MAX_FILTER_CHARS {
+        return Err(bad(format!("is longer than {MAX_FILTER_CHARS} characters")));
+    }
     let tokens = tokenize(filter)?;
     let mut comparisons = Vec::new();
     let mut rest = tokens.into_iter().peekable();
@@ -149,6 +158,9 @@ pub fn parse(filter: &str) -> ApiResult<Vec<Comparison>> {
             Some(Token::Word(value)) | Some(Token::Quoted(value)) => value,
             _ => return Err(bad(format!("expected a value after `{field}`"))),
         };
+        if comparisons.len() == MAX_FILTER_COMPARISONS {
+            return Err(bad(format!("joins more than {MAX_FILTER_COMPARISONS} comparisons")));
+        }
         comparisons.push(Comparison { field, op, value });
     }
     Ok(comparisons)
@@ -271,6 +283,18 @@ mod tests {
             kind: FieldKind::Contains("id IN (SELECT ticket_id FROM ticket_tags WHERE tag = {})"),
         },
     ];
+
+    #[test]
+    fn a_filter_beyond_its_limits_is_refused_naming_the_field() {
+        let joined = |n: usize| vec!["status = OPEN"; n].join(" AND ");
+        assert_eq!(parse(&joined(MAX_FILTER_COMPARISONS)).unwrap().len(), MAX_FILTER_COMPARISONS);
+        for too_much in [joined(MAX_FILTER_COMPARISONS + 1), joined(999), "a".repeat(MAX_FILTER_CHARS + 1)] {
+            match parse(&too_much) {
+                Err(ApiError::InvalidArgument(violations)) => assert_eq!(violations[0].field, "filter"),
+                other => panic!("expected INVALID_ARGUMENT naming filter, got {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn parses_the_documented_example() {

@@ -17,6 +17,7 @@ mod feed;
 mod forecasting;
 mod knowledge;
 mod knowledge_search;
+mod limits;
 mod observability;
 mod organizations;
 mod otlp_receiver;

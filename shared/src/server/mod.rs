@@ -101,6 +101,7 @@ where
         .layer(outcome::OutcomeLayer)
         .layer(drain)
         .layer(deadline::DeadlineLayer { request_timeout: settings.request_timeout })
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(PanicIsInternal))
         .into_inner();
     Server::builder()
         .accept_http1(true) // gRPC-Web arrives over HTTP/1.1
@@ -112,6 +113,28 @@ where
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
     Ok(())
+}
+
+/// A panic in one call's handler becomes INTERNAL for that call alone: the connection, the
+/// other calls on it and the process go on. The panic's message is logged, never sent.
+#[derive(Clone, Copy)]
+struct PanicIsInternal;
+
+impl tower_http::catch_panic::ResponseForPanic for PanicIsInternal {
+    type ResponseBody = tonic::body::Body;
+
+    fn response_for_panic(
+        &mut self,
+        panic: Box<dyn std::any::Any + Send + 'static>,
+    ) -> http::Response<Self::ResponseBody> {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        tracing::error!(panic = %message, "a call panicked; it was answered INTERNAL and the server goes on");
+        Status::from(crate::ApiError::Internal(anyhow::anyhow!("panic: {message}"))).into_http()
+    }
 }
 
 type ShedLayers = tower::layer::util::Stack<
@@ -173,6 +196,59 @@ fn cors(settings: &ServerSettings) -> CorsLayer {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    /// A health service that panics when asked about "boom": any handler's panic would do.
+    struct Panicky;
+
+    #[tonic::async_trait]
+    impl tonic_health::pb::health_server::Health for Panicky {
+        async fn check(
+            &self,
+            request: tonic::Request<tonic_health::pb::HealthCheckRequest>,
+        ) -> Result<tonic::Response<tonic_health::pb::HealthCheckResponse>, Status> {
+            assert_ne!(request.get_ref().service, "boom", "a bug in a handler");
+            Ok(tonic::Response::new(tonic_health::pb::HealthCheckResponse { status: 1 }))
+        }
+
+        type WatchStream = futures::stream::Empty<Result<tonic_health::pb::HealthCheckResponse, Status>>;
+
+        async fn watch(
+            &self,
+            _: tonic::Request<tonic_health::pb::HealthCheckRequest>,
+        ) -> Result<tonic::Response<Self::WatchStream>, Status> {
+            Err(Status::unimplemented("not in this test"))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_a_call_fails_that_call_alone() {
+        use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient, health_server::HealthServer};
+        let settings = crate::config::Settings::load_from(None, Vec::<(String, String)>::new()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let routes = tonic::service::Routes::new(HealthServer::new(Panicky));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let limit = super::concurrency_limit(&settings.server);
+        let incoming = tonic::transport::server::TcpIncoming::from(listener);
+        let stopped = stop.clone().cancelled_owned();
+        let served = tokio::spawn(async move {
+            super::serve(routes, &settings.server, limit, super::Drain::default(), incoming, stopped).await
+        });
+        let channel =
+            tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+        let mut client = HealthClient::new(channel);
+        let ask = |service: &str| HealthCheckRequest { service: service.into() };
+
+        for _ in 0..2 {
+            let panicked = client.check(ask("boom")).await.unwrap_err();
+            assert_eq!(panicked.code(), tonic::Code::Internal);
+            assert!(!panicked.message().contains("a bug in a handler"), "the panic's text is logged, not sent");
+        }
+        // The same connection, and the server, go on.
+        assert_eq!(client.check(ask("")).await.unwrap().into_inner().status, 1);
+        stop.cancel();
+        served.await.unwrap().unwrap();
+    }
 
     use tokio::sync::{Notify, Semaphore};
     use tonic::{Code, Status};

@@ -72,6 +72,7 @@ pub struct CustomerChange {
 
 impl Customer {
     pub fn create(id: String, fields: CustomerFields, now: i64) -> ApiResult<Customer> {
+        check_email_count(&fields.emails)?;
         let customer = Customer {
             id,
             name: fields.name.trim().to_string(),
@@ -103,6 +104,9 @@ impl Customer {
     }
 
     fn apply(&self, fields: &CustomerFields, paths: &[&'static str], now: i64) -> ApiResult<CustomerChange> {
+        if paths.contains(&"emails") {
+            check_email_count(&fields.emails)?;
+        }
         self.check_not_merged()?;
         let mut next = self.clone();
         for path in paths {
@@ -234,16 +238,20 @@ fn is_populated(fields: &CustomerFields, path: &str) -> bool {
     }
 }
 
+/// Refuses more addresses than a customer may have before any of them is looked at: the limit
+/// is on what is sent, so a request of 100,000 addresses costs nothing to refuse. (Repeats would
+/// be dropped, but no CRM sends twenty copies of one address.)
+pub fn check_email_count(emails: &[String]) -> ApiResult<()> {
+    if emails.len() > MAX_EMAILS {
+        return Err(ApiError::invalid("customer.emails", format!("a customer has at most {MAX_EMAILS} addresses")));
+    }
+    Ok(())
+}
+
 /// Addresses compare case-insensitively; order is kept (the first is primary), repeats dropped.
 pub fn normalise_emails(emails: &[String]) -> Vec<String> {
-    let mut normalised: Vec<String> = Vec::new();
-    for email in emails {
-        let email = email.trim().to_lowercase();
-        if !normalised.contains(&email) {
-            normalised.push(email);
-        }
-    }
-    normalised
+    let mut seen = std::collections::HashSet::new();
+    emails.iter().map(|email| email.trim().to_lowercase()).filter(|email| seen.insert(email.clone())).collect()
 }
 
 /// Deliberately loose: one @ with text either side and a dot in the domain. Deliverability is
