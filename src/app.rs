@@ -84,6 +84,9 @@ impl Application {
         if settings.telemetry.service_name.is_empty() {
             settings.telemetry.service_name = crate::services::process_name(&services);
         }
+        // Secrets, SQLite files and search indexes live here: the owner's alone.
+        frontline_shared::private_files::private_dir(&settings.data_dir)
+            .with_context(|| format!("creating data directory {} (data_dir)", settings.data_dir.display()))?;
         let keys = Keys::load(&settings)?;
         let shutdown = CancellationToken::new();
         let streams = CancellationToken::new();

@@ -71,8 +71,8 @@ enum Command {
     },
     /// Print a bearer token for this install; the token alone is the last line of output.
     Token {
-        /// agent, team_lead, supervisor, administrator, manager, director, crm_sync, scheduler, bi_reader or service.
-        #[arg(long)]
+        /// The caller's role: a person's place in the support organisation, or the kind of program.
+        #[arg(long, value_parser = role_parser())]
         role: Role,
         /// Who the token speaks for: a person's id or a program's name.
         #[arg(long)]
@@ -241,6 +241,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             demo::load(&target, &token, &portal_token, &director_token).await
         }
     }
+}
+
+/// Every role, listed by `frontline token --help` and checked by clap.
+fn role_parser() -> impl clap::builder::TypedValueParser<Value = Role> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Role::ALL.map(Role::as_str))
+        .map(|name| name.parse::<Role>().expect("every listed name is a role"))
 }
 
 fn names(services: &[ServiceKind]) -> String {

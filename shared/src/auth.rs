@@ -292,7 +292,8 @@ fn load_or_create_secret(data_dir: &Path, file: &str) -> anyhow::Result<Vec<u8>>
         );
         return Ok(secret.as_bytes().to_vec());
     }
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    crate::private_files::private_dir(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|error| anyhow::anyhow!("no randomness for the signing secret: {error}"))?;
     let secret: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod pagination;
 pub mod peer_health;
 pub mod peers;
+pub mod private_files;
 pub mod server;
 pub mod telemetry;
 

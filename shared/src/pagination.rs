@@ -13,7 +13,10 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ApiError, ApiResult};
+use crate::{
+    auth::{Principal, Role},
+    error::{ApiError, ApiResult},
+};
 
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 1000;
@@ -93,9 +96,15 @@ fn now_seconds() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs())
 }
 
-/// Fingerprints a query from its parts (filter, order_by, anything else that shapes results).
-pub fn query_fingerprint(parts: &[&str]) -> String {
+/// Fingerprints a query from who asks and its parts (filter, order_by, anything else that
+/// shapes results): a token works only for the query, and the caller, it was issued to, so a
+/// token that leaks (in a log, a URL, a shared screen) pages nothing for anyone else.
+pub fn query_fingerprint(caller: &Principal, parts: &[&str]) -> String {
     let mut hasher = Sha256::new();
+    for part in [caller.subject.as_str(), caller.role.as_str(), caller.team_id.as_deref().unwrap_or("")] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
     for part in parts {
         hasher.update(part.as_bytes());
         hasher.update([0]);
@@ -186,10 +195,25 @@ mod tests {
         assert!(page_size(-1).is_err());
     }
 
+    fn agent(subject: &str) -> Principal {
+        Principal { subject: subject.into(), role: Role::Agent, team_id: Some("tier1".into()) }
+    }
+
+    #[test]
+    fn a_token_pages_only_for_the_caller_it_was_issued_to() {
+        let parts = ["status = OPEN", "created_at desc"];
+        let ola = query_fingerprint(&agent("agent-ola"), &parts);
+        let token = encode_token(&ola, &Cursor { sort_key: "1".into(), id: "1".into() });
+        assert!(decode_token(&token, &query_fingerprint(&agent("agent-tom"), &parts)).is_err(), "another person");
+        let promoted = Principal { role: Role::TeamLead, ..agent("agent-ola") };
+        assert!(decode_token(&token, &query_fingerprint(&promoted, &parts)).is_err(), "another role");
+        assert!(decode_token(&token, &ola).unwrap().is_some());
+    }
+
     #[test]
     fn token_round_trips_for_its_own_query_only() {
-        let query = query_fingerprint(&["status = OPEN", "created_at desc"]);
-        let other = query_fingerprint(&["status = NEW", "created_at desc"]);
+        let query = query_fingerprint(&agent("a"), &["status = OPEN", "created_at desc"]);
+        let other = query_fingerprint(&agent("a"), &["status = NEW", "created_at desc"]);
         let cursor = Cursor { sort_key: "123".into(), id: "9".into() };
         let token = encode_token(&query, &cursor);
         assert_eq!(decode_token(&token, &query).unwrap(), Some(cursor));
@@ -204,7 +228,7 @@ mod tests {
 
     #[test]
     fn an_altered_token_is_refused_before_its_contents_are_used() {
-        let query = query_fingerprint(&["search", "printer"]);
+        let query = query_fingerprint(&agent("a"), &["search", "printer"]);
         let token = encode_token_with(&key(1), 2_000, &query, &Cursor { sort_key: "10".into(), id: String::new() });
         let (body, signature) = token.split_once('.').unwrap();
         // The forger's move: decode the body, raise the offset, encode it again.
@@ -220,7 +244,7 @@ mod tests {
 
     #[test]
     fn a_token_past_its_lifetime_is_refused_saying_so() {
-        let query = query_fingerprint(&["status = OPEN"]);
+        let query = query_fingerprint(&agent("a"), &["status = OPEN"]);
         let token = encode_token_with(&key(1), 2_000, &query, &Cursor { sort_key: "k".into(), id: "1".into() });
         assert!(decode_token_with(&key(1), 2_000, &token, &query).is_ok(), "valid up to its expiry");
         let expired = format!("{:?}", decode_token_with(&key(1), 2_001, &token, &query).unwrap_err());
@@ -251,14 +275,14 @@ mod tests {
         fn forged_base64_tokens_are_refused(bytes in proptest::collection::vec(0u8.., 0..200)) {
             proptest::prop_assume!(!bytes.is_empty());
             let forged = URL_SAFE_NO_PAD.encode(&bytes);
-            let decoded = decode_token(&forged, &query_fingerprint(&["status = OPEN"]));
+            let decoded = decode_token(&forged, &query_fingerprint(&agent("a"), &["status = OPEN"]));
             proptest::prop_assert!(decoded.is_err(), "random bytes carry no issued query fingerprint");
         }
 
         #[test]
         fn issued_tokens_round_trip(parts in proptest::collection::vec(".*", 0..3), sort_key in ".*", id in ".*") {
             let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-            let fingerprint = query_fingerprint(&parts);
+            let fingerprint = query_fingerprint(&agent("a"), &parts);
             let cursor = Cursor { sort_key, id };
             proptest::prop_assert_eq!(decode_token(&encode_token(&fingerprint, &cursor), &fingerprint).unwrap(), Some(cursor));
         }

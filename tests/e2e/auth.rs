@@ -103,3 +103,27 @@ on_both_backends! {
         assert_eq!(status.code(), Code::PermissionDenied);
     }
 }
+
+/// The data directory holds signing secrets and every customer's conversation: 0700, and the
+/// files in it 0600 (the SQLite databases, their WAL files, the secrets), whatever the umask.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_directory_and_everything_in_it_is_for_the_owner_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = crate::support::TestApp::spawn(crate::support::Backend::Sqlite).await;
+    let mut client = app.ticketing(frontline_shared::auth::Role::Administrator).await;
+    crate::tickets::requester(&mut client).await; // something written, so the WAL exists
+    let dir = app.settings.data_dir.clone();
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            files += 1;
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+    assert!(files >= 5, "four databases and the signing secret at least, found {files}");
+    app.stop().await;
+}

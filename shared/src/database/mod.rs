@@ -71,9 +71,12 @@ impl Database {
                 .with_context(|| format!("connecting to PostgreSQL for {service} (database.url)"))?;
             Ok(Self { backend: Backend::Postgres, reader: pool.clone(), writer: pool, name: service.into() })
         } else {
-            std::fs::create_dir_all(&settings.data_dir)
+            crate::private_files::private_dir(&settings.data_dir)
                 .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
             let path = settings.data_dir.join(format!("{service}.db"));
+            // Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files this mode.
+            crate::private_files::private_file(&path)
+                .with_context(|| format!("creating SQLite database {}", path.display()))?;
             let url = format!("sqlite://{}?mode=rwc", path.display());
             let writer = options()
                 .max_connections(1)

@@ -342,7 +342,7 @@ impl KnowledgeApi {
         if principal.role == Role::Portal {
             sql_filter.clause = format!("({}) AND status = 2 AND visibility = 2", sql_filter.clause);
         }
-        let fingerprint = pagination::query_fingerprint(&["articles", &request.filter, &request.order_by]);
+        let fingerprint = pagination::query_fingerprint(principal, &["articles", &request.filter, &request.order_by]);
         let after = pagination::decode_token(&request.page_token, &fingerprint)?.map(|c| (c.sort_key, c.id));
         let mut connection = self.db.reader().acquire().await?;
         let all = collections::all(&mut connection).await?;

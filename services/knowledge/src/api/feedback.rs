@@ -203,7 +203,7 @@ impl KnowledgeApi {
             None => 0,
         };
         let page_size = pagination::page_size(request.page_size)?;
-        let fingerprint = pagination::query_fingerprint(&["gaps", &locale, &since.to_string()]);
+        let fingerprint = pagination::query_fingerprint(principal, &["gaps", &locale, &since.to_string()]);
         let after = match pagination::decode_token(&request.page_token, &fingerprint)? {
             Some(cursor) => {
                 let (count, query) = cursor

@@ -122,12 +122,10 @@ impl KnowledgeApi {
             other => Some(convert::visibility(other as i32).name()),
         };
         let page_size = pagination::page_size_within(request.page_size, 10, 50)?;
-        let fingerprint = pagination::query_fingerprint(&[
-            "search",
-            &request.query,
-            &format!("{:?}", filters),
-            &format!("{:?}", request.statuses),
-        ]);
+        let fingerprint = pagination::query_fingerprint(
+            principal,
+            &["search", &request.query, &format!("{:?}", filters), &format!("{:?}", request.statuses)],
+        );
         let offset = match pagination::decode_token(&request.page_token, &fingerprint)? {
             Some(cursor) => cursor
                 .sort_key

@@ -118,7 +118,7 @@ impl KnowledgeApi {
             n => i64::from(n),
         };
         let page_size = pagination::page_size(request.page_size)?;
-        let fingerprint = pagination::query_fingerprint(&["queue", &person_id, &team_id, &days.to_string()]);
+        let fingerprint = pagination::query_fingerprint(principal, &["queue", &person_id, &team_id, &days.to_string()]);
         let after = pagination::decode_token(&request.page_token, &fingerprint)?.map(|c| c.id).unwrap_or_default();
         let due_before = time::now_micros() + days * 86_400_000_000;
         let mut connection = self.db.reader().acquire().await?;

@@ -83,7 +83,7 @@ impl TicketingApi {
         authorize(principal, Action::ReadCustomers)?;
         let page_size = pagination::page_size(request.page_size)?;
         let sql_filter = filter::to_sql(&filter::parse(&request.filter)?, FILTER_FIELDS, 1)?;
-        let query = pagination::query_fingerprint(&["organizations", &request.filter]);
+        let query = pagination::query_fingerprint(principal, &["organizations", &request.filter]);
         let after = pagination::decode_token(&request.page_token, &query)?;
         let mut connection = self.db.reader().acquire().await?;
         let mut page = store::list(&mut connection, &sql_filter, after.as_ref(), page_size + 1).await?;

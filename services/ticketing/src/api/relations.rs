@@ -296,7 +296,7 @@ impl TicketingApi {
         }
         let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
         let page_size = pagination::page_size(request.page_size)?;
-        let query = pagination::query_fingerprint(&["audits", &request.ticket_id]);
+        let query = pagination::query_fingerprint(principal, &["audits", &request.ticket_id]);
         let after =
             pagination::decode_token(&request.page_token, &query)?.map_or(0, |cursor| cursor.id.parse().unwrap_or(0));
         let mut connection = self.db.reader().acquire().await?;

@@ -305,7 +305,8 @@ impl TicketingApi {
         let order_by = if request.order_by.is_empty() { view_order } else { request.order_by.clone() };
         let order = TicketOrder::parse(&order_by)?;
         let sql_filter = visible_filter(principal, &[&request.filter, &view_filter])?;
-        let query = pagination::query_fingerprint(&["tickets", &request.filter, &order_by, &request.view_id]);
+        let query =
+            pagination::query_fingerprint(principal, &["tickets", &request.filter, &order_by, &request.view_id]);
         let after = pagination::decode_token(&request.page_token, &query)?;
         let mut page = tickets::list(&mut connection, &sql_filter, order, after.as_ref(), page_size + 1).await?;
         let next_page_token = next_token(&mut page, page_size, &query, order.key);
@@ -328,7 +329,7 @@ impl TicketingApi {
             filter = and(vec![filter, clause]);
         }
         let order = TicketOrder { key: TicketSortKey::UpdatedAt, descending: true };
-        let query = pagination::query_fingerprint(&["search", &request.query, &request.filter]);
+        let query = pagination::query_fingerprint(principal, &["search", &request.query, &request.filter]);
         let after = pagination::decode_token(&request.page_token, &query)?;
         let mut connection = self.db.reader().acquire().await?;
         let mut page = tickets::list(&mut connection, &filter, order, after.as_ref(), page_size + 1).await?;

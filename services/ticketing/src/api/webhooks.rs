@@ -204,8 +204,10 @@ impl TicketingApi {
         }
         let status = convert::status_filter(request.status)?;
         let page_size = pagination::page_size(request.page_size)?;
-        let query =
-            pagination::query_fingerprint(&["webhook_deliveries", &request.webhook_id, &request.status.to_string()]);
+        let query = pagination::query_fingerprint(
+            principal,
+            &["webhook_deliveries", &request.webhook_id, &request.status.to_string()],
+        );
         let after = pagination::decode_token(&request.page_token, &query)?;
         let after = match &after {
             Some(cursor) => Some((

@@ -97,7 +97,7 @@ impl WorkforceApi {
         authorize(principal, Action::ReadPeople)?;
         let page_size = pagination::page_size(request.page_size)?;
         let sql_filter = filter::to_sql(&filter::parse(&request.filter)?, FILTER_FIELDS, 1)?;
-        let query = pagination::query_fingerprint(&["people", &request.filter]);
+        let query = pagination::query_fingerprint(principal, &["people", &request.filter]);
         let after = pagination::decode_token(&request.page_token, &query)?.map(|cursor| cursor.id).unwrap_or_default();
         let mut connection = self.db.reader().acquire().await?;
         let mut page = people::list(&mut connection, &sql_filter, &after, page_size + 1).await?;
