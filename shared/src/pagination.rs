@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    auth::{Principal, Role},
+    auth::Principal,
     error::{ApiError, ApiResult},
 };
 
@@ -175,6 +175,7 @@ pub fn finish_page<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Role;
 
     #[test]
     fn a_page_fetched_one_long_is_trimmed_and_continues_after_its_last_item() {
