@@ -111,6 +111,33 @@ impl Process {
         }
     }
 
+    /// The address `frontline serve` says it is serving on (it may have been told port 0): waits
+    /// for its "Frontline is serving … on ADDR" line, panicking with its log if it exits first.
+    pub async fn announced_addr(&mut self, timeout: Duration) -> SocketAddr {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let announced = self
+                .log
+                .lock()
+                .unwrap()
+                .iter()
+                .find_map(|line| line.strip_prefix("Frontline is serving ")?.rsplit(" on ").next()?.parse().ok());
+            if let Some(addr) = announced {
+                return addr;
+            }
+            if let Some(status) = self.exited() {
+                panic!("{} exited with {status} before serving:\n{}", self.launch.name, self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not start within {timeout:?}:\n{}",
+                self.launch.name,
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Waits until its health answers SERVING for `service` ("" for the process) on `addr`, as
     /// a kubelet's gRPC probe asks; panics with its log if it exits or `timeout` passes first.
     pub async fn serving(&mut self, addr: SocketAddr, service: &str, timeout: Duration) {

@@ -19,7 +19,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 
 use crate::{
     e2e_support::{Backend, Bearer, backend_database, drop_postgres_database},
-    process::{Launch, Process, free_port, health},
+    process::{Launch, Process, health},
 };
 
 /// Each service alone, each pair, and all four.
@@ -79,19 +79,21 @@ async fn check_shape(services: Vec<ServiceKind>, keys: Keys, backend: Backend) {
     if let Keys::IdentityProvider = keys {
         env.push(("FRONTLINE__AUTH__RS256_PUBLIC_KEY_FILE".into(), fixture("rs256-public.pem").display().to_string()));
     }
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], free_port()));
     let mut args = vec!["serve".to_string()];
     if services.len() < ServiceKind::ALL.len() {
         for service in &services {
             args.extend(["--service".to_string(), service.name().to_string()]);
         }
     }
-    args.extend(["--addr".into(), addr.to_string(), "--data-dir".into(), data_dir.path().display().to_string()]);
+    // Port 0: the OS picks a free port and the process says which, so shapes started side by
+    // side never race for one.
+    args.extend(["--addr".into(), "127.0.0.1:0".into(), "--data-dir".into(), data_dir.path().display().to_string()]);
     let names: Vec<&str> = services.iter().map(|service| service.name()).collect();
     let name = format!("{}/{keys:?}/{backend:?}", names.join("+"));
     let mut process = Process::start(Launch { name: name.clone(), args, env: env.clone() });
 
-    process.serving(addr, "", Duration::from_secs(90)).await;
+    let addr = process.announced_addr(Duration::from_secs(90)).await;
+    process.serving(addr, "", Duration::from_secs(10)).await;
     for service in &services {
         process.serving(addr, service.grpc_name(), Duration::from_secs(5)).await;
     }
