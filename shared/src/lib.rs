@@ -20,5 +20,6 @@ pub mod peers;
 pub mod private_files;
 pub mod server;
 pub mod telemetry;
+pub mod ticket_scope;
 
 pub use error::{ApiError, ApiResult};

@@ -174,3 +174,47 @@ on_both_backends! {
         assert_eq!(refusals.len(), 35);
     }
 }
+
+on_both_backends! {
+    /// Issue 20: analytics once showed an agent of one team another team's tickets on the SLA
+    /// board (subject, team, assignee) and answered GetTicketMetrics for them. Analytics now
+    /// applies ticketing's own rule (shared/src/ticket_scope.rs) to what it computed.
+    async fn analytics_shows_a_reader_only_the_tickets_ticketing_would(app) {
+        use frontline_proto::analytics::v1 as an;
+        let mut admin = app.ticketing(Role::Administrator).await;
+        admin.create_sla_policy(pb::CreateSlaPolicyRequest {
+            policy: Some(pb::SlaPolicy {
+                name: "Everything within an hour".into(),
+                targets: vec![pb::SlaTarget { priority: pb::Priority::Normal as i32, metric: pb::SlaMetric::FirstReply as i32, target_seconds: 3600, ..Default::default() }],
+                ..Default::default()
+            }),
+            position: 0,
+        }).await.unwrap();
+        let requester = crate::tickets::requester(&mut admin).await;
+        let mut ids = Vec::new();
+        for (team, subject) in [("tier1", "Tier one's printer"), ("tier2", "Tier two's secret merger")] {
+            let ticket = crate::tickets::create(&mut admin, pb::Ticket { team_id: team.into(), priority: pb::Priority::Normal as i32, ..crate::tickets::ticket(&requester, subject) }).await;
+            ids.push(ticket.id);
+        }
+        let manager = app.analytics(Role::Manager).await;
+        let board = |mut client: frontline_proto::analytics::v1::analytics_service_client::AnalyticsServiceClient<crate::support::Authed>| async move {
+            client.get_sla_board(an::GetSlaBoardRequest::default()).await.unwrap().into_inner()
+        };
+        crate::support::eventually(Duration::from_secs(20), || {
+            let manager = manager.clone();
+            async move { (board(manager).await.at_risk.len() == 2).then_some(()) }
+        }).await;
+
+        let tier1 = app.analytics_as(Role::Agent, "agent-ola", Some("tier1")).await;
+        let seen = board(tier1.clone()).await;
+        assert_eq!(seen.at_risk.iter().map(|t| t.subject.as_str()).collect::<Vec<_>>(), ["Tier one's printer"]);
+        let asked_for_tier2 = tier1.clone().get_sla_board(an::GetSlaBoardRequest { team_id: "tier2".into(), ..Default::default() }).await.unwrap().into_inner();
+        assert!(asked_for_tier2.at_risk.is_empty(), "naming the other team shows nothing either");
+
+        let other = expect_error(tier1.clone().get_ticket_metrics(an::GetTicketMetricsRequest { ticket_id: ids[1].clone() }).await);
+        assert_eq!(other.code(), Code::NotFound, "as if it did not exist");
+        tier1.clone().get_ticket_metrics(an::GetTicketMetricsRequest { ticket_id: ids[0].clone() }).await.unwrap();
+        let tier2 = app.analytics_as(Role::Agent, "agent-kai", Some("tier2")).await;
+        tier2.clone().get_ticket_metrics(an::GetTicketMetricsRequest { ticket_id: ids[1].clone() }).await.unwrap();
+    }
+}

@@ -8,10 +8,26 @@ use frontline_shared::{
     auth::Principal,
     database::{Database, time},
     error::Violations,
+    filter::{SqlFilter, SqlValue},
+    ticket_scope::ticket_scope,
 };
 use sqlx::Row;
 
 use crate::domain::series::{Granularity, bucket_start, next_start};
+
+/// Binds a scope clause's values, in order, after the ones already bound.
+pub(crate) fn bind_scope<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    scope: &'q SqlFilter,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for value in &scope.values {
+        query = match value {
+            SqlValue::Text(text) => query.bind(text.as_str()),
+            SqlValue::Integer(number) => query.bind(*number),
+        };
+    }
+    query
+}
 
 const DEFAULT_LIMIT: i64 = 20;
 const MAX_LIMIT: i64 = 500;
@@ -52,16 +68,17 @@ pub async fn get_sla_board(
     let start = bucket_start(noon, Granularity::Day, tz);
     let end = next_start(start, Granularity::Day, tz);
 
+    // Only tickets the caller may see in ticketing, counted or listed.
+    let scope = ticket_scope(principal).sql_clause(3);
     let mut connection = db.reader().acquire().await?;
-    let rows = sqlx::query(
+    let sql = format!(
         "SELECT ticket_id, subject, team_id, assignee_id, priority, sla_breach_at FROM ticket_facts
-         WHERE status < 5 AND sla_breach_at IS NOT NULL AND ($1 = '' OR team_id = $1)
+         WHERE status < 5 AND sla_breach_at IS NOT NULL AND ($1 = '' OR team_id = $1) AND ({})
          ORDER BY sla_breach_at, ticket_id LIMIT $2",
-    )
-    .bind(&request.team_id)
-    .bind(limit)
-    .fetch_all(&mut *connection)
-    .await?;
+        scope.clause
+    );
+    let rows =
+        bind_scope(sqlx::query(&sql).bind(&request.team_id).bind(limit), &scope).fetch_all(&mut *connection).await?;
     let at_risk = rows
         .iter()
         .map(|row| {
@@ -75,17 +92,17 @@ pub async fn get_sla_board(
             })
         })
         .collect::<sqlx::Result<Vec<_>>>()?;
-    let breaches = sqlx::query(
+    let scope = ticket_scope(principal).sql_clause(4);
+    let sql = format!(
         "SELECT h.detail AS metric, COUNT(*) AS breaches FROM ticket_history h
          JOIN ticket_facts f ON f.ticket_id = h.ticket_id
          WHERE h.kind = 'sla_breached' AND h.at >= $1 AND h.at < $2 AND ($3 = '' OR f.team_id = $3)
+           AND f.ticket_id IN (SELECT ticket_id FROM ticket_facts WHERE {})
          GROUP BY h.detail ORDER BY h.detail",
-    )
-    .bind(start.timestamp_micros())
-    .bind(end.timestamp_micros())
-    .bind(&request.team_id)
-    .fetch_all(&mut *connection)
-    .await?;
+        scope.clause
+    );
+    let query = sqlx::query(&sql).bind(start.timestamp_micros()).bind(end.timestamp_micros()).bind(&request.team_id);
+    let breaches = bind_scope(query, &scope).fetch_all(&mut *connection).await?;
     let breaches_by_metric = breaches
         .iter()
         .map(|row| Ok(pb::BreachCount { metric: row.try_get("metric")?, breaches: row.try_get("breaches")? }))

@@ -65,6 +65,17 @@ pub async fn get_ticket_metrics(
         return Err(ApiError::invalid("ticket_id", "is required"));
     }
     let mut connection = db.reader().acquire().await?;
+    // A ticket the caller may not see in ticketing is not found here either.
+    let holder: Option<(String, String)> =
+        sqlx::query_as("SELECT team_id, assignee_id FROM ticket_facts WHERE ticket_id = $1")
+            .bind(&request.ticket_id)
+            .fetch_optional(&mut *connection)
+            .await?;
+    if let Some((team_id, assignee_id)) = holder
+        && !frontline_shared::ticket_scope::ticket_scope(principal).includes(&team_id, &assignee_id)
+    {
+        return Err(ApiError::not_found("ticket", &request.ticket_id));
+    }
     let events = history::events_of(&mut connection, &request.ticket_id).await?;
     let calendar = calendars::for_ticket(&mut connection, &request.ticket_id).await?;
     let metrics = ticket_metrics(&events, &calendar, Utc::now())

@@ -9,7 +9,7 @@ use frontline_shared::{
     auth::Principal,
     database::time,
     feed::{self, NewEvent},
-    filter::{self, FieldKind, FilterField, SqlFilter, SqlValue},
+    filter::{self, FieldKind, FilterField, SqlFilter},
     pagination::{self, Cursor},
 };
 use serde_json::json;
@@ -19,7 +19,7 @@ use super::{RequestId, TicketingApi, check_request_id, concurrent_write, convert
 use crate::{
     domain::{
         Status, Ticket, TicketType,
-        access::{self, Action, TicketScope, authorize},
+        access::{self, Action, authorize},
         custom_fields,
         escalation::Occurrence,
         listing::{TicketOrder, TicketSortKey},
@@ -78,20 +78,6 @@ fn and(parts: Vec<SqlFilter>) -> SqlFilter {
     SqlFilter { clause, values: parts.into_iter().flat_map(|part| part.values).collect() }
 }
 
-/// The WHERE fragment limiting a list to what the caller may see.
-fn scope_clause(scope: &TicketScope, first_placeholder: usize) -> SqlFilter {
-    match scope {
-        TicketScope::All => SqlFilter { clause: "TRUE".into(), values: vec![] },
-        TicketScope::Team { team_id, person_id } => SqlFilter {
-            clause: format!(
-                "team_id = '' OR assignee_id = ${first_placeholder} OR team_id = ${}",
-                first_placeholder + 1
-            ),
-            values: vec![SqlValue::Text(person_id.clone()), SqlValue::Text(team_id.clone().unwrap_or_default())],
-        },
-    }
-}
-
 /// The filter of a list: the caller's filter text, a view's filter, and the caller's scope.
 pub(super) fn visible_filter(principal: &Principal, filters: &[&str]) -> ApiResult<SqlFilter> {
     let mut parts = Vec::new();
@@ -101,7 +87,7 @@ pub(super) fn visible_filter(principal: &Principal, filters: &[&str]) -> ApiResu
         next += part.values.len();
         parts.push(part);
     }
-    parts.push(scope_clause(&access::ticket_scope(principal), next));
+    parts.push(access::ticket_scope(principal).sql_clause(next));
     Ok(and(parts))
 }
 

@@ -70,42 +70,12 @@ pub fn authorize(principal: &Principal, action: Action) -> ApiResult<()> {
     }
 }
 
-/// Which tickets a caller may see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TicketScope {
-    All,
-    /// Their team's tickets, the ones assigned to them, and the shared inbox.
-    Team {
-        team_id: Option<String>,
-        person_id: String,
-    },
-}
-
-pub fn ticket_scope(principal: &Principal) -> TicketScope {
-    match principal.role {
-        Role::Agent | Role::TeamLead | Role::Supervisor => {
-            TicketScope::Team { team_id: principal.team_id.clone(), person_id: principal.subject.clone() }
-        }
-        _ => TicketScope::All,
-    }
-}
-
-impl TicketScope {
-    pub fn includes(&self, ticket: &Ticket) -> bool {
-        match self {
-            TicketScope::All => true,
-            TicketScope::Team { team_id, person_id } => {
-                ticket.team_id.is_empty()
-                    || ticket.assignee_id == *person_id
-                    || team_id.as_deref() == Some(ticket.team_id.as_str())
-            }
-        }
-    }
-}
+/// Which tickets a caller may see: the one rule every service applies.
+pub use frontline_shared::ticket_scope::{TicketScope, ticket_scope};
 
 /// Not found rather than forbidden, so ids of other teams' tickets reveal nothing.
 pub fn check_visible(principal: &Principal, ticket: &Ticket) -> ApiResult<()> {
-    if ticket_scope(principal).includes(ticket) {
+    if ticket_scope(principal).includes(&ticket.team_id, &ticket.assignee_id) {
         Ok(())
     } else {
         Err(ApiError::not_found("ticket", ticket.id.to_string()))
