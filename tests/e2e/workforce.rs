@@ -574,3 +574,32 @@ on_both_backends! {
         assert_eq!(refusals.len(), 45);
     }
 }
+
+on_both_backends! {
+    /// Issue 20: a team lead once put another team's agent on a shift by naming their own team,
+    /// and so blocked that team's lead with overlap errors. ImportShifts already refused it;
+    /// CreateShift and UpdateShift now do too.
+    async fn a_lead_cannot_place_shifts_on_another_teams_agent(app) {
+        let mut admin = client(&app, Role::Administrator, "admin", None).await;
+        warsaw_team(&mut admin).await;
+        admin.create_team(pb::CreateTeamRequest { team: Some(pb::Team { id: "tier2".into(), name: "Tier 2".into(), time_zone: "Europe/Warsaw".into(), ..Default::default() }) }).await.unwrap();
+        admin.create_person(pb::CreatePersonRequest { person: Some(pb::Person { id: "agent-kai".into(), name: "Kai".into(), role: pb::PersonRole::Agent as i32, team_id: "tier2".into(), time_zone: "Europe/Warsaw".into(), ..Default::default() }) }).await.unwrap();
+
+        let mut lead = client(&app, Role::TeamLead, "lead-ewa", Some("tier1")).await;
+        let borrowed = pb::Shift { team_id: "tier1".into(), ..shift("agent-kai", ShiftKind::Work, "2026-06-01T07:00:00Z", "2026-06-01T15:00:00Z").shift.unwrap() };
+        let refused = expect_error(lead.create_shift(pb::CreateShiftRequest { shift: Some(borrowed) }).await);
+        assert_eq!(refused.code(), Code::PermissionDenied);
+
+        // Moving one of her own agent's shifts to another team is refused the same way.
+        let own = lead.create_shift(shift("agent-ola", ShiftKind::Work, "2026-06-02T07:00:00Z", "2026-06-02T15:00:00Z")).await.unwrap().into_inner();
+        let moved = expect_error(lead.update_shift(pb::UpdateShiftRequest {
+            shift: Some(pb::Shift { id: own.id.clone(), team_id: "tier2".into(), ..Default::default() }),
+            update_mask: Some(prost_types::FieldMask { paths: vec!["team_id".into()] }),
+        }).await);
+        assert_eq!(moved.code(), Code::PermissionDenied);
+
+        // Kai's own roster is untouched: his lead's shift goes in without an overlap.
+        let mut tier2_lead = client(&app, Role::TeamLead, "lead-jan", Some("tier2")).await;
+        tier2_lead.create_shift(shift("agent-kai", ShiftKind::Work, "2026-06-01T07:00:00Z", "2026-06-01T15:00:00Z")).await.unwrap();
+    }
+}

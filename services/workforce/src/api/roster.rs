@@ -126,7 +126,7 @@ impl WorkforceApi {
         let mut transaction = self.db.begin().await?;
         let person = self.lock_person(&mut transaction, &given.person_id).await?;
         let team_id = if given.team_id.is_empty() { person.team_id.clone() } else { given.team_id.clone() };
-        access::check_writes_roster(principal, &team_id)?;
+        access::check_writes_shift(principal, &team_id, &person.team_id)?;
         let shift = Shift {
             id: uuid::Uuid::now_v7().to_string(),
             person_id: person.id.clone(),
@@ -188,9 +188,7 @@ impl WorkforceApi {
             }
         }
         violations.into_result()?;
-        if next.team_id != current.team_id {
-            access::check_writes_roster(principal, &next.team_id)?;
-        }
+        access::check_writes_shift(principal, &next.team_id, &person.team_id)?;
         if next == current {
             return Ok(convert::shift(&current, convert::time_zone(&person.time_zone)));
         }

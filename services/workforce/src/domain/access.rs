@@ -76,6 +76,17 @@ pub fn check_writes_roster(principal: &Principal, team_id: &str) -> ApiResult<()
     }
 }
 
+/// Writing a shift takes rights over the team it is worked for and over the person's own team:
+/// a lead may not put another team's agent on their roster (and so block that team's lead with
+/// overlaps) by naming their own team. ImportShifts applies the same rule.
+pub fn check_writes_shift(principal: &Principal, shift_team_id: &str, person_team_id: &str) -> ApiResult<()> {
+    check_writes_roster(principal, shift_team_id)?;
+    if person_team_id != shift_team_id {
+        check_writes_roster(principal, person_team_id)?;
+    }
+    Ok(())
+}
+
 pub fn sees_costs_of(principal: &Principal, person_id: &str) -> bool {
     principal.subject == person_id
         || matches!(
