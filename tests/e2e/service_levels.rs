@@ -213,8 +213,10 @@ on_both_backends_at! {
         assert_eq!((escalation.actor.as_str(), escalation.rule_id.as_str()), ("system", rule.id.as_str()));
         assert!(escalation.reason.contains("first reply"), "{}", escalation.reason);
 
-        // The supervisor's board in analytics: the ticket is overdue, one first-reply breach today.
-        let mut analytics = app.analytics(Role::Supervisor).await;
+        // The support team's supervisor's board in analytics: the ticket is overdue, one
+        // first-reply breach today. (The board shows a supervisor their team's tickets, as
+        // ticketing does.)
+        let mut analytics = app.analytics_as(Role::Supervisor, "supervisor-iga", Some("t-support")).await;
         let board = eventually(Duration::from_secs(20), || {
             let mut analytics = analytics.clone();
             async move {
