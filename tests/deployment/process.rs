@@ -112,50 +112,53 @@ impl Process {
     }
 
     /// The address `frontline serve` says it is serving on (it may have been told port 0): waits
-    /// for its "Frontline is serving … on ADDR" line, panicking with its log if it exits first.
+    /// for its "Frontline is serving … on ADDR" line.
     pub async fn announced_addr(&mut self, timeout: Duration) -> SocketAddr {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let announced = self
+        self.wait_for("announce its address", timeout, |process| {
+            let announced = process
                 .log
                 .lock()
                 .unwrap()
                 .iter()
                 .find_map(|line| line.strip_prefix("Frontline is serving ")?.rsplit(" on ").next()?.parse().ok());
-            if let Some(addr) = announced {
-                return addr;
-            }
-            if let Some(status) = self.exited() {
-                panic!("{} exited with {status} before serving:\n{}", self.launch.name, self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not start within {timeout:?}:\n{}",
-                self.launch.name,
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            async move { announced }
+        })
+        .await
     }
 
     /// Waits until its health answers SERVING for `service` ("" for the process) on `addr`, as
-    /// a kubelet's gRPC probe asks; panics with its log if it exits or `timeout` passes first.
+    /// a kubelet's gRPC probe asks.
     pub async fn serving(&mut self, addr: SocketAddr, service: &str, timeout: Duration) {
+        let what = format!("pass the probe for {service:?} on {addr}");
+        self.wait_for(&what, timeout, |_| async move {
+            (health(addr, service).await == Some(ServingStatus::Serving)).then_some(())
+        })
+        .await
+    }
+
+    /// Polls `check` until it answers, panicking with the log if the process exits or `timeout`
+    /// passes first.
+    async fn wait_for<T, F: Future<Output = Option<T>>>(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        check: impl Fn(&Self) -> F,
+    ) -> T {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(status) = self.exited() {
-                panic!("{} exited with {status} before its probe passed:\n{}", self.launch.name, self.log());
+            if let Some(found) = check(self).await {
+                return found;
             }
-            if health(addr, service).await == Some(ServingStatus::Serving) {
-                return;
+            if let Some(status) = self.exited() {
+                panic!("{} exited with {status} before it could {what}:\n{}", self.launch.name, self.log());
             }
             assert!(
                 Instant::now() < deadline,
-                "{}: probe for {service:?} on {addr} did not pass within {timeout:?}:\n{}",
+                "{} did not {what} within {timeout:?}:\n{}",
                 self.launch.name,
                 self.log()
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 }

@@ -71,9 +71,13 @@ pub async fn get_ticket_metrics(
             .bind(&request.ticket_id)
             .fetch_optional(&mut *connection)
             .await?;
-    if let Some((team_id, assignee_id)) = holder
-        && !frontline_shared::ticket_scope::ticket_scope(principal).includes(&team_id, &assignee_id)
-    {
+    // A ticket whose team is not known here yet is shown only to those who see every ticket.
+    let scope = frontline_shared::ticket_scope::ticket_scope(principal);
+    let visible = match holder {
+        Some((team_id, assignee_id)) => scope.includes(&team_id, &assignee_id),
+        None => scope == frontline_shared::ticket_scope::TicketScope::All,
+    };
+    if !visible {
         return Err(ApiError::not_found("ticket", &request.ticket_id));
     }
     let events = history::events_of(&mut connection, &request.ticket_id).await?;
