@@ -80,6 +80,9 @@ enum Command {
         /// The team the person works in.
         #[arg(long)]
         team: Option<String>,
+        /// For --role end_user: the customer (ticketing's customer id) the token is bound to.
+        #[arg(long, required_if_eq("role", "end_user"))]
+        customer: Option<String>,
         /// How long the token is valid, e.g. 30m, 12h, 7d.
         #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
         ttl: Duration,
@@ -187,7 +190,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrated {} on {backend}", names(&services));
             Ok(())
         }
-        Command::Token { role, subject, team, ttl, config } => {
+        Command::Token { role, subject, team, customer, ttl, config } => {
             let settings = config.load()?;
             let keys = Keys::load(&settings)?;
             let issuer = keys.issuer.context(
@@ -196,7 +199,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if subject.trim().is_empty() {
                 anyhow::bail!("--subject must not be empty");
             }
-            let token = issuer.issue(&subject, role, team.as_deref(), ttl)?;
+            let token = match (role, customer) {
+                (Role::EndUser, Some(customer)) => issuer.issue_end_user(&subject, &customer, ttl)?,
+                (Role::EndUser, None) => anyhow::bail!("an end_user token needs --customer <customer id>"),
+                (_, Some(_)) => anyhow::bail!("--customer is for --role end_user only"),
+                (role, None) => issuer.issue(&subject, role, team.as_deref(), ttl)?,
+            };
             eprintln!("{role} token for {subject}, valid for {}:", humantime::format_duration(ttl));
             println!("{token}");
             Ok(())

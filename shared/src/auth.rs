@@ -35,13 +35,18 @@ pub enum Role {
     BiReader,
     /// Another Frontline service.
     Service,
-    /// A customer portal or channel gateway (email, chat) acting for requesters: it adds their
-    /// replies and ratings and never sees internal notes.
+    /// A channel gateway (email, chat, a portal's own server) acting for any requester: it
+    /// creates tickets and adds replies and ratings, recorded as the requester's, reads the
+    /// public side of conversations, and never sees internal notes.
     Portal,
+    /// A customer signed in to a help centre, bound to one customer by the token's `customer`
+    /// claim: it reads and replies on that customer's own tickets (and their organisation's,
+    /// where the organisation shares them), public comments and public articles only.
+    EndUser,
 }
 
 impl Role {
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 12] = [
         Role::Agent,
         Role::TeamLead,
         Role::Supervisor,
@@ -53,6 +58,7 @@ impl Role {
         Role::BiReader,
         Role::Service,
         Role::Portal,
+        Role::EndUser,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,7 +74,13 @@ impl Role {
             Role::BiReader => "bi_reader",
             Role::Service => "service",
             Role::Portal => "portal",
+            Role::EndUser => "end_user",
         }
+    }
+
+    /// Sees what a customer may see: public comments and published public articles only.
+    pub fn reads_as_customer(self) -> bool {
+        matches!(self, Role::Portal | Role::EndUser)
     }
 
     /// A person in the support organisation, as opposed to a program.
@@ -105,6 +117,23 @@ pub struct Principal {
     pub role: Role,
     /// The team the person works in, when the token names one.
     pub team_id: Option<String>,
+    /// The Frontline service making this call on the subject's behalf (RFC 8693 `act`), when
+    /// one service calls another for its own caller. The subject's rights decide, never the
+    /// actor's; the actor is only recorded.
+    pub actor: Option<String>,
+    /// The customer an `end_user` token is bound to (always set for that role, never for others).
+    pub customer_id: Option<String>,
+}
+
+impl Principal {
+    pub fn new(subject: impl Into<String>, role: Role, team_id: Option<&str>) -> Self {
+        Self { subject: subject.into(), role, team_id: team_id.map(Into::into), actor: None, customer_id: None }
+    }
+
+    /// The customer this caller is bound to, when it is an end user.
+    pub fn end_user_customer(&self) -> Option<&str> {
+        if self.role == Role::EndUser { self.customer_id.as_deref() } else { None }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -113,11 +142,25 @@ struct Claims {
     role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     team: Option<String>,
+    /// The customer an `end_user` token speaks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    customer: Option<String>,
     iss: String,
     aud: String,
     iat: u64,
     exp: u64,
+    /// On-behalf-of: the service presenting this token for its subject (RFC 8693 §4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    act: Option<Actor>,
 }
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Actor {
+    sub: String,
+}
+
+/// Only Frontline's services delegate, and they name themselves `service:<process>`.
+const SERVICE_SUBJECT_PREFIX: &str = "service:";
 
 /// Checks bearer tokens. Cheap to clone.
 #[derive(Clone)]
@@ -125,8 +168,13 @@ pub struct TokenVerifier {
     key: Arc<DecodingKey>,
     validation: Arc<Validation>,
     /// With an identity provider's keys: the HS256 key Frontline's own services sign their
-    /// calls to each other with. It verifies HS256 tokens of the `service` role and nothing else.
+    /// calls to each other with. It verifies HS256 tokens of the `service` role, and tokens a
+    /// service presents on a caller's behalf, and nothing else.
     services: Option<Arc<TokenVerifier>>,
+    /// Whether tokens signed with this key may carry `act` (on-behalf-of). Only keys Frontline's
+    /// services sign with: an identity provider's token claiming to be presented by a service
+    /// is refused, since the service would not have to hold its key.
+    accepts_delegation: bool,
 }
 
 impl TokenVerifier {
@@ -139,7 +187,7 @@ impl TokenVerifier {
         // A token not valid yet is refused like an expired one (RFC 7519 §4.1.5).
         validation.validate_nbf = true;
         validation.leeway = 30;
-        Self { key: Arc::new(key), validation: Arc::new(validation), services: None }
+        Self { key: Arc::new(key), validation: Arc::new(validation), services: None, accepts_delegation: true }
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
@@ -150,7 +198,7 @@ impl TokenVerifier {
             && jsonwebtoken::decode_header(token).is_ok_and(|header| header.alg == Algorithm::HS256)
         {
             let principal = services.verify(token)?;
-            if principal.role != Role::Service {
+            if principal.role != Role::Service && principal.actor.is_none() {
                 return Err(ApiError::Unauthenticated {
                     message: "the bearer token is signed with the services' key but is not a service token".into(),
                 });
@@ -172,7 +220,35 @@ impl TokenVerifier {
             ApiError::Unauthenticated { message: why.into() }
         })?;
         let claims = data.claims;
-        Ok(Principal { subject: claims.sub, role: claims.role, team_id: claims.team })
+        let actor = match claims.act {
+            None => None,
+            Some(_) if !self.accepts_delegation => {
+                return Err(ApiError::Unauthenticated {
+                    message: "on-behalf-of tokens (act) are accepted from Frontline's own services only".into(),
+                });
+            }
+            Some(actor) if !actor.sub.starts_with(SERVICE_SUBJECT_PREFIX) => {
+                return Err(ApiError::Unauthenticated {
+                    message: "the bearer token's actor (act.sub) is not a Frontline service".into(),
+                });
+            }
+            Some(actor) => Some(actor.sub),
+        };
+        let customer_id = claims.customer.filter(|customer| !customer.trim().is_empty());
+        match (claims.role, &customer_id) {
+            (Role::EndUser, None) => {
+                return Err(ApiError::Unauthenticated {
+                    message: "an end_user token must name its customer (the customer claim)".into(),
+                });
+            }
+            (role, Some(_)) if role != Role::EndUser => {
+                return Err(ApiError::Unauthenticated {
+                    message: "only end_user tokens name a customer; this token's role does not take one".into(),
+                });
+            }
+            _ => {}
+        }
+        Ok(Principal { subject: claims.sub, role: claims.role, team_id: claims.team, actor, customer_id })
     }
 }
 
@@ -209,12 +285,55 @@ impl TokenIssuer {
             sub: subject.into(),
             role,
             team: team_id.map(Into::into),
+            customer: None,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
             exp: now + ttl.as_secs(),
+            act: None,
         };
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)?)
+        self.sign(&claims)
+    }
+
+    /// A token for a customer signing in to a help centre: the `end_user` role, bound to
+    /// `customer_id` (ticketing's id of the customer).
+    pub fn issue_end_user(&self, subject: &str, customer_id: &str, ttl: Duration) -> anyhow::Result<String> {
+        anyhow::ensure!(!customer_id.trim().is_empty(), "an end_user token needs the customer it speaks for");
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: subject.into(),
+            role: Role::EndUser,
+            team: None,
+            customer: Some(customer_id.into()),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now,
+            exp: now + ttl.as_secs(),
+            act: None,
+        };
+        self.sign(&claims)
+    }
+
+    /// A token for `caller` presented by `actor` (a service), with the caller's own claims:
+    /// the service that receives it decides with the caller's rights (RFC 8693 `act`).
+    fn issue_on_behalf_of(&self, caller: &Principal, actor: &str, ttl: Duration) -> anyhow::Result<String> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: caller.subject.clone(),
+            role: caller.role,
+            team: caller.team_id.clone(),
+            customer: caller.customer_id.clone(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now,
+            exp: now + ttl.as_secs(),
+            act: Some(Actor { sub: actor.into() }),
+        };
+        self.sign(&claims)
+    }
+
+    fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.key)?)
     }
 }
 
@@ -245,6 +364,7 @@ impl Keys {
             };
             crate::pagination::use_token_key(&secret);
             let mut verifier = TokenVerifier::new(key, Algorithm::RS256, settings);
+            verifier.accepts_delegation = false;
             verifier.services =
                 Some(Arc::new(TokenVerifier::new(DecodingKey::from_secret(&secret), Algorithm::HS256, settings)));
             return Ok(Self { verifier, issuer: None, services: TokenIssuer::hs256(&secret, settings) });
@@ -359,9 +479,21 @@ pub struct ServiceToken {
 
 impl ServiceToken {
     const TTL: Duration = Duration::from_secs(3600);
+    /// On-behalf-of tokens live for one call: long enough for a peer's deadline and clock skew,
+    /// short enough that one seen in a log is useless. They are cheap to mint (one HMAC).
+    const ON_BEHALF_OF_TTL: Duration = Duration::from_secs(120);
 
     pub fn new(issuer: TokenIssuer, subject: impl Into<String>) -> Self {
-        Self { issuer, subject: subject.into(), cached: Arc::default() }
+        let subject = subject.into();
+        debug_assert!(subject.starts_with(SERVICE_SUBJECT_PREFIX), "a service names itself service:<name>");
+        Self { issuer, subject, cached: Arc::default() }
+    }
+
+    /// The bearer for a call this service makes for `caller`: the caller's identity, with this
+    /// service as the actor.
+    pub fn on_behalf_of(&self, caller: &Principal) -> anyhow::Result<String> {
+        let token = self.issuer.issue_on_behalf_of(caller, &self.subject, Self::ON_BEHALF_OF_TTL)?;
+        Ok(format!("Bearer {token}"))
     }
 
     pub fn bearer(&self) -> anyhow::Result<String> {
@@ -391,7 +523,7 @@ mod tests {
         let keys = Keys::load(&settings(dir.path())).unwrap();
         let token = keys.issuer.unwrap().issue("ada", Role::TeamLead, Some("t-1"), Duration::from_secs(60)).unwrap();
         let principal = keys.verifier.verify(&token).unwrap();
-        assert_eq!(principal, Principal { subject: "ada".into(), role: Role::TeamLead, team_id: Some("t-1".into()) });
+        assert_eq!(principal, Principal::new("ada", Role::TeamLead, Some("t-1")));
     }
 
     #[test]
@@ -419,10 +551,12 @@ mod tests {
             sub: "idp-user-7".into(),
             role: Role::Supervisor,
             team: None,
+            customer: None,
             iss: "frontline".into(),
             aud: "frontline".into(),
             iat: now,
             exp: now + 600,
+            act: None,
         }
     }
 
@@ -523,6 +657,78 @@ mod tests {
         );
         let (keys, plain) = signed(claims, Header::new(Algorithm::HS256), dir.path());
         assert_eq!(keys.verifier.verify(&plain).unwrap().subject, "ada", "the same token without crit is fine");
+    }
+
+    #[test]
+    fn a_service_calling_for_a_caller_presents_the_callers_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load(&settings(dir.path())).unwrap();
+        let caller = Principal::new("ada", Role::Agent, Some("t-billing"));
+        let bearer = ServiceToken::new(keys.services.clone(), "service:frontline-ticketing").on_behalf_of(&caller);
+        let token = bearer.unwrap().strip_prefix("Bearer ").unwrap().to_owned();
+        let seen = keys.verifier.verify(&token).unwrap();
+        assert_eq!(seen.role, Role::Agent, "the caller's rights decide, not the service's");
+        assert_eq!(seen.team_id.as_deref(), Some("t-billing"));
+        assert_eq!(seen.actor.as_deref(), Some("service:frontline-ticketing"));
+    }
+
+    #[test]
+    fn with_an_identity_provider_only_the_services_key_may_act_for_a_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = rs256_settings(dir.path());
+        settings.auth.service_secret = "a-service-secret-shared-by-every-frontline-pod".into();
+        let keys = Keys::load(&settings).unwrap();
+        let caller = Principal::new("idp-user-7", Role::Supervisor, None);
+        let bearer = ServiceToken::new(keys.services.clone(), "service:frontline-knowledge").on_behalf_of(&caller);
+        let seen = keys.verifier.verify(bearer.unwrap().strip_prefix("Bearer ").unwrap()).unwrap();
+        assert_eq!((seen.role, seen.actor.as_deref()), (Role::Supervisor, Some("service:frontline-knowledge")));
+
+        // A token from the identity provider claiming a service presents it is refused: a
+        // service that really acted would have signed with the services' key.
+        let private = EncodingKey::from_rsa_pem(&std::fs::read(fixture("rs256-private.pem")).unwrap()).unwrap();
+        let mut claims = rs256_claims();
+        claims.act = Some(Actor { sub: "service:frontline-ticketing".into() });
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &private).unwrap();
+        let refused = keys.verifier.verify(&token);
+        assert!(matches!(&refused, Err(ApiError::Unauthenticated { message }) if message.contains("act")), "{refused:?}");
+    }
+
+    #[test]
+    fn an_actor_that_is_not_a_service_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = serde_json::json!({
+            "sub": "ada", "role": "administrator", "iss": "frontline", "aud": "frontline",
+            "iat": now, "exp": now + 600, "act": { "sub": "mallory" },
+        });
+        let (keys, token) = signed(claims, Header::new(Algorithm::HS256), dir.path());
+        assert!(matches!(keys.verifier.verify(&token), Err(ApiError::Unauthenticated { .. })));
+    }
+
+    #[test]
+    fn an_end_user_token_is_bound_to_its_customer() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load(&settings(dir.path())).unwrap();
+        let issuer = keys.issuer.clone().unwrap();
+        let token = issuer.issue_end_user("maria@example.pl", "cus-42", Duration::from_secs(60)).unwrap();
+        let seen = keys.verifier.verify(&token).unwrap();
+        assert_eq!((seen.role, seen.end_user_customer()), (Role::EndUser, Some("cus-42")));
+
+        // Carried across services as it came in.
+        let bearer = ServiceToken::new(keys.services.clone(), "service:frontline-ticketing").on_behalf_of(&seen);
+        let relayed = keys.verifier.verify(bearer.unwrap().strip_prefix("Bearer ").unwrap()).unwrap();
+        assert_eq!(relayed.end_user_customer(), Some("cus-42"));
+
+        // An end_user token without a customer, or a staff token with one, is refused.
+        let unbound = issuer.issue("maria@example.pl", Role::EndUser, None, Duration::from_secs(60)).unwrap();
+        assert!(matches!(keys.verifier.verify(&unbound), Err(ApiError::Unauthenticated { .. })));
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = serde_json::json!({
+            "sub": "ada", "role": "agent", "customer": "cus-42", "iss": "frontline", "aud": "frontline",
+            "iat": now, "exp": now + 600,
+        });
+        let (keys, token) = signed(claims, Header::new(Algorithm::HS256), dir.path());
+        assert!(matches!(keys.verifier.verify(&token), Err(ApiError::Unauthenticated { .. })));
     }
 
     #[test]

@@ -197,7 +197,7 @@ mod tests {
     }
 
     fn agent(subject: &str) -> Principal {
-        Principal { subject: subject.into(), role: Role::Agent, team_id: Some("tier1".into()) }
+        Principal::new(subject, Role::Agent, Some("tier1"))
     }
 
     #[test]

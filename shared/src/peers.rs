@@ -1,7 +1,14 @@
 //! How one service reaches another: a generated client over a [`PeerChannel`] — in memory when
 //! both run in this process, over the network when `peers.<service>` names a URL — that always
-//! carries a deadline, this process's service token and the caller's trace context (put on by
-//! [`ClientTrace`], around the interceptor that adds the rest).
+//! carries a deadline, a token saying on whose behalf the call is made, and the caller's trace
+//! context (put on by [`ClientTrace`], around the interceptor that adds the rest).
+//!
+//! Whose rights decide is chosen at every call site, never defaulted: a request built with
+//! [`for_caller`] carries the caller's identity with this service as the actor (RFC 8693
+//! `act`), so the peer decides with the caller's rights; one built with [`as_this_service`]
+//! carries this service's own identity, for work no caller asked for (following a feed,
+//! routing a new ticket, computing a ticket's suggestions in the background). A request built
+//! any other way is refused before it leaves the process.
 use std::time::Duration;
 
 use tonic::{
@@ -10,7 +17,34 @@ use tonic::{
     transport::{Channel, Endpoint},
 };
 
-use crate::{auth::ServiceToken, client_trace::ClientTrace, server::InProcessConnector};
+use crate::{
+    auth::{Principal, ServiceToken},
+    client_trace::ClientTrace,
+    server::InProcessConnector,
+};
+
+/// On whose behalf a request to a peer is made; carried in the request's extensions.
+#[derive(Clone)]
+enum OnBehalfOf {
+    Caller(Principal),
+    ThisService,
+}
+
+/// A request a service makes for its own caller: the peer sees the caller's identity (with this
+/// service as the actor) and decides with the caller's rights.
+pub fn for_caller<T>(caller: &Principal, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.extensions_mut().insert(OnBehalfOf::Caller(caller.clone()));
+    request
+}
+
+/// A request a service makes for itself, with no caller behind it (background work). Whatever
+/// it returns must be filtered for each reader before any reader sees it.
+pub fn as_this_service<T>(message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.extensions_mut().insert(OnBehalfOf::ThisService);
+    request
+}
 
 /// A channel to a peer service: each call in its own CLIENT span, carrying a deadline, this
 /// process's service token and the span's trace context.
@@ -27,8 +61,16 @@ impl Interceptor for PeerInterceptor {
         if request.metadata().get("grpc-timeout").is_none() {
             request.set_timeout(self.deadline);
         }
-        let bearer =
-            self.token.bearer().map_err(|error| Status::internal(format!("minting a service token: {error}")))?;
+        let bearer = match request.extensions().get::<OnBehalfOf>() {
+            Some(OnBehalfOf::Caller(caller)) => self.token.on_behalf_of(caller),
+            Some(OnBehalfOf::ThisService) => self.token.bearer(),
+            None => {
+                return Err(Status::internal(
+                    "a call to a peer service must say on whose behalf it is made (peers::for_caller or peers::as_this_service)",
+                ));
+            }
+        }
+        .map_err(|error| Status::internal(format!("minting a token for a peer call: {error}")))?;
         let value = bearer.parse().map_err(|_| Status::internal("service token is not a valid header"))?;
         request.metadata_mut().insert("authorization", value);
         Ok(request)

@@ -16,16 +16,34 @@ pub enum TicketScope {
         team_id: Option<String>,
         person_id: String,
     },
+    /// An end user: the tickets their customer requested. Ticketing, which knows requesters and
+    /// organisations, adds the tickets of an organisation that shares them; a service that does
+    /// not know a ticket's requester shows an end user none ([`TicketScope::includes`] is false).
+    Requester { customer_id: String },
+    /// A token that should name whose tickets it reads and does not: nothing.
+    Nothing,
 }
 
-/// Agents, team leads and supervisors see their team's tickets; everyone above them, and the
-/// programs, see all (each service still decides which roles may read at all).
+/// Agents, team leads and supervisors see their team's tickets; end users their own; everyone
+/// above them, and the programs, see all (each service still decides which roles may read at
+/// all). Every role is named, so a new one cannot fall into "all" by default.
 pub fn ticket_scope(principal: &Principal) -> TicketScope {
     match principal.role {
         Role::Agent | Role::TeamLead | Role::Supervisor => {
             TicketScope::Team { team_id: principal.team_id.clone(), person_id: principal.subject.clone() }
         }
-        _ => TicketScope::All,
+        Role::EndUser => match principal.end_user_customer() {
+            Some(customer_id) => TicketScope::Requester { customer_id: customer_id.to_owned() },
+            None => TicketScope::Nothing,
+        },
+        Role::Administrator
+        | Role::Manager
+        | Role::Director
+        | Role::CrmSync
+        | Role::Scheduler
+        | Role::BiReader
+        | Role::Service
+        | Role::Portal => TicketScope::All,
     }
 }
 
@@ -37,6 +55,7 @@ impl TicketScope {
             TicketScope::Team { team_id: own, person_id } => {
                 team_id.is_empty() || assignee_id == person_id || own.as_deref() == Some(team_id)
             }
+            TicketScope::Requester { .. } | TicketScope::Nothing => false,
         }
     }
 
@@ -52,6 +71,8 @@ impl TicketScope {
                 ),
                 values: vec![SqlValue::Text(person_id.clone()), SqlValue::Text(team_id.clone().unwrap_or_default())],
             },
+            // Requesters are ticketing's to resolve (it adds them itself); elsewhere, nothing.
+            TicketScope::Requester { .. } | TicketScope::Nothing => SqlFilter { clause: "1 = 0".into(), values: vec![] },
         }
     }
 }
@@ -61,7 +82,7 @@ mod tests {
     use super::*;
 
     fn caller(role: Role, team: Option<&str>) -> Principal {
-        Principal { subject: "agent-ola".into(), role, team_id: team.map(Into::into) }
+        Principal::new("agent-ola", role, team)
     }
 
     #[test]
@@ -73,6 +94,17 @@ mod tests {
         assert!(!scope.includes("tier2", "agent-kai"), "another team's ticket");
         let without_team = ticket_scope(&caller(Role::Agent, None));
         assert!(!without_team.includes("tier1", "agent-tom"));
+    }
+
+    #[test]
+    fn an_end_user_sees_no_ticket_where_requesters_are_unknown() {
+        let mut end_user = caller(Role::EndUser, None);
+        end_user.customer_id = Some("cus-1".into());
+        let scope = ticket_scope(&end_user);
+        assert_eq!(scope, TicketScope::Requester { customer_id: "cus-1".into() });
+        assert!(!scope.includes("", ""), "not even the shared inbox");
+        assert_eq!(scope.sql_clause(1).clause, "1 = 0");
+        assert_eq!(ticket_scope(&caller(Role::EndUser, None)), TicketScope::Nothing, "unbound");
     }
 
     #[test]

@@ -70,8 +70,11 @@ on_both_backends! {
             portal.record_feedback(kb::RecordFeedbackRequest { article_id: article.id.clone(), helpful, ..Default::default() }).await.unwrap();
         }
         let mut agent = app.knowledge(Role::Agent, "agent-ola", Some("tier1")).await;
-        for ticket in ["T-1", "T-2", "T-1"] {
-            agent.mark_suggestion_solved(kb::MarkSuggestionSolvedRequest { ticket_id: ticket.into(), article_id: invoices.id.clone(), locale: String::new() }).await.unwrap();
+        let mut ticketing = app.ticketing(Role::Administrator).await;
+        let first = crate::knowledge_search::ticket_about(&mut ticketing, "Invoices", "Where are my invoices?").await;
+        let second = crate::knowledge_search::ticket_about(&mut ticketing, "Invoices again", "Still no invoices.").await;
+        for ticket in [&first.id, &second.id, &first.id] {
+            agent.mark_suggestion_solved(kb::MarkSuggestionSolvedRequest { ticket_id: ticket.clone(), article_id: invoices.id.clone(), locale: String::new() }).await.unwrap();
         }
         // Count the searches as knowledge answered them (an article not yet indexed is not found).
         let (mut searches, mut without_results) = (0, 0);

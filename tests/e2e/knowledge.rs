@@ -516,13 +516,15 @@ on_both_backends! {
         assert_eq!(violated_fields(&bad_locale), ["locale"]);
         assert_eq!(expect_error(portal.list_knowledge_gaps(pb::ListKnowledgeGapsRequest::default()).await).code(), Code::PermissionDenied);
 
-        let deflection = agent.mark_suggestion_solved(pb::MarkSuggestionSolvedRequest { ticket_id: "T-1".into(), article_id: article.id.clone(), locale: String::new() }).await.unwrap().into_inner();
+        let mut ticketing = app.ticketing(Role::Administrator).await;
+        let ticket = crate::knowledge_search::ticket_about(&mut ticketing, "Flux capacitor", "It does not flux.").await;
+        let deflection = agent.mark_suggestion_solved(pb::MarkSuggestionSolvedRequest { ticket_id: ticket.id.clone(), article_id: article.id.clone(), locale: String::new() }).await.unwrap().into_inner();
         assert_eq!((deflection.marked_by.as_str(), deflection.locale.as_str()), ("agent-ola", "en"));
-        let again = agent.mark_suggestion_solved(pb::MarkSuggestionSolvedRequest { ticket_id: "T-1".into(), article_id: article.id.clone(), locale: String::new() }).await.unwrap().into_inner();
+        let again = agent.mark_suggestion_solved(pb::MarkSuggestionSolvedRequest { ticket_id: ticket.id.clone(), article_id: article.id.clone(), locale: String::new() }).await.unwrap().into_inner();
         assert_eq!(again.marked_at, deflection.marked_at, "marking twice records one deflection");
         let ticketless = expect_error(agent.mark_suggestion_solved(pb::MarkSuggestionSolvedRequest { article_id: article.id.clone(), ..Default::default() }).await);
         assert_eq!(violated_fields(&ticketless), ["ticket_id"]);
-        assert_eq!(expect_error(portal.mark_suggestion_solved(pb::MarkSuggestionSolvedRequest { ticket_id: "T-1".into(), article_id: article.id.clone(), locale: String::new() }).await).code(), Code::PermissionDenied);
+        assert_eq!(expect_error(portal.mark_suggestion_solved(pb::MarkSuggestionSolvedRequest { ticket_id: ticket.id.clone(), article_id: article.id.clone(), locale: String::new() }).await).code(), Code::PermissionDenied);
 
         // created, published, 2 feedback, 2 views, 1 deflection, and the feedback's ticket.
         let events = event_types(&app, &article.id, 8).await;

@@ -82,7 +82,7 @@ type Ticketing =
     frontline_proto::ticketing::v1::ticketing_service_client::TicketingServiceClient<crate::support::Authed>;
 
 /// A ticket from a new customer, in English.
-async fn ticket_about(
+pub(crate) async fn ticket_about(
     ticketing: &mut Ticketing,
     subject: &str,
     description: &str,

@@ -261,8 +261,17 @@ impl TestApp {
         self.token_for(role, &format!("test-{role}"), None)
     }
 
+    /// An end user's token is bound to a customer; one that exists nowhere unless a test says.
     pub fn token_for(&self, role: Role, subject: &str, team: Option<&str>) -> String {
+        if role == Role::EndUser {
+            return self.end_user_token(subject, "no-such-customer");
+        }
         self.issuer.issue(subject, role, team, Duration::from_secs(600)).expect("token")
+    }
+
+    /// A token for a customer signed in to a help centre.
+    pub fn end_user_token(&self, subject: &str, customer_id: &str) -> String {
+        self.issuer.issue_end_user(subject, customer_id, Duration::from_secs(600)).expect("token")
     }
 
     pub fn url(&self) -> String {

@@ -58,7 +58,7 @@ impl AnalyticsService for AnalyticsApi {
     ) -> Result<Response<pb::ListFeedSubscriptionsResponse>, Status> {
         let principal = auth::principal(&request)?;
         // Ingestion health is operational data: for people and for the programs that depend on it.
-        if matches!(principal.role, Role::Scheduler | Role::CrmSync) {
+        if !(principal.role.is_staff() || matches!(principal.role, Role::BiReader | Role::Service)) {
             return Err(ApiError::permission_denied(format!(
                 "the {} role may not read ingestion status",
                 principal.role

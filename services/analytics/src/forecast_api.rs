@@ -304,7 +304,7 @@ pub async fn get_staffing_metrics(
         }
     }
     let handle_seconds = request.average_handle_seconds;
-    let mut call = tonic::Request::new(workforce_pb::PlanStaffingRequest {
+    let mut call = peers::for_caller(principal, workforce_pb::PlanStaffingRequest {
         team_id: team_id.clone(),
         from: request.from,
         to: request.to,

@@ -2,7 +2,7 @@
 use frontline_proto::knowledge::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
-    auth::{Principal, Role},
+    auth::Principal,
     database::{is_unique_violation, time},
     feed::{self, NewEvent},
     field_mask,
@@ -339,7 +339,7 @@ impl KnowledgeApi {
         let page_size = pagination::page_size(request.page_size)?;
         let (order, descending) = parse_order(&request.order_by)?;
         let mut sql_filter = filter::to_sql(&filter::parse(&request.filter)?, FILTER_FIELDS, 1)?;
-        if principal.role == Role::Portal {
+        if principal.role.reads_as_customer() {
             sql_filter.clause = format!("({}) AND status = 2 AND visibility = 2", sql_filter.clause);
         }
         let fingerprint = pagination::query_fingerprint(principal, &["articles", &request.filter, &request.order_by]);

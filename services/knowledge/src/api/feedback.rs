@@ -9,6 +9,7 @@ use frontline_shared::{
     database::time,
     feed::{self, NewEvent},
     pagination::{self, Cursor},
+    peers,
 };
 
 use super::{KnowledgeApi, articles::load_readable, convert, verification::unverified};
@@ -120,13 +121,13 @@ impl KnowledgeApi {
         // Readers' feedback arrives on behalf of one well-known requester, upserted by its
         // external id so every replica agrees on it.
         let requester = ticketing
-            .upsert_customer(ticketing_pb::UpsertCustomerRequest {
+            .upsert_customer(peers::as_this_service(ticketing_pb::UpsertCustomerRequest {
                 customer: Some(ticketing_pb::Customer {
                     external_id: FEEDBACK_REQUESTER.into(),
                     name: "Knowledge base readers".into(),
                     ..Default::default()
                 }),
-            })
+            }))
             .await;
         let requester_id = match requester {
             Ok(response) => response.into_inner().customer.map(|c| c.id).unwrap_or_default(),
@@ -152,7 +153,7 @@ impl KnowledgeApi {
         };
         let request =
             CreateTicketRequest { ticket: Some(ticket), request_id: format!("knowledge-feedback-{}", entry.id) };
-        match ticketing.create_ticket(request).await {
+        match ticketing.create_ticket(peers::as_this_service(request)).await {
             Ok(response) => Some(response.into_inner().id),
             Err(status) => {
                 tracing::warn!(code = ?status.code(), message = status.message(), feedback = %entry.id, "could not open a ticket for article feedback");

@@ -176,6 +176,7 @@ knowledge_service! {
     search_articles(pb::SearchArticlesRequest) -> pb::SearchArticlesResponse;
     suggest_articles(pb::SuggestArticlesRequest) -> pb::SuggestArticlesResponse;
     mark_suggestion_solved(pb::MarkSuggestionSolvedRequest) -> pb::Deflection;
+    list_readable_articles(pb::ListReadableArticlesRequest) -> pb::ListReadableArticlesResponse;
     find_duplicates(pb::FindDuplicatesRequest) -> pb::FindDuplicatesResponse;
     record_feedback(pb::RecordFeedbackRequest) -> pb::Feedback;
     record_view(pb::RecordViewRequest) -> pb::RecordViewResponse;

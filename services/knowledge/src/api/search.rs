@@ -1,11 +1,15 @@
 //! Search, ticket suggestions, deflections, near-duplicates and index rebuilds.
-use frontline_proto::{knowledge::v1 as pb, ticketing::v1::GetTicketRequest};
+use frontline_proto::{
+    knowledge::v1 as pb,
+    ticketing::v1::{GetTicketRequest, Ticket},
+};
 use frontline_shared::{
     ApiError, ApiResult,
     auth::{Principal, Role},
     database::time,
     feed::{self, NewEvent},
     pagination::{self, Cursor},
+    peers,
 };
 use futures::stream::BoxStream;
 use tonic::Status;
@@ -43,6 +47,8 @@ fn check_query_size(query: &str) -> ApiResult<()> {
 
 /// Suggestions and duplicates look at this many candidates before scoring them.
 const CANDIDATES: usize = 20;
+/// ListReadableArticles answers for a page of references at a time.
+const MAX_READABLE_IDS: usize = 50;
 /// How deep a search pages: the first 1,000 results, as web search engines stop too. The
 /// total is still counted exactly; a narrower query reaches the rest.
 pub const MAX_SEARCH_DEPTH: usize = 1000;
@@ -56,7 +62,7 @@ fn audience(principal: &Principal) -> ApiResult<Audience> {
         Role::Administrator | Role::Manager | Role::Director | Role::Service | Role::BiReader => {
             Ok(Audience::Everything)
         }
-        Role::Portal => Ok(Audience::Public),
+        role if role.reads_as_customer() => Ok(Audience::Public),
         role if role.is_staff() => Ok(Audience::Staff { team_id: principal.team_id.clone() }),
         role => Err(ApiError::permission_denied(format!("the {role} role may not search the knowledge base"))),
     }
@@ -180,7 +186,8 @@ impl KnowledgeApi {
             }
             (request.subject, request.description, String::new())
         } else {
-            self.ticket_text(principal, request.ticket_id.trim()).await?
+            let ticket = self.read_ticket(principal, request.ticket_id.trim()).await?;
+            (ticket.subject, ticket.description, ticket.locale)
         };
         let locale = if request.locale.trim().is_empty() { ticket_locale } else { request.locale };
         let locales = if locale.trim().is_empty() { Vec::new() } else { locales("locale", &[locale])? };
@@ -216,27 +223,23 @@ impl KnowledgeApi {
         Ok(hits)
     }
 
-    /// A ticket's subject, description and language, read from ticketing with the caller's
-    /// rights checked there (a service token on the way, the caller's role decides here).
-    async fn ticket_text(&self, principal: &Principal, ticket_id: &str) -> ApiResult<(String, String, String)> {
+    /// A ticket, read from ticketing on the caller's behalf: ticketing decides with the caller's
+    /// rights, so another team's ticket is NOT_FOUND here exactly as it is there.
+    async fn read_ticket(&self, principal: &Principal, ticket_id: &str) -> ApiResult<Ticket> {
         if !access::is_staff_reader(principal) {
-            return Err(ApiError::permission_denied("only staff suggest articles for a ticket by its id"));
+            return Err(ApiError::permission_denied("only staff name tickets to knowledge"));
         }
-        let Some(ticketing) = self.ticketing.clone() else {
+        let Some(mut ticketing) = self.ticketing.clone() else {
             return Err(ApiError::FailedPrecondition {
                 reason: "TICKETING_UNREACHABLE",
-                message: "this knowledge service does not reach ticketing (peers.ticketing); send the subject and description".into(),
+                message: "this knowledge service does not reach ticketing (peers.ticketing), so it cannot read ticket ids; send the text instead".into(),
             });
         };
-        let mut ticketing = ticketing;
-        match ticketing.get_ticket(GetTicketRequest { id: ticket_id.to_owned() }).await {
-            Ok(response) => {
-                let ticket = response.into_inner();
-                Ok((ticket.subject, ticket.description, ticket.locale))
-            }
+        match ticketing.get_ticket(peers::for_caller(principal, GetTicketRequest { id: ticket_id.to_owned() })).await {
+            Ok(response) => Ok(response.into_inner()),
             Err(status) if status.code() == tonic::Code::NotFound => Err(ApiError::not_found("ticket", ticket_id)),
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                Err(ApiError::invalid("ticket_id", status.message().to_owned()))
+                Err(ApiError::invalid("ticket_id", format!("`{ticket_id}` is not a ticket number")))
             }
             Err(status) => {
                 Err(ApiError::Unavailable { message: format!("ticketing did not answer: {}", status.message()) })
@@ -253,6 +256,8 @@ impl KnowledgeApi {
             return Err(ApiError::permission_denied(format!("the {} role may not record deflections", principal.role)));
         }
         let ticket_id = super::required("ticket_id", &request.ticket_id)?.trim().to_owned();
+        // The ticket must exist and be the caller's to see: a deflection is a claim about it.
+        let ticket_id = self.read_ticket(principal, &ticket_id).await?.id;
         let mut transaction = self.db.begin().await?;
         let loaded = load_readable(&mut transaction, principal, &request.article_id).await?;
         let locale = loaded.shown(&request.locale)?.locale.clone();
@@ -281,6 +286,37 @@ impl KnowledgeApi {
         transaction.commit().await?;
         self.feed.committed();
         Ok(convert::deflection(&deflection))
+    }
+
+    pub(super) async fn list_readable_articles(
+        &self,
+        principal: &Principal,
+        request: pb::ListReadableArticlesRequest,
+    ) -> ApiResult<pb::ListReadableArticlesResponse> {
+        access::check_reader(principal)?;
+        if request.ids.len() > MAX_READABLE_IDS {
+            return Err(ApiError::invalid("ids", format!("at most {MAX_READABLE_IDS} ids")));
+        }
+        if let Some(blank) = request.ids.iter().position(|id| id.trim().is_empty()) {
+            return Err(ApiError::invalid(format!("ids[{blank}]"), "must not be empty"));
+        }
+        let mut connection = self.db.reader().acquire().await?;
+        let mut articles = Vec::with_capacity(request.ids.len());
+        for id in &request.ids {
+            let loaded = match load_readable(&mut connection, principal, id).await {
+                Ok(loaded) => loaded,
+                // Unreadable and missing look the same (load_readable answers NOT_FOUND for both).
+                Err(ApiError::NotFound { .. }) => continue,
+                Err(other) => return Err(other),
+            };
+            let shown = loaded.shown(&request.locale).unwrap_or_else(|_| loaded.source());
+            articles.push(pb::ReadableArticle {
+                article_id: loaded.article.id.clone(),
+                locale: shown.locale.clone(),
+                title: shown.title.clone(),
+            });
+        }
+        Ok(pb::ListReadableArticlesResponse { articles })
     }
 
     pub(super) async fn find_duplicates(

@@ -314,7 +314,7 @@ impl KnowledgeApi {
     /// One sweep. Each article is unverified under its revision: when replicas sweep at once,
     /// one update wins and only it writes the event.
     pub async fn sweep_lapsed(&self) -> ApiResult<usize> {
-        let system = Principal { subject: "service:knowledge".into(), role: Role::Service, team_id: None };
+        let system = Principal::new("service:knowledge", Role::Service, None);
         let now = time::now_micros();
         let due = articles::lapsed(&mut *self.db.reader().acquire().await?, now, 200).await?;
         let mut swept = Vec::new();

@@ -1,8 +1,9 @@
 //! Who may do what in knowledge.
 //!
 //! - Reading: staff read every collection that is not restricted to other teams;
-//!   administrators, managers, directors, services and BI read everything. Portal callers
-//!   (customers) read published public articles of unrestricted collections only.
+//!   administrators, managers, directors, services and BI read everything. Customers (end
+//!   users, and gateways acting for them) read published public articles of unrestricted
+//!   collections only.
 //! - Writing drafts: staff of a collection's editor teams, or any staff when it names none.
 //! - Publishing, unpublishing, archiving: team leads and above, and agents of a collection's
 //!   named editor teams (an explicit grant).
@@ -31,7 +32,7 @@ pub fn reads_collection(principal: &Principal, permissions: &Permissions) -> boo
         return true;
     }
     match principal.role {
-        Role::Portal => permissions.reader_team_ids.is_empty(),
+        role if role.reads_as_customer() => permissions.reader_team_ids.is_empty(),
         role if role.is_staff() => {
             permissions.reader_team_ids.is_empty() || in_teams(principal, &permissions.reader_team_ids)
         }
@@ -44,7 +45,7 @@ pub fn reads_article(principal: &Principal, article: &Article, permissions: &Per
     if !reads_collection(principal, permissions) {
         return false;
     }
-    principal.role != Role::Portal
+    !principal.role.reads_as_customer()
         || (article.visibility == Visibility::Public && article.status == ArticleStatus::Published)
 }
 
@@ -61,7 +62,7 @@ pub fn check_reads_article(principal: &Principal, article: &Article, permissions
 /// Customers (portal), staff, services and BI read the knowledge base; CRM sync and scheduling
 /// tools have no business in it.
 pub fn check_reader(principal: &Principal) -> ApiResult<()> {
-    if is_staff_reader(principal) || principal.role == Role::Portal {
+    if is_staff_reader(principal) || principal.role.reads_as_customer() {
         Ok(())
     } else {
         Err(ApiError::permission_denied(format!("the {} role may not read the knowledge base", principal.role)))

@@ -15,7 +15,7 @@ impl TicketingApi {
     /// Replicas may run this at once: a ticket another replica closed first fails the revision
     /// check and is skipped.
     pub async fn close_solved_tickets(&self, close_after: Duration) -> ApiResult<usize> {
-        let system = Principal { subject: "system".into(), role: Role::Service, team_id: None };
+        let system = Principal::new("system", Role::Service, None);
         let after = i64::try_from(close_after.as_micros()).unwrap_or(i64::MAX);
         let now = self.clock.now_micros();
         let mut closed = 0;

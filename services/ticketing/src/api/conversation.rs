@@ -3,7 +3,7 @@
 use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
-    auth::{Principal, Role},
+    auth::Principal,
     database::time,
     error::Violations,
     feed::{self, NewEvent},
@@ -43,8 +43,9 @@ impl TicketingApi {
         principal: &Principal,
         request: pb::AddCommentRequest,
     ) -> ApiResult<pb::AddCommentResponse> {
-        // A portal acts for the requester; everyone else who may change tickets is staff or a program.
-        let author_role = if principal.role == Role::Portal {
+        // A gateway or an end user writes as the requester; everyone else who may change
+        // tickets is staff or a program.
+        let author_role = if principal.role.reads_as_customer() {
             authorize(principal, Action::ActForRequester)?;
             AuthorRole::Requester
         } else {

@@ -190,6 +190,7 @@ pub fn organization_fields(organization: pb::Organization) -> OrganizationFields
         domains: organization.domains,
         notes: organization.notes,
         external_id: organization.external_id,
+        shared_tickets: organization.shared_tickets,
     }
 }
 
@@ -200,6 +201,7 @@ pub fn organization(organization: &Organization) -> pb::Organization {
         domains: organization.domains.clone(),
         notes: organization.notes.clone(),
         external_id: organization.external_id.clone(),
+        shared_tickets: organization.shared_tickets,
         created_at: Some(to_timestamp(organization.created_at)),
         updated_at: Some(to_timestamp(organization.updated_at)),
         etag: organization.etag(),

@@ -150,7 +150,7 @@ impl TicketingApi {
         if rules.escalation_rules.is_empty() {
             return Ok(ticket);
         }
-        let system = Principal { subject: "system".into(), role: Role::Service, team_id: None };
+        let system = Principal::new("system", Role::Service, None);
         for rule in &rules.escalation_rules {
             if !rule.fires_on(occurrence, ticket.escalation_tier)
                 || store::rule_applied(connection, ticket.id, &rule.id).await?
@@ -175,7 +175,7 @@ impl TicketingApi {
         principal: &Principal,
         request: pb::ListEscalationsRequest,
     ) -> ApiResult<pb::ListEscalationsResponse> {
-        authorize(principal, Action::ReadTickets)?;
+        authorize(principal, Action::ReadStaffSide)?;
         let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
         let mut connection = self.db.reader().acquire().await?;
         self.visible_ticket(&mut connection, principal, ticket_id).await?;

@@ -133,7 +133,7 @@ impl TicketingApi {
         principal: &Principal,
         request: pb::ListTicketLinksRequest,
     ) -> ApiResult<pb::ListTicketLinksResponse> {
-        authorize(principal, Action::ReadTickets)?;
+        authorize(principal, Action::ReadStaffSide)?;
         let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
         let mut connection = self.db.reader().acquire().await?;
         self.visible_ticket(&mut connection, principal, ticket_id).await?;
@@ -290,10 +290,7 @@ impl TicketingApi {
         principal: &Principal,
         request: pb::ListTicketAuditsRequest,
     ) -> ApiResult<pb::ListTicketAuditsResponse> {
-        authorize(principal, Action::ReadTickets)?;
-        if principal.role == frontline_shared::auth::Role::Portal {
-            return Err(ApiError::permission_denied("the audit trail is for staff"));
-        }
+        authorize(principal, Action::ReadStaffSide)?;
         let ticket_id = parse_ticket_id("ticket_id", &request.ticket_id)?;
         let page_size = pagination::page_size(request.page_size)?;
         let query = pagination::query_fingerprint(principal, &["audits", &request.ticket_id]);

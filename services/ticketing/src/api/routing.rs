@@ -13,7 +13,7 @@ use frontline_shared::{
     auth::Principal,
     database::time::to_timestamp,
     feed::{self, NewEvent},
-    peers::PeerChannel,
+    peers::{self, PeerChannel},
 };
 use sqlx::AnyConnection;
 use tracing::Instrument;
@@ -106,7 +106,7 @@ impl TicketingApi {
             Strategy::SkillsBased => needs.language.clone().unwrap_or_default(),
             _ => String::new(),
         };
-        let mut request = tonic::Request::new(FindOnShiftRequest {
+        let mut request = peers::as_this_service(FindOnShiftRequest {
             at: Some(to_timestamp(self.clock.now_micros())),
             skill: skill.clone(),
             min_proficiency: 1,

@@ -27,7 +27,7 @@ use crate::{
 const PAGE: i64 = 200;
 
 pub(super) fn system() -> Principal {
-    Principal { subject: "system".into(), role: Role::Service, team_id: None }
+    Principal::new("system", Role::Service, None)
 }
 
 fn tier_named(name: &str) -> Option<Tier> {

@@ -66,7 +66,7 @@ impl Evaluation {
 }
 
 fn system() -> Principal {
-    Principal { subject: "system".into(), role: Role::Service, team_id: None }
+    Principal::new("system", Role::Service, None)
 }
 
 impl TicketingApi {

@@ -2,16 +2,23 @@
 //! deadline) for the articles that answer it. This never holds up ticket creation: it runs in
 //! the background, and when knowledge is slow or down the ticket simply has no suggestions and
 //! the feed records why.
+//!
+//! No caller is behind that background call, so ticketing asks as itself and may be given
+//! articles some readers must not see (internal ones, other teams' collections). What is stored
+//! is therefore never shown as it is: each reader's GetTicket asks knowledge, on the reader's
+//! behalf, which of the stored articles the reader may read.
+use std::{collections::HashSet, time::Duration};
+
 use frontline_proto::{
-    knowledge::v1::{SuggestArticlesRequest, knowledge_service_client::KnowledgeServiceClient},
+    knowledge::v1::{ListReadableArticlesRequest, SuggestArticlesRequest, knowledge_service_client::KnowledgeServiceClient},
     ticketing::v1 as pb,
 };
 use frontline_shared::{
     ApiResult,
+    auth::Principal,
     feed::{self, NewEvent},
-    peers::PeerChannel,
+    peers::{self, PeerChannel},
 };
-
 use tracing::Instrument;
 
 use super::TicketingApi;
@@ -19,6 +26,9 @@ use crate::{domain::ticket::Ticket, store::suggestions};
 
 /// How many articles a ticket is offered.
 const SUGGESTIONS: i32 = 3;
+/// How long a GetTicket waits for knowledge to say which suggestions its reader may see; the
+/// ticket is served without them after that.
+const READABLE_CHECK_DEADLINE: Duration = Duration::from_secs(1);
 
 pub type KnowledgeClient = KnowledgeServiceClient<PeerChannel>;
 
@@ -48,12 +58,42 @@ impl TicketingApi {
         );
     }
 
+    /// The stored suggestions `reader` may read, in their order. When knowledge cannot say (it is
+    /// absent, slow or down), none are shown: failing closed costs a convenience, failing open
+    /// would show internal titles to customers.
+    pub(super) async fn readable_suggestions(
+        &self,
+        reader: &Principal,
+        stored: Vec<pb::SuggestedArticle>,
+    ) -> Vec<pb::SuggestedArticle> {
+        if stored.is_empty() {
+            return stored;
+        }
+        let Some(mut knowledge) = self.knowledge.clone() else { return Vec::new() };
+        let request = ListReadableArticlesRequest {
+            ids: stored.iter().map(|suggestion| suggestion.article_id.clone()).collect(),
+            locale: String::new(),
+        };
+        let call = knowledge.list_readable_articles(peers::for_caller(reader, request));
+        match peers::answer("knowledge", READABLE_CHECK_DEADLINE, call).await {
+            Ok(readable) => {
+                let readable: HashSet<String> =
+                    readable.articles.into_iter().map(|article| article.article_id).collect();
+                stored.into_iter().filter(|suggestion| readable.contains(&suggestion.article_id)).collect()
+            }
+            Err(error) => {
+                tracing::info!(%error, "ticket served without its suggestions: knowledge could not say which the reader may see");
+                Vec::new()
+            }
+        }
+    }
+
     async fn fetch_suggestions(
         &self,
         mut knowledge: KnowledgeClient,
         request: SuggestArticlesRequest,
     ) -> Result<Vec<pb::SuggestedArticle>, String> {
-        match knowledge.suggest_articles(request).await {
+        match knowledge.suggest_articles(peers::as_this_service(request)).await {
             Ok(response) => Ok(response
                 .into_inner()
                 .suggestions

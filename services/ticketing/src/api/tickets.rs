@@ -9,7 +9,7 @@ use frontline_shared::{
     auth::Principal,
     database::time,
     feed::{self, NewEvent},
-    filter::{self, FieldKind, FilterField, SqlFilter},
+    filter::{self, FieldKind, FilterField, SqlFilter, SqlValue},
     pagination::{self, Cursor},
 };
 use serde_json::json;
@@ -19,7 +19,7 @@ use super::{RequestId, TicketingApi, check_request_id, concurrent_write, convert
 use crate::{
     domain::{
         Status, Ticket, TicketType,
-        access::{self, Action, authorize},
+        access::{self, Action, TicketScope, authorize},
         custom_fields,
         escalation::Occurrence,
         listing::{TicketOrder, TicketSortKey},
@@ -27,7 +27,7 @@ use crate::{
         ticket::{TicketChange, TicketFields},
         ticket_facts::TicketEvent,
     },
-    store::{comments, custom_fields as field_store, customers, sla as sla_store, tickets, views},
+    store::{comments, custom_fields as field_store, customers, organizations, sla as sla_store, tickets, views},
 };
 
 pub(super) const FILTER_FIELDS: &[FilterField] = &[
@@ -87,8 +87,24 @@ pub(super) fn visible_filter(principal: &Principal, filters: &[&str]) -> ApiResu
         next += part.values.len();
         parts.push(part);
     }
-    parts.push(access::ticket_scope(principal).sql_clause(next));
+    parts.push(match access::ticket_scope(principal) {
+        TicketScope::Requester { customer_id } => requester_scope(&customer_id, next),
+        scope => scope.sql_clause(next),
+    });
     Ok(and(parts))
+}
+
+/// An end user's tickets: the ones their customer requested, and their organisation's when
+/// the organisation shares its tickets with its people.
+fn requester_scope(customer_id: &str, next: usize) -> SqlFilter {
+    SqlFilter {
+        clause: format!(
+            "requester_id = ${next} OR organization_id IN (SELECT o.id FROM organizations o \
+             JOIN customers c ON c.organization_id = o.id WHERE c.id = ${} AND o.shared_tickets = 1)",
+            next + 1
+        ),
+        values: vec![SqlValue::Text(customer_id.to_owned()), SqlValue::Text(customer_id.to_owned())],
+    }
 }
 
 impl TicketingApi {
@@ -101,7 +117,17 @@ impl TicketingApi {
     ) -> ApiResult<Ticket> {
         let ticket =
             tickets::get(connection, id).await?.ok_or_else(|| ApiError::not_found("ticket", id.to_string()))?;
-        access::check_visible(principal, &ticket)?;
+        if let Err(hidden) = access::check_visible(principal, &ticket) {
+            let shared = match principal.end_user_customer() {
+                Some(customer_id) if !ticket.organization_id.is_empty() => {
+                    organizations::shares_tickets_with(connection, &ticket.organization_id, customer_id).await?
+                }
+                _ => false,
+            };
+            if !shared {
+                return Err(hidden);
+            }
+        }
         Ok(ticket)
     }
 
@@ -110,11 +136,15 @@ impl TicketingApi {
         principal: &Principal,
         request: pb::CreateTicketRequest,
     ) -> ApiResult<pb::Ticket> {
-        authorize(principal, Action::WriteTickets)?;
+        let requester_side = principal.role.reads_as_customer();
+        authorize(principal, if requester_side { Action::RaiseTicket } else { Action::WriteTickets })?;
         check_request_id(&request.request_id)?;
         let given = request.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
         let request_hash = fingerprint(&given);
         let mut fields = convert::ticket_fields(given)?;
+        if requester_side {
+            access::check_raised_ticket(principal, &mut fields.requester_id, &fields.assignee_id, &fields.team_id)?;
+        }
         // Routing asks workforce before anything is written, so no transaction waits on it.
         let route = self.plan_route(&fields).await?;
         if let Some(assignee) = route.as_ref().and_then(|plan| plan.assignee()) {
@@ -267,8 +297,10 @@ impl TicketingApi {
         let mut connection = self.db.reader().acquire().await?;
         let stored = self.visible_ticket(&mut connection, principal, id).await?;
         let mut ticket = convert::ticket(&stored);
-        ticket.suggested_articles = crate::store::suggestions::for_ticket(&mut connection, id).await?;
+        let suggested = crate::store::suggestions::for_ticket(&mut connection, id).await?;
         ticket.sla_clocks = self.live_clocks(&mut connection, &stored).await?;
+        drop(connection);
+        ticket.suggested_articles = self.readable_suggestions(principal, suggested).await;
         Ok(ticket)
     }
 
@@ -305,6 +337,13 @@ impl TicketingApi {
         request: pb::SearchTicketsRequest,
     ) -> ApiResult<pb::SearchTicketsResponse> {
         authorize(principal, Action::BrowseTickets)?;
+        if !access::sees_internal_notes(principal) {
+            // The term index holds internal notes' words beside public ones, so a requester's
+            // search would tell which of their tickets carry a word only staff wrote.
+            return Err(ApiError::permission_denied(
+                "ticket search is for staff; requesters list their tickets with ListTickets",
+            ));
+        }
         let page_size = pagination::page_size(request.page_size)?;
         let parsed = search::parse_query(&request.query).map_err(|why| ApiError::invalid("query", why))?;
         let mut filter = visible_filter(principal, &[&request.filter])?;

@@ -22,6 +22,15 @@ fn sees_all_shared_views(principal: &Principal) -> bool {
 }
 
 /// A view is visible to its owner, to its team, and to those who oversee every team.
+/// Saved views are a staff tool: requesters list their own tickets without them.
+fn authorize_views(principal: &Principal) -> ApiResult<()> {
+    authorize(principal, Action::BrowseTickets)?;
+    if principal.role.reads_as_customer() {
+        return Err(ApiError::permission_denied("saved ticket views are for staff"));
+    }
+    Ok(())
+}
+
 pub(super) fn check_view_visible(principal: &Principal, view: &TicketView) -> ApiResult<()> {
     let shared_with_caller = !view.team_id.is_empty()
         && (principal.team_id.as_deref() == Some(view.team_id.as_str()) || sees_all_shared_views(principal));
@@ -63,7 +72,7 @@ impl TicketingApi {
         principal: &Principal,
         request: pb::CreateTicketViewRequest,
     ) -> ApiResult<pb::TicketView> {
-        authorize(principal, Action::BrowseTickets)?;
+        authorize_views(principal)?;
         let given = request.view.ok_or_else(|| ApiError::invalid("view", "is required"))?;
         let view = TicketView::create(
             uuid::Uuid::now_v7().to_string(),
@@ -85,7 +94,7 @@ impl TicketingApi {
     }
 
     pub(super) async fn list_ticket_views(&self, principal: &Principal) -> ApiResult<pb::ListTicketViewsResponse> {
-        authorize(principal, Action::BrowseTickets)?;
+        authorize_views(principal)?;
         let mut connection = self.db.reader().acquire().await?;
         let views = store::visible(
             &mut connection,
@@ -109,7 +118,7 @@ impl TicketingApi {
         principal: &Principal,
         request: pb::UpdateTicketViewRequest,
     ) -> ApiResult<pb::TicketView> {
-        authorize(principal, Action::BrowseTickets)?;
+        authorize_views(principal)?;
         let given = request.view.ok_or_else(|| ApiError::invalid("view", "is required"))?;
         let (id, etag) = (given.id.clone(), given.etag.clone());
         let paths = request.update_mask.map(|mask| mask.paths).unwrap_or_default();
@@ -136,7 +145,7 @@ impl TicketingApi {
         principal: &Principal,
         request: pb::DeleteTicketViewRequest,
     ) -> ApiResult<pb::DeleteTicketViewResponse> {
-        authorize(principal, Action::BrowseTickets)?;
+        authorize_views(principal)?;
         let mut transaction = self.db.begin().await?;
         let view =
             store::get(&mut transaction, &request.id).await?.ok_or_else(|| ApiError::not_found("view", &request.id))?;

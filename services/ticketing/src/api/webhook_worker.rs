@@ -148,7 +148,7 @@ impl TicketingApi {
         if !deliveries::record(&mut transaction, &delivery.id, attempt, &after, now).await? {
             return Ok(()); // its lease ran out and another attempt took over
         }
-        let system = Principal { subject: "system".into(), role: Role::Service, team_id: None };
+        let system = Principal::new("system", Role::Service, None);
         if after.disable_webhook
             && webhooks::deactivate(&mut transaction, &webhook.id, now).await?
             && let Some(disabled) = webhooks::get(&mut transaction, &webhook.id).await?

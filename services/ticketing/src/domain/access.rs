@@ -4,9 +4,13 @@
 //!   (tickets no team holds yet). Team leads and supervisors see the same for their team.
 //! - Administrators, managers and directors see everything; administrators configure fields.
 //! - Programs: CRM sync and other services see everything; BI reads everything and writes
-//!   nothing; a scheduler has no business here; a portal or channel gateway acts for
-//!   requesters — it reads tickets and public comments, adds replies and ratings, and never
-//!   sees internal notes.
+//!   nothing; a scheduler has no business here; a channel gateway (`portal`) acts for any
+//!   requester — it opens tickets, reads tickets and public comments, adds replies and ratings
+//!   recorded as the requester's, and never sees internal notes.
+//! - End users are bound to one customer: they open tickets for themselves, and read, list,
+//!   reply to and rate their own tickets and those of their organisation when it shares them
+//!   (`Organization.shared_tickets`); public comments only. Audit trails, links and
+//!   escalations are the staff side of a ticket, for neither gateways nor end users.
 //!
 //! Object checks apply to every RPC, lists and search included, so a ticket of another team
 //! is as invisible by id as it is in a list.
@@ -27,6 +31,10 @@ pub enum Action {
     BrowseTickets,
     /// Add a requester's reply or rating.
     ActForRequester,
+    /// Open a ticket as its requester (a gateway for anyone, an end user for themselves).
+    RaiseTicket,
+    /// See the staff side of a ticket: its audit trail, links and escalations.
+    ReadStaffSide,
     ConfigureFields,
     ImportTickets,
     /// Read SLA policies, calendars and rules.
@@ -39,17 +47,20 @@ pub fn authorize(principal: &Principal, action: Action) -> ApiResult<()> {
     use Action::*;
     let allowed = match principal.role {
         Role::Administrator | Role::Manager | Role::Director => {
-            !matches!(action, ActForRequester)
+            !matches!(action, ActForRequester | RaiseTicket)
                 && (!matches!(action, ConfigureFields | ConfigureRules) || principal.role == Role::Administrator)
         }
         role if role.is_staff() => {
-            !matches!(action, ConfigureFields | ConfigureRules | ImportTickets | ActForRequester)
+            !matches!(action, ConfigureFields | ConfigureRules | ImportTickets | ActForRequester | RaiseTicket)
         }
-        Role::CrmSync => action != ConfigureRules,
+        Role::CrmSync => !matches!(action, ConfigureRules | RaiseTicket),
         Role::Service => true,
-        Role::BiReader => matches!(action, ReadCustomers | ReadTickets | BrowseTickets | ReadRules),
-        Role::Portal => matches!(action, ReadTickets | ActForRequester),
-        _ => false,
+        Role::BiReader => matches!(action, ReadCustomers | ReadTickets | BrowseTickets | ReadRules | ReadStaffSide),
+        Role::Portal => matches!(action, ReadTickets | ActForRequester | RaiseTicket),
+        Role::EndUser => matches!(action, ReadTickets | BrowseTickets | ActForRequester | RaiseTicket),
+        Role::Scheduler => false,
+        // Exhaustive on purpose: a new role is denied until someone decides what it may do.
+        Role::Agent | Role::TeamLead | Role::Supervisor => unreachable!("staff matched above"),
     };
     if allowed {
         Ok(())
@@ -61,6 +72,8 @@ pub fn authorize(principal: &Principal, action: Action) -> ApiResult<()> {
             WriteTickets => "change tickets",
             BrowseTickets => "list or search tickets",
             ActForRequester => "act for a requester",
+            RaiseTicket => "open tickets as a requester",
+            ReadStaffSide => "read audit trails, links or escalations",
             ConfigureFields => "configure ticket fields",
             ImportTickets => "import tickets",
             ReadRules => "read service levels and rules",
@@ -73,18 +86,40 @@ pub fn authorize(principal: &Principal, action: Action) -> ApiResult<()> {
 /// Which tickets a caller may see: the one rule every service applies.
 pub use frontline_shared::ticket_scope::{TicketScope, ticket_scope};
 
-/// Not found rather than forbidden, so ids of other teams' tickets reveal nothing.
+/// Not found rather than forbidden, so ids of other teams' tickets reveal nothing. For an end
+/// user this says yes only to their own tickets; their organisation's shared ones need the
+/// store (see `TicketingApi::visible_ticket`).
 pub fn check_visible(principal: &Principal, ticket: &Ticket) -> ApiResult<()> {
-    if ticket_scope(principal).includes(&ticket.team_id, &ticket.assignee_id) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found("ticket", ticket.id.to_string()))
-    }
+    let visible = match ticket_scope(principal) {
+        TicketScope::Requester { customer_id } => ticket.requester_id == customer_id,
+        scope => scope.includes(&ticket.team_id, &ticket.assignee_id),
+    };
+    if visible { Ok(()) } else { Err(ApiError::not_found("ticket", ticket.id.to_string())) }
 }
 
-/// Internal notes are for staff and programs that sync them, never for requesters' proxies.
+/// Internal notes are for staff and programs that sync them, never for requesters or their
+/// proxies.
 pub fn sees_internal_notes(principal: &Principal) -> bool {
-    principal.role != Role::Portal
+    !principal.role.reads_as_customer()
+}
+
+/// What a requester (or a gateway for one) may set on a ticket they open: the requester is an
+/// end user's own customer (filled in when left empty), and who works it is routing's choice.
+pub fn check_raised_ticket(principal: &Principal, requester_id: &mut String, assignee_id: &str, team_id: &str) -> ApiResult<()> {
+    if let Some(customer_id) = principal.end_user_customer() {
+        if requester_id.trim().is_empty() {
+            *requester_id = customer_id.to_owned();
+        } else if requester_id != customer_id {
+            return Err(ApiError::permission_denied("ticket.requester_id: an end user opens tickets for themselves only"));
+        }
+    }
+    if !assignee_id.is_empty() || !team_id.is_empty() {
+        let field = if assignee_id.is_empty() { "ticket.team_id" } else { "ticket.assignee_id" };
+        return Err(ApiError::permission_denied(format!(
+            "{field}: a requester's ticket is routed by Frontline; requesters do not choose who works it"
+        )));
+    }
+    Ok(())
 }
 
 /// Who may share a view with `team_id` (empty: a personal view).
@@ -101,7 +136,7 @@ mod tests {
     use crate::domain::ticket::TicketFields;
 
     fn as_role(role: Role, team: Option<&str>) -> Principal {
-        Principal { subject: "p-1".into(), role, team_id: team.map(Into::into) }
+        Principal::new("p-1", role, team)
     }
 
     fn ticket(team: &str, assignee: &str) -> Ticket {
@@ -150,6 +185,38 @@ mod tests {
         assert!(authorize(&as_role(Role::TeamLead, Some("t")), Action::ConfigureFields).is_err());
         assert!(!sees_internal_notes(&as_role(Role::Portal, None)));
         assert!(authorize(&as_role(Role::Portal, None), Action::BrowseTickets).is_err());
+    }
+
+    fn end_user(customer: &str) -> Principal {
+        let mut principal = as_role(Role::EndUser, None);
+        principal.customer_id = Some(customer.into());
+        principal
+    }
+
+    #[test]
+    fn end_users_see_their_own_tickets_and_public_comments_only() {
+        let maria = end_user("c");
+        assert!(check_visible(&maria, &ticket("t-1", "")).is_ok(), "requested by customer c");
+        assert!(matches!(check_visible(&end_user("other"), &ticket("", "")), Err(ApiError::NotFound { .. })));
+        assert!(!sees_internal_notes(&maria));
+        assert!(authorize(&maria, Action::BrowseTickets).is_ok());
+        for action in [Action::WriteTickets, Action::ReadCustomers, Action::ReadStaffSide, Action::ReadRules] {
+            assert!(authorize(&maria, action).is_err(), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn a_requester_opens_tickets_for_themselves_and_routing_chooses_who_works_them() {
+        let mut requester = String::new();
+        check_raised_ticket(&end_user("c-1"), &mut requester, "", "").unwrap();
+        assert_eq!(requester, "c-1", "filled in");
+        let mut someone_else = "c-2".to_string();
+        assert!(check_raised_ticket(&end_user("c-1"), &mut someone_else, "", "").is_err());
+        let gateway = as_role(Role::Portal, None);
+        let mut anyone = "c-2".to_string();
+        assert!(check_raised_ticket(&gateway, &mut anyone, "", "").is_ok(), "a gateway acts for any requester");
+        assert!(check_raised_ticket(&gateway, &mut anyone, "agent-ola", "").is_err());
+        assert!(check_raised_ticket(&gateway, &mut anyone, "", "t-1").is_err());
     }
 
     #[test]

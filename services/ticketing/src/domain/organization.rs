@@ -9,6 +9,7 @@ pub struct OrganizationFields {
     pub domains: Vec<String>,
     pub notes: String,
     pub external_id: String,
+    pub shared_tickets: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -19,12 +20,14 @@ pub struct Organization {
     pub domains: Vec<String>,
     pub notes: String,
     pub external_id: String,
+    /// Its people (end users) see each other's tickets.
+    pub shared_tickets: bool,
     pub created_at: i64,
     pub updated_at: i64,
     pub revision: i64,
 }
 
-pub const UPDATABLE_FIELDS: &[&str] = &["name", "domains", "notes", "external_id"];
+pub const UPDATABLE_FIELDS: &[&str] = &["name", "domains", "notes", "external_id", "shared_tickets"];
 
 impl Organization {
     pub fn create(id: String, fields: OrganizationFields, now: i64) -> ApiResult<Self> {
@@ -34,6 +37,7 @@ impl Organization {
             domains: normalise_domains(&fields.domains),
             notes: fields.notes,
             external_id: fields.external_id.trim().to_string(),
+            shared_tickets: fields.shared_tickets,
             created_at: now,
             updated_at: now,
             revision: 1,
@@ -55,6 +59,7 @@ impl Organization {
                 "domains" => !fields.domains.is_empty(),
                 "notes" => !fields.notes.is_empty(),
                 "external_id" => !fields.external_id.is_empty(),
+                "shared_tickets" => fields.shared_tickets,
                 _ => false,
             })?,
             None => UPDATABLE_FIELDS.to_vec(),
@@ -66,6 +71,7 @@ impl Organization {
                 "domains" => next.domains = normalise_domains(&fields.domains),
                 "notes" => next.notes = fields.notes.clone(),
                 "external_id" => next.external_id = fields.external_id.trim().to_string(),
+                "shared_tickets" => next.shared_tickets = fields.shared_tickets,
                 other => unreachable!("not an updatable organisation field: {other}"),
             }
         }
@@ -76,6 +82,7 @@ impl Organization {
             ("domains", self.domains != next.domains),
             ("notes", self.notes != next.notes),
             ("external_id", self.external_id != next.external_id),
+            ("shared_tickets", self.shared_tickets != next.shared_tickets),
         ] {
             if differs {
                 changed.push(name);

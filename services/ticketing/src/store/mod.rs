@@ -57,6 +57,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             sql: include_str!("../../migrations/0105_webhooks.sql"),
         },
         MigrationFile { version: 106, description: "routing", sql: include_str!("../../migrations/0106_routing.sql") },
+        MigrationFile {
+            version: 107,
+            description: "shared organisations",
+            sql: include_str!("../../migrations/0107_shared_organizations.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -90,6 +95,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             sql: include_str!("../../migrations/0105_webhooks.sql"),
         },
         MigrationFile { version: 106, description: "routing", sql: include_str!("../../migrations/0106_routing.sql") },
+        MigrationFile {
+            version: 107,
+            description: "shared organisations",
+            sql: include_str!("../../migrations/0107_shared_organizations.sql"),
+        },
     ],
 );
 

@@ -5,12 +5,12 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 use super::{bind_all, json_list, optional_text, parse_json_list};
 use crate::domain::organization::Organization;
 
-const COLUMNS: &str = "id, name, domains, notes, external_id, created_at, updated_at, revision";
+const COLUMNS: &str = "id, name, domains, notes, external_id, shared_tickets, created_at, updated_at, revision";
 
 pub async fn insert(connection: &mut AnyConnection, organization: &Organization) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO organizations (id, name, name_key, domains, notes, external_id, created_at, updated_at, revision)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO organizations (id, name, name_key, domains, notes, external_id, created_at, updated_at, revision, shared_tickets)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&organization.id)
     .bind(&organization.name)
@@ -21,6 +21,7 @@ pub async fn insert(connection: &mut AnyConnection, organization: &Organization)
     .bind(organization.created_at)
     .bind(organization.updated_at)
     .bind(organization.revision)
+    .bind(i64::from(organization.shared_tickets))
     .execute(&mut *connection)
     .await?;
     insert_domains(connection, organization).await
@@ -32,7 +33,8 @@ pub async fn update(
     expected_revision: i64,
 ) -> sqlx::Result<bool> {
     let updated = sqlx::query(
-        "UPDATE organizations SET name = $2, name_key = $3, domains = $4, notes = $5, external_id = $6, updated_at = $7, revision = $8
+        "UPDATE organizations SET name = $2, name_key = $3, domains = $4, notes = $5, external_id = $6, updated_at = $7, revision = $8,
+         shared_tickets = $10
          WHERE id = $1 AND revision = $9",
     )
     .bind(&organization.id)
@@ -44,6 +46,7 @@ pub async fn update(
     .bind(organization.updated_at)
     .bind(organization.revision)
     .bind(expected_revision)
+    .bind(i64::from(organization.shared_tickets))
     .execute(&mut *connection)
     .await?
     .rows_affected();
@@ -66,6 +69,24 @@ async fn insert_domains(connection: &mut AnyConnection, organization: &Organizat
             .await?;
     }
     Ok(())
+}
+
+/// Whether `customer_id` belongs to organisation `organization_id` and it shares its tickets
+/// with its people.
+pub async fn shares_tickets_with(
+    connection: &mut AnyConnection,
+    organization_id: &str,
+    customer_id: &str,
+) -> sqlx::Result<bool> {
+    let row = sqlx::query(
+        "SELECT 1 FROM organizations o JOIN customers c ON c.organization_id = o.id
+         WHERE o.id = $1 AND c.id = $2 AND o.shared_tickets = 1",
+    )
+    .bind(organization_id)
+    .bind(customer_id)
+    .fetch_optional(connection)
+    .await?;
+    Ok(row.is_some())
 }
 
 pub async fn get(connection: &mut AnyConnection, id: &str) -> sqlx::Result<Option<Organization>> {
@@ -144,6 +165,7 @@ fn decode(row: &AnyRow) -> sqlx::Result<Organization> {
         domains: parse_json_list("domains", &row.try_get::<String, _>("domains")?)?,
         notes: row.try_get("notes")?,
         external_id: row.try_get::<Option<String>, _>("external_id")?.unwrap_or_default(),
+        shared_tickets: row.try_get::<i64, _>("shared_tickets")? != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         revision: row.try_get("revision")?,

@@ -119,7 +119,7 @@ impl WorkforceApi {
         }
         violations.into_result()?;
         if request.forecast_from_analytics {
-            forecast = self.forecast_from_analytics(&request).await?;
+            forecast = self.forecast_from_analytics(principal, &request).await?;
         } else if request.forecast.is_empty() {
             return Err(ApiError::FailedPrecondition {
                 reason: "NO_FORECAST",
@@ -182,14 +182,18 @@ impl WorkforceApi {
     }
 
     /// The team's volume forecast for the plan's period and intervals, from analytics' history.
-    async fn forecast_from_analytics(&self, request: &pb::PlanStaffingRequest) -> ApiResult<Vec<ForecastInterval>> {
+    async fn forecast_from_analytics(
+        &self,
+        principal: &Principal,
+        request: &pb::PlanStaffingRequest,
+    ) -> ApiResult<Vec<ForecastInterval>> {
         let Some((mut analytics, deadline)) = self.analytics.clone() else {
             return Err(ApiError::FailedPrecondition {
                 reason: "ANALYTICS_NOT_CONFIGURED",
                 message: "analytics is not reachable from here (peers.analytics is not set); give the forecast".into(),
             });
         };
-        let mut call = tonic::Request::new(ForecastVolumeRequest {
+        let mut call = peers::for_caller(principal, ForecastVolumeRequest {
             team_id: request.team_id.clone(),
             interval_seconds: request.interval_seconds,
             from: request.from,

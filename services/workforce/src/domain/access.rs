@@ -100,7 +100,7 @@ mod tests {
     use super::*;
 
     fn as_role(role: Role, team: Option<&str>) -> Principal {
-        Principal { subject: "me".into(), role, team_id: team.map(Into::into) }
+        Principal::new("me", role, team)
     }
 
     #[test]
