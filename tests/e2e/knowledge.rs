@@ -184,12 +184,15 @@ on_both_backends! {
             article: Some(pb::Article { id: article.id.clone(), body: "Open **Orders**, pick the order, choose *Refund*.".into(), etag: published.etag.clone(), ..Default::default() }),
             update_mask: Some(FieldMask { paths: vec!["body".into()] }),
         }).await.unwrap().into_inner();
-        assert_eq!(edited.version, 2, "an edit of a published article is a new version");
+        assert_eq!(edited.version, 1, "an agent's edit of a published article waits for a publisher");
+        assert!(edited.pending_revision.as_ref().unwrap().body.contains("pick the order"));
         let stale = expect_error(agent.update_article(pb::UpdateArticleRequest {
             article: Some(pb::Article { id: article.id.clone(), title: "Late".into(), etag: published.etag.clone(), ..Default::default() }),
             update_mask: Some(FieldMask { paths: vec!["title".into()] }),
         }).await);
         assert_eq!(stale.code(), Code::Aborted);
+        let edited = publish(&mut lead, &article.id).await;
+        assert_eq!(edited.version, 2, "a published edit is a new version");
 
         let versions = agent.list_article_versions(pb::ListArticleVersionsRequest { article_id: article.id.clone(), locale: String::new() }).await.unwrap().into_inner().versions;
         assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
@@ -207,7 +210,7 @@ on_both_backends! {
         }).await);
         assert_eq!(violated_fields(&zero), ["from_version"]);
 
-        let restored = agent.restore_article_version(pb::RestoreArticleVersionRequest {
+        let restored = lead.restore_article_version(pb::RestoreArticleVersionRequest {
             article_id: article.id.clone(), locale: String::new(), version: 1, etag: edited.etag.clone(),
         }).await.unwrap().into_inner();
         assert_eq!(restored.version, 3);
@@ -234,9 +237,10 @@ on_both_backends! {
         assert_eq!(unknown.code(), Code::NotFound);
 
         assert_eq!(
-            event_types(&app, &article.id, 8).await,
-            ["article.created", "article.published", "article.updated", "article.version_restored", "article.archived",
-             "article.unarchived", "article.published", "article.unpublished"]
+            event_types(&app, &article.id, 9).await,
+            ["article.created", "article.published", "article.revision_proposed", "article.published",
+             "article.version_restored", "article.archived", "article.unarchived", "article.published",
+             "article.unpublished"]
         );
     }
 }

@@ -16,6 +16,7 @@ mod demo;
 mod feed;
 mod forecasting;
 mod knowledge;
+mod knowledge_publishing;
 mod knowledge_search;
 mod limits;
 mod observability;
