@@ -3,6 +3,7 @@
 //! and import/export.
 use std::time::Duration;
 
+use frontline_proto::common::v1::FeedEvent;
 use frontline_proto::knowledge::v1::{
     self as pb, ArticleStatus, ArticleType, VerificationInterval, VerificationStanding, Visibility,
     knowledge_service_client::KnowledgeServiceClient,
@@ -62,9 +63,9 @@ pub async fn publish(knowledge: &mut Knowledge, id: &str) -> pb::Article {
         .into_inner()
 }
 
-/// The feed's event types for one aggregate, once at least `at_least` of them are numbered (the
+/// The feed's events for one aggregate, once at least `at_least` of them are numbered (the
 /// sequencer numbers committed events moments after the commit).
-async fn event_types(app: &TestApp, aggregate_id: &str, at_least: usize) -> Vec<String> {
+pub async fn events_of(app: &TestApp, aggregate_id: &str, at_least: usize) -> Vec<FeedEvent> {
     let knowledge = admin(app).await;
     eventually(Duration::from_secs(10), || {
         let mut knowledge = knowledge.clone();
@@ -76,12 +77,15 @@ async fn event_types(app: &TestApp, aggregate_id: &str, at_least: usize) -> Vec<
                 .unwrap()
                 .into_inner()
                 .events;
-            let types: Vec<String> =
-                events.into_iter().filter(|e| e.aggregate_id == aggregate_id).map(|e| e.event_type).collect();
-            (types.len() >= at_least).then_some(types)
+            let events: Vec<FeedEvent> = events.into_iter().filter(|e| e.aggregate_id == aggregate_id).collect();
+            (events.len() >= at_least).then_some(events)
         }
     })
     .await
+}
+
+async fn event_types(app: &TestApp, aggregate_id: &str, at_least: usize) -> Vec<String> {
+    events_of(app, aggregate_id, at_least).await.into_iter().map(|e| e.event_type).collect()
 }
 
 on_both_backends! {

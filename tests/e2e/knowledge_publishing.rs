@@ -2,20 +2,15 @@
 //! waits for a publisher while customers, search and the feed keep the published text; only
 //! publishers change who reads an article; only administrators and leads of the owner team
 //! assign verifiers; an interval needs a verifier.
-use std::time::Duration;
-
-use frontline_proto::{
-    common::v1::ListEventsRequest,
-    knowledge::v1::{self as pb, VerificationInterval, Visibility},
-};
+use frontline_proto::knowledge::v1::{self as pb, VerificationInterval, Visibility};
 use frontline_shared::auth::Role;
 use prost_types::FieldMask;
 use tonic::Code;
 
 use crate::{
-    knowledge::{Knowledge, admin, collection, create, draft, publish},
+    knowledge::{Knowledge, admin, collection, create, draft, events_of, publish},
     on_both_backends,
-    support::{TestApp, eventually, expect_error, violated_fields},
+    support::{TestApp, expect_error, violated_fields},
 };
 
 const PUBLISHED: &str = "Refunds go back to the original card within five days.";
@@ -40,25 +35,8 @@ async fn found(knowledge: &mut Knowledge, query: &str) -> Vec<String> {
 
 /// The article's feed events once at least `at_least` are numbered, with their payloads.
 async fn article_events(app: &TestApp, article_id: &str, at_least: usize) -> Vec<(String, pb::ArticleChanged)> {
-    let knowledge = admin(app).await;
-    eventually(Duration::from_secs(10), || {
-        let mut knowledge = knowledge.clone();
-        async move {
-            let events = knowledge
-                .list_events(ListEventsRequest { after_position: 0, page_size: 1000 })
-                .await
-                .unwrap()
-                .into_inner()
-                .events;
-            let changes: Vec<(String, pb::ArticleChanged)> = events
-                .into_iter()
-                .filter(|e| e.aggregate_id == article_id)
-                .filter_map(|e| Some((e.event_type, e.payload?.to_msg::<pb::ArticleChanged>().ok()?)))
-                .collect();
-            (changes.len() >= at_least).then_some(changes)
-        }
-    })
-    .await
+    let events = events_of(app, article_id, at_least).await;
+    events.into_iter().filter_map(|e| Some((e.event_type, e.payload?.to_msg::<pb::ArticleChanged>().ok()?))).collect()
 }
 
 on_both_backends! {
