@@ -7,7 +7,6 @@ CREATE TABLE article_revisions (
     title TEXT NOT NULL,
     body TEXT NOT NULL,
     body_format BIGINT NOT NULL,
-    body_html TEXT NOT NULL,
     -- The published version of the locale it was written against (0 = never published).
     base_version BIGINT NOT NULL,
     note TEXT NOT NULL,

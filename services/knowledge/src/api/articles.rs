@@ -167,14 +167,12 @@ impl Content {
         by: &str,
         now: i64,
     ) -> Revision {
-        let rendered = content::render(&self.body, self.format);
         Revision {
             article_id: article_id.to_owned(),
             locale: locale.to_owned(),
             title: self.title,
             body: self.body,
             body_format: self.format,
-            body_html: rendered.html,
             base_version,
             note: note.to_owned(),
             created_by: by.to_owned(),

@@ -6,7 +6,7 @@ use frontline_shared::{ApiError, ApiResult, database::time};
 use crate::{
     domain::{
         article::{ArticleStatus, ArticleType, Visibility},
-        content::BodyFormat,
+        content::{self, BodyFormat},
         model::{Article, Collection, Deflection, Feedback, Gap, Revision, Rule, Translation, Version},
         verification::{self, RuleTrigger, Standing, VerificationInterval, VerificationState},
     },
@@ -214,7 +214,8 @@ pub fn pending_revision(revision: &Revision) -> pb::PendingRevision {
         title: revision.title.clone(),
         body: revision.body.clone(),
         body_format: to_body_format(revision.body_format) as i32,
-        body_html: revision.body_html.clone(),
+        // Rendered when shown: only staff read pending revisions, and rarely.
+        body_html: content::render(&revision.body, revision.body_format).html,
         base_version: revision.base_version,
         note: revision.note.clone(),
         created_by: revision.created_by.clone(),

@@ -136,7 +136,6 @@ pub struct Revision {
     pub title: String,
     pub body: String,
     pub body_format: BodyFormat,
-    pub body_html: String,
     /// The published version of the locale it was written against (0 = never published).
     pub base_version: i64,
     pub note: String,

@@ -4,19 +4,17 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 use super::codes;
 use crate::domain::model::Revision;
 
-const COLUMNS: &str =
-    "article_id, locale, title, body, body_format, body_html, base_version, note, created_by, created_at";
+const COLUMNS: &str = "article_id, locale, title, body, body_format, base_version, note, created_by, created_at";
 
 /// Inserts or replaces the pending revision of one locale.
 pub async fn save(connection: &mut AnyConnection, revision: &Revision) -> sqlx::Result<()> {
     discard(connection, &revision.article_id, Some(&revision.locale)).await?;
-    sqlx::query(&format!("INSERT INTO article_revisions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+    sqlx::query(&format!("INSERT INTO article_revisions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
         .bind(&revision.article_id)
         .bind(&revision.locale)
         .bind(&revision.title)
         .bind(&revision.body)
         .bind(codes::body_format(revision.body_format))
-        .bind(&revision.body_html)
         .bind(revision.base_version)
         .bind(&revision.note)
         .bind(&revision.created_by)
@@ -62,7 +60,6 @@ fn decode(row: &AnyRow) -> sqlx::Result<Revision> {
         title: row.try_get("title")?,
         body: row.try_get("body")?,
         body_format: codes::to_body_format(row.try_get("body_format")?)?,
-        body_html: row.try_get("body_html")?,
         base_version: row.try_get("base_version")?,
         note: row.try_get("note")?,
         created_by: row.try_get("created_by")?,
