@@ -3,6 +3,7 @@
 //! and import/export.
 use std::time::Duration;
 
+use frontline_proto::common::v1::FeedEvent;
 use frontline_proto::knowledge::v1::{
     self as pb, ArticleStatus, ArticleType, VerificationInterval, VerificationStanding, Visibility,
     knowledge_service_client::KnowledgeServiceClient,
@@ -62,9 +63,9 @@ pub async fn publish(knowledge: &mut Knowledge, id: &str) -> pb::Article {
         .into_inner()
 }
 
-/// The feed's event types for one aggregate, once at least `at_least` of them are numbered (the
+/// The feed's events for one aggregate, once at least `at_least` of them are numbered (the
 /// sequencer numbers committed events moments after the commit).
-async fn event_types(app: &TestApp, aggregate_id: &str, at_least: usize) -> Vec<String> {
+pub async fn events_of(app: &TestApp, aggregate_id: &str, at_least: usize) -> Vec<FeedEvent> {
     let knowledge = admin(app).await;
     eventually(Duration::from_secs(10), || {
         let mut knowledge = knowledge.clone();
@@ -76,12 +77,15 @@ async fn event_types(app: &TestApp, aggregate_id: &str, at_least: usize) -> Vec<
                 .unwrap()
                 .into_inner()
                 .events;
-            let types: Vec<String> =
-                events.into_iter().filter(|e| e.aggregate_id == aggregate_id).map(|e| e.event_type).collect();
-            (types.len() >= at_least).then_some(types)
+            let events: Vec<FeedEvent> = events.into_iter().filter(|e| e.aggregate_id == aggregate_id).collect();
+            (events.len() >= at_least).then_some(events)
         }
     })
     .await
+}
+
+async fn event_types(app: &TestApp, aggregate_id: &str, at_least: usize) -> Vec<String> {
+    events_of(app, aggregate_id, at_least).await.into_iter().map(|e| e.event_type).collect()
 }
 
 on_both_backends! {
@@ -184,12 +188,15 @@ on_both_backends! {
             article: Some(pb::Article { id: article.id.clone(), body: "Open **Orders**, pick the order, choose *Refund*.".into(), etag: published.etag.clone(), ..Default::default() }),
             update_mask: Some(FieldMask { paths: vec!["body".into()] }),
         }).await.unwrap().into_inner();
-        assert_eq!(edited.version, 2, "an edit of a published article is a new version");
+        assert_eq!(edited.version, 1, "an agent's edit of a published article waits for a publisher");
+        assert!(edited.pending_revision.as_ref().unwrap().body.contains("pick the order"));
         let stale = expect_error(agent.update_article(pb::UpdateArticleRequest {
             article: Some(pb::Article { id: article.id.clone(), title: "Late".into(), etag: published.etag.clone(), ..Default::default() }),
             update_mask: Some(FieldMask { paths: vec!["title".into()] }),
         }).await);
         assert_eq!(stale.code(), Code::Aborted);
+        let edited = publish(&mut lead, &article.id).await;
+        assert_eq!(edited.version, 2, "a published edit is a new version");
 
         let versions = agent.list_article_versions(pb::ListArticleVersionsRequest { article_id: article.id.clone(), locale: String::new() }).await.unwrap().into_inner().versions;
         assert_eq!(versions.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
@@ -207,7 +214,7 @@ on_both_backends! {
         }).await);
         assert_eq!(violated_fields(&zero), ["from_version"]);
 
-        let restored = agent.restore_article_version(pb::RestoreArticleVersionRequest {
+        let restored = lead.restore_article_version(pb::RestoreArticleVersionRequest {
             article_id: article.id.clone(), locale: String::new(), version: 1, etag: edited.etag.clone(),
         }).await.unwrap().into_inner();
         assert_eq!(restored.version, 3);
@@ -234,9 +241,10 @@ on_both_backends! {
         assert_eq!(unknown.code(), Code::NotFound);
 
         assert_eq!(
-            event_types(&app, &article.id, 8).await,
-            ["article.created", "article.published", "article.updated", "article.version_restored", "article.archived",
-             "article.unarchived", "article.published", "article.unpublished"]
+            event_types(&app, &article.id, 9).await,
+            ["article.created", "article.published", "article.revision_proposed", "article.published",
+             "article.version_restored", "article.archived", "article.unarchived", "article.published",
+             "article.unpublished"]
         );
     }
 }

@@ -17,6 +17,7 @@ mod end_users;
 mod feed;
 mod forecasting;
 mod knowledge;
+mod knowledge_publishing;
 mod knowledge_search;
 mod limits;
 mod observability;

@@ -1,4 +1,6 @@
-//! Articles: create, read, list, edit, and move through draft → published → archived.
+//! Articles: create, read, list, edit, and move through draft → published → archived, with
+//! edits of published articles by non-publishers waiting as pending revisions (see
+//! `domain::publishing`).
 use frontline_proto::knowledge::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
@@ -17,15 +19,17 @@ use crate::{
         access,
         article::{self, ArticleStatus, TransitionError},
         content::{self, BodyFormat},
-        model::{self, Article, Permissions, Translation, VerificationRecord, Verifier, Version},
+        model::{self, Article, Permissions, Revision, Translation, VerificationRecord, Verifier, Version},
+        publishing::{self, Audience, TextEdit},
     },
-    store::{articles, collections},
+    store::{articles, collections, revisions},
 };
 
-/// An article with its locales and the permissions of its collection.
+/// An article with its locales, their pending revisions and the permissions of its collection.
 pub(super) struct Loaded {
     pub article: Article,
     pub translations: Vec<Translation>,
+    pub revisions: Vec<Revision>,
     pub permissions: Permissions,
 }
 
@@ -48,18 +52,38 @@ impl Loaded {
             .ok_or_else(|| ApiError::NotFound { resource: "translation", id: format!("{}/{locale}", self.article.id) })
     }
 
-    pub fn to_pb(&self, shown: &Translation) -> pb::Article {
-        convert::article(&self.article, shown, &self.translations)
+    pub fn pending(&self, locale: &str) -> Option<&Revision> {
+        self.revisions.iter().find(|r| r.locale == locale)
     }
+
+    /// The article as `principal` sees it in `shown`'s locale.
+    pub fn to_pb(&self, principal: &Principal, shown: &Translation) -> pb::Article {
+        view(principal, &self.article, shown, &self.translations, &self.revisions, &shown.locale)
+    }
+}
+
+/// The article in `shown`'s locale; staff also see the pending revisions, with the text of
+/// `pending_locale`'s (the locale asked for, which may have no published text yet).
+pub(super) fn view(
+    principal: &Principal,
+    article: &Article,
+    shown: &Translation,
+    translations: &[Translation],
+    revisions: &[Revision],
+    pending_locale: &str,
+) -> pb::Article {
+    let public = convert::article(article, shown, translations);
+    if access::reads_drafts(principal) { convert::with_pending(public, revisions, pending_locale) } else { public }
 }
 
 pub(super) async fn load(connection: &mut AnyConnection, id: &str) -> ApiResult<Loaded> {
     let article = articles::get(connection, id).await?.ok_or_else(|| ApiError::not_found("article", id))?;
     let translations = articles::translations(connection, id).await?;
+    let revisions = revisions::of_article(connection, id).await?;
     let (_, permissions) = with_permissions(connection, &article.collection_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("article {id} is in a missing collection"))?;
-    Ok(Loaded { article, translations, permissions })
+    Ok(Loaded { article, translations, revisions, permissions })
 }
 
 /// Loads an article the caller may read; one it may not read is NOT_FOUND.
@@ -132,6 +156,101 @@ impl Content {
             updated_by: by.to_owned(),
         }
     }
+
+    /// The pending revision of `locale`, written against its published `base_version`.
+    pub fn into_revision(
+        self,
+        article_id: &str,
+        locale: &str,
+        base_version: i64,
+        note: &str,
+        by: &str,
+        now: i64,
+    ) -> Revision {
+        Revision {
+            article_id: article_id.to_owned(),
+            locale: locale.to_owned(),
+            title: self.title,
+            body: self.body,
+            body_format: self.format,
+            base_version,
+            note: note.to_owned(),
+            created_by: by.to_owned(),
+            created_at: now,
+        }
+    }
+
+    /// The content of a pending revision, for publishing it.
+    pub fn of_revision(revision: &Revision) -> Self {
+        Self { title: revision.title.clone(), body: revision.body.clone(), format: revision.body_format }
+    }
+}
+
+/// Keeps `revision` as its locale's pending revision, or drops that locale's pending revision
+/// when the edit brings the text back to what is published; updates `pending` to match.
+pub(super) async fn propose(
+    connection: &mut AnyConnection,
+    revision: Revision,
+    published: Option<&Translation>,
+    pending: &mut Vec<Revision>,
+) -> ApiResult<()> {
+    pending.retain(|r| r.locale != revision.locale);
+    if published.is_some_and(|p| p.same_content(&revision.title, &revision.body, revision.body_format)) {
+        revisions::discard(connection, &revision.article_id, Some(&revision.locale)).await?;
+    } else {
+        revisions::save(connection, &revision).await?;
+        pending.push(revision);
+        pending.sort_by(|a, b| a.locale.cmp(&b.locale));
+    }
+    Ok(())
+}
+
+/// Moves an article's pending revisions into the text readers see, the source locale first (so
+/// that translations are saved against the new source). With `as_versions` (publishing a
+/// published article) each becomes its locale's next version, credited to its author with its
+/// note; otherwise (a draft being published, unpublishing, archiving) it becomes the text.
+/// Returns the versions recorded.
+pub(super) async fn apply_revisions(
+    connection: &mut AnyConnection,
+    article: &Article,
+    translations: &mut Vec<Translation>,
+    pending: &[Revision],
+    as_versions: bool,
+    now: i64,
+) -> ApiResult<Vec<(String, i64)>> {
+    let mut ordered: Vec<&Revision> = pending.iter().collect();
+    ordered.sort_by_key(|r| r.locale != article.source_locale);
+    let mut recorded = Vec::new();
+    for revision in ordered {
+        let is_source = revision.locale == article.source_locale;
+        let source_revision = if is_source {
+            None
+        } else {
+            translations.iter().find(|t| t.locale == article.source_locale).map(|s| s.content_revision)
+        };
+        let previous = translations.iter().find(|t| t.locale == revision.locale);
+        let saved = Content::of_revision(revision).into_translation(
+            &article.id,
+            &revision.locale,
+            previous,
+            source_revision,
+            &revision.created_by,
+            now,
+        );
+        articles::save_translation(connection, &saved).await?;
+        let mut touched = [saved];
+        if as_versions {
+            recorded.extend(
+                record_versions(connection, article, &mut touched, &revision.created_by, now, &revision.note).await?,
+            );
+        }
+        let [saved] = touched;
+        translations.retain(|t| t.locale != saved.locale);
+        translations.push(saved);
+    }
+    translations.sort_by(|a, b| a.locale.cmp(&b.locale));
+    revisions::discard(connection, &article.id, None).await?;
+    Ok(recorded)
 }
 
 /// Records a version of every locale whose text differs from its latest version, and returns
@@ -263,21 +382,20 @@ fn parse_order(order_by: &str) -> ApiResult<(articles::Order, bool)> {
     Ok((order, descending))
 }
 
-fn verifier(given: Option<&pb::Verification>, owner: &str) -> ApiResult<Verifier> {
+fn verifier(given: Option<&pb::Verification>) -> ApiResult<Verifier> {
     let Some(given) = given else { return Ok(Verifier::default()) };
-    let person_id = given.verifier_person_id.trim().to_owned();
-    let team_id = given.verifier_team_id.trim().to_owned();
-    if !person_id.is_empty() && !team_id.is_empty() {
-        return Err(ApiError::invalid(
-            "article.verification.verifier_team_id",
-            "set a verifier person or a verifier team, not both",
-        ));
-    }
-    let interval = convert::interval(given.interval);
-    // An interval without a verifier is the owner's to keep.
-    let person_id =
-        if interval.is_some() && person_id.is_empty() && team_id.is_empty() { owner.to_owned() } else { person_id };
-    Ok(Verifier { person_id, team_id, interval })
+    let verifier = Verifier {
+        person_id: given.verifier_person_id.trim().to_owned(),
+        team_id: given.verifier_team_id.trim().to_owned(),
+        interval: convert::interval(given.interval),
+    };
+    check_verifier(&verifier)?;
+    Ok(verifier)
+}
+
+fn check_verifier(verifier: &Verifier) -> ApiResult<()> {
+    publishing::validate_verifier(verifier)
+        .map_err(|problem| ApiError::invalid(format!("article.{}", problem.field), problem.problem))
 }
 
 fn unique_external_id(error: sqlx::Error) -> ApiError {
@@ -308,6 +426,9 @@ impl KnowledgeApi {
         };
         access::check_writes(principal, &permissions)?;
         let (article, source) = new_article(principal, given, time::now_micros())?;
+        if article.verifier != Verifier::default() {
+            access::check_assigns_verifier(principal, &permissions)?;
+        }
         articles::insert(&mut transaction, &article).await.map_err(unique_external_id)?;
         articles::save_translation(&mut transaction, &source).await?;
         self.article_event(&mut transaction, principal, "article.created", &article, &source, &[], 0).await?;
@@ -327,7 +448,17 @@ impl KnowledgeApi {
     ) -> ApiResult<pb::Article> {
         let mut connection = self.db.reader().acquire().await?;
         let loaded = load_readable(&mut connection, principal, &request.id).await?;
-        Ok(loaded.to_pb(loaded.shown(&request.locale)?))
+        // Staff asking for a locale that so far has only a pending revision see the published
+        // source with that revision.
+        if access::reads_drafts(principal)
+            && let Ok(locale) = article::validate_locale(&request.locale)
+            && loaded.translation(&locale).is_none()
+            && loaded.pending(&locale).is_some()
+        {
+            let source = loaded.source();
+            return Ok(view(principal, &loaded.article, source, &loaded.translations, &loaded.revisions, &locale));
+        }
+        Ok(loaded.to_pb(principal, loaded.shown(&request.locale)?))
     }
 
     pub(super) async fn list_articles(
@@ -367,8 +498,13 @@ impl KnowledgeApi {
         let mut listed = Vec::with_capacity(page.len());
         for (article, _) in &page {
             let translations = articles::translations(&mut connection, &article.id).await?;
+            let pending = if access::reads_drafts(principal) {
+                revisions::of_article(&mut connection, &article.id).await?
+            } else {
+                Vec::new()
+            };
             if let Some(source) = translations.iter().find(|t| t.locale == article.source_locale) {
-                listed.push(convert::article(article, source, &translations));
+                listed.push(view(principal, article, source, &translations, &pending, &source.locale));
             }
         }
         Ok(pb::ListArticlesResponse { articles: listed, next_page_token })
@@ -404,10 +540,18 @@ impl KnowledgeApi {
         access::check_writes(principal, &loaded.permissions)?;
         check_etag(&given.etag, &loaded.article)?;
         let current = &loaded.article;
+        let edit = publishing::text_edit(current.status, access::publishes(principal, &loaded.permissions));
         let now = time::now_micros();
         let mut next = current.touched(now);
         let source = loaded.source().clone();
-        let (mut title, mut body, mut format) = (source.title.clone(), source.body.clone(), source.body_format);
+        // A pending edit starts from the locale's pending revision, so that changing only the
+        // title keeps the body already waiting for a publisher.
+        let pending = if edit == TextEdit::Pending { loaded.pending(&current.source_locale) } else { None };
+        let (mut title, mut body, mut format) = match pending {
+            Some(revision) => (revision.title.clone(), revision.body.clone(), revision.body_format),
+            None => (source.title.clone(), source.body.clone(), source.body_format),
+        };
+        let mut moved_to = None;
         for path in &paths {
             match *path {
                 "title" => title = given.title.clone(),
@@ -425,6 +569,7 @@ impl KnowledgeApi {
                     };
                     access::check_writes(principal, &permissions)?;
                     next.collection_id = target.to_owned();
+                    moved_to = Some(permissions);
                 }
                 "type" => next.article_type = convert::article_type(given.r#type, "article.type")?,
                 "visibility" => next.visibility = convert::visibility(given.visibility),
@@ -457,27 +602,51 @@ impl KnowledgeApi {
                 _ => unreachable!("field_mask::resolve only returns updatable paths"),
             }
         }
-        if !next.verifier.person_id.is_empty() && !next.verifier.team_id.is_empty() {
-            return Err(ApiError::invalid(
-                "article.verification.verifier_team_id",
-                "set a verifier person or a verifier team, not both",
-            ));
+        if next.verifier != current.verifier {
+            access::check_assigns_verifier(principal, &loaded.permissions)?;
+            check_verifier(&next.verifier)?;
+        }
+        let readers_after = moved_to.as_ref().unwrap_or(&loaded.permissions);
+        if publishing::audience_changes(
+            Audience { visibility: current.visibility, permissions: &loaded.permissions },
+            Audience { visibility: next.visibility, permissions: readers_after },
+        ) {
+            access::check_changes_audience(principal, &loaded.permissions, readers_after)?;
         }
         let mut translations = loaded.translations.clone();
-        let content_changed = !source.same_content(&title, &body, format);
+        let mut pending_revisions = loaded.revisions.clone();
+        let content_changed = match pending {
+            Some(revision) => !revision.same_content(&title, &body, format),
+            None => !source.same_content(&title, &body, format),
+        };
         if content_changed {
             let content = Content::validate("article.", &title, &body, format)?;
-            let saved = content.into_translation(
-                &current.id,
-                &current.source_locale,
-                Some(&source),
-                None,
-                &principal.subject,
-                now,
-            );
-            articles::save_translation(&mut transaction, &saved).await?;
-            if let Some(slot) = translations.iter_mut().find(|t| t.locale == saved.locale) {
-                *slot = saved;
+            match edit {
+                TextEdit::Live => {
+                    let saved = content.into_translation(
+                        &current.id,
+                        &current.source_locale,
+                        Some(&source),
+                        None,
+                        &principal.subject,
+                        now,
+                    );
+                    articles::save_translation(&mut transaction, &saved).await?;
+                    if let Some(slot) = translations.iter_mut().find(|t| t.locale == saved.locale) {
+                        *slot = saved;
+                    }
+                }
+                TextEdit::Pending => {
+                    let revision = content.into_revision(
+                        &current.id,
+                        &current.source_locale,
+                        source.version,
+                        "edited while published",
+                        &principal.subject,
+                        now,
+                    );
+                    propose(&mut transaction, revision, Some(&source), &mut pending_revisions).await?;
+                }
             }
         }
         let mut changed: Vec<&str> = paths.clone();
@@ -488,13 +657,13 @@ impl KnowledgeApi {
         let unchanged_row =
             Article { revision: current.revision, updated_at: current.updated_at, ..next.clone() } == *current;
         if unchanged_row && !content_changed {
-            return Ok(loaded.to_pb(loaded.source()));
+            return Ok(loaded.to_pb(principal, loaded.source()));
         }
         if !articles::update(&mut transaction, &next, current.revision).await.map_err(unique_external_id)? {
             return Err(ApiError::stale_etag("article", &current.id));
         }
         let mut version = 0;
-        if next.status == ArticleStatus::Published && content_changed {
+        if next.status == ArticleStatus::Published && content_changed && edit == TextEdit::Live {
             let mut source_only: Vec<Translation> =
                 translations.iter().filter(|t| t.locale == next.source_locale).cloned().collect();
             let recorded = record_versions(
@@ -514,11 +683,13 @@ impl KnowledgeApi {
             }
         }
         let source = translations.iter().find(|t| t.locale == next.source_locale).expect("the source locale").clone();
-        self.article_event(&mut transaction, principal, "article.updated", &next, &source, &changed, version).await?;
+        let event_type =
+            if content_changed && edit == TextEdit::Pending { "article.revision_proposed" } else { "article.updated" };
+        self.article_event(&mut transaction, principal, event_type, &next, &source, &changed, version).await?;
         transaction.commit().await?;
         self.feed.committed();
         self.reindex(std::slice::from_ref(&next.id)).await;
-        Ok(convert::article(&next, &source, &translations))
+        Ok(view(principal, &next, &source, &translations, &pending_revisions, &source.locale))
     }
 
     pub(super) async fn publish_article(
@@ -567,6 +738,10 @@ impl KnowledgeApi {
         access::check_publishes(principal, &loaded.permissions)?;
         check_etag(&request.etag, &loaded.article)?;
         let current = &loaded.article;
+        // Publishing a published article publishes its pending revisions.
+        let publishes_revisions = to == ArticleStatus::Published
+            && current.status == ArticleStatus::Published
+            && !loaded.revisions.is_empty();
         // Unarchiving is only from archived; unpublishing only from published.
         let expected_from = match event_type {
             "article.unarchived" => Some(ArticleStatus::Archived),
@@ -581,10 +756,12 @@ impl KnowledgeApi {
                 message: format!("the article is {}, not {}", current.status.name(), from.name()),
             });
         }
-        article::transition(current.status, to).map_err(|error: TransitionError| ApiError::FailedPrecondition {
-            reason: "INVALID_TRANSITION",
-            message: error.to_string(),
-        })?;
+        if !publishes_revisions {
+            article::transition(current.status, to).map_err(|error: TransitionError| ApiError::FailedPrecondition {
+                reason: "INVALID_TRANSITION",
+                message: error.to_string(),
+            })?;
+        }
         let now = time::now_micros();
         let mut next = current.touched(now);
         next.status = to;
@@ -595,19 +772,33 @@ impl KnowledgeApi {
             return Err(ApiError::stale_etag("article", &current.id));
         }
         let mut translations = loaded.translations.clone();
-        let mut version = 0;
-        if to == ArticleStatus::Published {
-            let recorded =
+        // Pending revisions live only on published articles: published here, or folded into
+        // the text of an article leaving publication (or of a draft being published).
+        let recorded = if publishes_revisions {
+            apply_revisions(&mut transaction, &next, &mut translations, &loaded.revisions, true, now).await?
+        } else {
+            if !loaded.revisions.is_empty() {
+                apply_revisions(&mut transaction, &next, &mut translations, &loaded.revisions, false, now).await?;
+            }
+            if to == ArticleStatus::Published {
                 record_versions(&mut transaction, &next, &mut translations, &principal.subject, now, "published")
-                    .await?;
-            version = recorded.iter().find(|(locale, _)| *locale == next.source_locale).map_or(0, |(_, n)| *n);
-        }
+                    .await?
+            } else {
+                Vec::new()
+            }
+        };
+        let version = recorded
+            .iter()
+            .find(|(locale, _)| *locale == next.source_locale)
+            .or(recorded.first())
+            .map_or(0, |(_, number)| *number);
+        let changed: &[&str] = if publishes_revisions { &["pending_revision"] } else { &["status"] };
         let source = translations.iter().find(|t| t.locale == next.source_locale).expect("the source locale").clone();
-        self.article_event(&mut transaction, principal, event_type, &next, &source, &["status"], version).await?;
+        self.article_event(&mut transaction, principal, event_type, &next, &source, changed, version).await?;
         transaction.commit().await?;
         self.feed.committed();
         self.reindex(std::slice::from_ref(&next.id)).await;
-        Ok(convert::article(&next, &source, &translations))
+        Ok(view(principal, &next, &source, &translations, &[], &source.locale))
     }
 
     /// Appends an article event (the article in its source locale, without rendered HTML).
@@ -654,7 +845,7 @@ pub(super) fn new_article(principal: &Principal, given: pb::Article, now: i64) -
         .map_err(|(index, problem)| ApiError::invalid(format!("article.tags[{index}]"), problem))?;
     let owner_id =
         if given.owner_id.trim().is_empty() { principal.subject.clone() } else { given.owner_id.trim().to_owned() };
-    let verifier = verifier(given.verification.as_ref(), &owner_id)?;
+    let verifier = verifier(given.verification.as_ref())?;
     let id = uuid::Uuid::now_v7().to_string();
     let article = Article {
         id: id.clone(),

@@ -6,8 +6,8 @@ use frontline_shared::{ApiError, ApiResult, database::time};
 use crate::{
     domain::{
         article::{ArticleStatus, ArticleType, Visibility},
-        content::BodyFormat,
-        model::{Article, Collection, Deflection, Feedback, Gap, Rule, Translation, Version},
+        content::{self, BodyFormat},
+        model::{Article, Collection, Deflection, Feedback, Gap, Revision, Rule, Translation, Version},
         verification::{self, RuleTrigger, Standing, VerificationInterval, VerificationState},
     },
     search::Hit,
@@ -194,6 +194,49 @@ pub fn article(article: &Article, shown: &Translation, translations: &[Translati
         updated_at: Some(time::to_timestamp(article.updated_at)),
         published_at: time::optional_timestamp(article.published_at),
         etag: article.etag(),
+        // Staff only: see `with_pending`.
+        pending_revision: None,
+        pending_locales: Vec::new(),
+    }
+}
+
+/// Adds what staff see of pending revisions: every locale that has one, and the text of
+/// `locale`'s. Never for portal callers (see `access::reads_drafts`).
+pub fn with_pending(mut shown: pb::Article, revisions: &[Revision], locale: &str) -> pb::Article {
+    shown.pending_locales = revisions.iter().map(|r| r.locale.clone()).collect();
+    shown.pending_revision = revisions.iter().find(|r| r.locale == locale).map(pending_revision);
+    shown
+}
+
+pub fn pending_revision(revision: &Revision) -> pb::PendingRevision {
+    pb::PendingRevision {
+        locale: revision.locale.clone(),
+        title: revision.title.clone(),
+        body: revision.body.clone(),
+        body_format: to_body_format(revision.body_format) as i32,
+        // Rendered when shown: only staff read pending revisions, and rarely.
+        body_html: content::render(&revision.body, revision.body_format).html,
+        base_version: revision.base_version,
+        note: revision.note.clone(),
+        created_by: revision.created_by.clone(),
+        created_at: Some(time::to_timestamp(revision.created_at)),
+    }
+}
+
+/// A pending revision in a version list: version 0, first.
+pub fn pending_version(revision: &Revision, tags: &[String]) -> pb::ArticleVersion {
+    pb::ArticleVersion {
+        article_id: revision.article_id.clone(),
+        locale: revision.locale.clone(),
+        version: 0,
+        title: revision.title.clone(),
+        body: revision.body.clone(),
+        body_format: to_body_format(revision.body_format) as i32,
+        tags: tags.to_vec(),
+        created_by: revision.created_by.clone(),
+        created_at: Some(time::to_timestamp(revision.created_at)),
+        note: format!("pending: {}", revision.note),
+        pending: true,
     }
 }
 
@@ -209,6 +252,7 @@ pub fn version(version: &Version) -> pb::ArticleVersion {
         created_by: version.created_by.clone(),
         created_at: Some(time::to_timestamp(version.created_at)),
         note: version.note.clone(),
+        pending: false,
     }
 }
 

@@ -256,19 +256,24 @@ impl KnowledgeApi {
         }
         let existing = match key {
             Some(key) => match articles::by_external_id(connection, key).await? {
-                Some(article) => Some(article.id),
-                None => articles::get(connection, key).await?.map(|article| article.id),
+                Some(article) => Some(article),
+                None => articles::get(connection, key).await?,
             },
             None => None,
         };
+        let verifier_person = matter.verifier.clone().unwrap_or_default().trim().to_owned();
+        // A document without a verifier keeps the article's (an export names only a person, so a
+        // team verifier stays as it is); an interval still needs someone to verify.
+        let kept_verifier =
+            existing.as_ref().is_some_and(|a| !a.verifier.person_id.is_empty() || !a.verifier.team_id.is_empty());
+        if matches!(interval, Some(Some(_))) && verifier_person.is_empty() && !kept_verifier {
+            problems.add(index, name, "verifier", "is required with verification_interval: who verifies the article?");
+        }
+        let existing = existing.map(|article| article.id);
         let (Ok(article_type), Ok(visibility), Ok(status), Ok(tags)) = (article_type, visibility, status, tags) else {
             return Ok(None);
         };
-        let verifier = Verifier {
-            person_id: matter.verifier.clone().unwrap_or_default(),
-            team_id: String::new(),
-            interval: interval.flatten(),
-        };
+        let verifier = Verifier { person_id: verifier_person, team_id: String::new(), interval: interval.flatten() };
         Ok(Some(SourceFields { collection_id, article_type, visibility, status, tags, verifier, existing }))
     }
 
@@ -296,8 +301,10 @@ impl KnowledgeApi {
                     next.visibility = fields.visibility;
                     next.status = fields.status;
                     next.tags = fields.tags.clone();
-                    if !fields.verifier.person_id.is_empty() || fields.verifier.interval.is_some() {
+                    if !fields.verifier.person_id.is_empty() {
                         next.verifier = fields.verifier.clone();
+                    } else if fields.verifier.interval.is_some() {
+                        next.verifier.interval = fields.verifier.interval;
                     }
                     if next.status == ArticleStatus::Published && next.published_at.is_none() {
                         next.published_at = Some(now);

@@ -1,16 +1,20 @@
 //! Translations (each locale its own version line) and published versions: list, compare, restore.
+//! On a published article, a writer who may not publish saves a pending revision instead.
 use frontline_proto::knowledge::v1 as pb;
 use frontline_shared::{ApiError, ApiResult, auth::Principal, database::time};
+use sqlx::{Any, Transaction};
 
 use super::{
     KnowledgeApi,
-    articles::{Content, check_etag, load, load_readable, version_if_published},
+    articles::{Content, Loaded, check_etag, load, load_readable, propose, version_if_published, view},
     convert,
 };
 use crate::{
     domain::{
         access, article,
         diff::{self, VersionText},
+        model::Revision,
+        publishing::{self, TextEdit},
     },
     store::articles,
 };
@@ -45,8 +49,21 @@ impl KnowledgeApi {
             ));
         }
         let previous = loaded.translation(&locale);
+        let edit = publishing::text_edit(loaded.article.status, access::publishes(principal, &loaded.permissions));
+        if edit == TextEdit::Pending {
+            let base_version = previous.map_or(0, |p| p.version);
+            let revision = content.into_revision(
+                &loaded.article.id,
+                &locale,
+                base_version,
+                "translation saved",
+                &principal.subject,
+                time::now_micros(),
+            );
+            return self.propose_revision(transaction, principal, loaded, revision, &["translation"]).await;
+        }
         if previous.is_some_and(|p| p.same_content(&content.title, &content.body, content.format)) {
-            return Ok(loaded.to_pb(previous.expect("checked")));
+            return Ok(loaded.to_pb(principal, previous.expect("checked")));
         }
         let now = time::now_micros();
         let source_revision = loaded.source().content_revision;
@@ -78,10 +95,44 @@ impl KnowledgeApi {
         transaction.commit().await?;
         self.feed.committed();
         self.reindex(std::slice::from_ref(&next.id)).await;
-        let mut translations: Vec<_> = loaded.translations.into_iter().filter(|t| t.locale != locale).collect();
+        let mut translations: Vec<_> = loaded.translations.iter().filter(|t| t.locale != locale).cloned().collect();
         translations.push(saved.clone());
         translations.sort_by(|a, b| a.locale.cmp(&b.locale));
-        Ok(convert::article(&next, &saved, &translations))
+        Ok(view(principal, &next, &saved, &translations, &loaded.revisions, &locale))
+    }
+
+    /// Keeps `revision` as its locale's pending revision (see `domain::publishing`), in the
+    /// caller's transaction: the article's etag moves, the text readers see does not.
+    pub(super) async fn propose_revision(
+        &self,
+        mut transaction: Transaction<'static, Any>,
+        principal: &Principal,
+        loaded: Loaded,
+        revision: Revision,
+        changed: &[&str],
+    ) -> ApiResult<pb::Article> {
+        let locale = revision.locale.clone();
+        let published = loaded.translation(&locale).cloned();
+        let same_as = |title: &str, body: &str, format| revision.same_content(title, body, format);
+        let unchanged = match (loaded.pending(&locale), &published) {
+            (Some(pending), _) => same_as(&pending.title, &pending.body, pending.body_format),
+            (None, Some(published)) => same_as(&published.title, &published.body, published.body_format),
+            (None, None) => false,
+        };
+        let shown = published.clone().unwrap_or_else(|| loaded.source().clone());
+        if unchanged {
+            return Ok(view(principal, &loaded.article, &shown, &loaded.translations, &loaded.revisions, &locale));
+        }
+        let mut pending = loaded.revisions.clone();
+        propose(&mut transaction, revision, published.as_ref(), &mut pending).await?;
+        let next = loaded.article.touched(time::now_micros());
+        if !articles::update(&mut transaction, &next, loaded.article.revision).await? {
+            return Err(ApiError::stale_etag("article", &next.id));
+        }
+        self.article_event(&mut transaction, principal, "article.revision_proposed", &next, &shown, changed, 0).await?;
+        transaction.commit().await?;
+        self.feed.committed();
+        Ok(view(principal, &next, &shown, &loaded.translations, &pending, &locale))
     }
 
     pub(super) async fn list_missing_locales(
@@ -121,7 +172,10 @@ impl KnowledgeApi {
         let loaded = load_readable(&mut connection, principal, &request.article_id).await?;
         let locale = locale_or_source(&request.locale, &loaded.article.source_locale, "locale")?;
         let versions = articles::versions(&mut connection, &loaded.article.id, &locale).await?;
-        Ok(pb::ListArticleVersionsResponse { versions: versions.iter().map(convert::version).collect() })
+        let pending = loaded.pending(&locale).map(|revision| convert::pending_version(revision, &loaded.article.tags));
+        Ok(pb::ListArticleVersionsResponse {
+            versions: pending.into_iter().chain(versions.iter().map(convert::version)).collect(),
+        })
     }
 
     pub(super) async fn compare_article_versions(
@@ -148,7 +202,12 @@ impl KnowledgeApi {
         };
         let from = find(request.from_version)?;
         let from_text = VersionText { title: &from.title, body: &from.body, tags: &from.tags };
-        let (to_text, to_label) = if request.to_version == 0 {
+        let (to_text, to_label) = if let (0, Some(pending)) = (request.to_version, loaded.pending(&locale)) {
+            (
+                VersionText { title: &pending.title, body: &pending.body, tags: &loaded.article.tags },
+                "pending revision".to_owned(),
+            )
+        } else if request.to_version == 0 {
             let current = loaded.shown(&locale)?;
             (
                 VersionText { title: &current.title, body: &current.body, tags: &loaded.article.tags },
@@ -193,6 +252,14 @@ impl KnowledgeApi {
         let now = time::now_micros();
         let is_source = locale == loaded.article.source_locale;
         let content = Content::validate("", &restored.title, &restored.body, restored.body_format)?;
+        let note = format!("restored from version {}", request.version);
+        if publishing::text_edit(loaded.article.status, access::publishes(principal, &loaded.permissions))
+            == TextEdit::Pending
+        {
+            let revision =
+                content.into_revision(&loaded.article.id, &locale, current.version, &note, &principal.subject, now);
+            return self.propose_revision(transaction, principal, loaded, revision, &["title", "body"]).await;
+        }
         let source_revision = (!is_source).then(|| loaded.source().content_revision);
         let saved = content.into_translation(
             &loaded.article.id,
@@ -207,7 +274,6 @@ impl KnowledgeApi {
         if !articles::update(&mut transaction, &next, loaded.article.revision).await? {
             return Err(ApiError::stale_etag("article", &next.id));
         }
-        let note = format!("restored from version {}", request.version);
         let (saved, version) =
             version_if_published(&mut transaction, &next, saved, &principal.subject, now, &note).await?;
         self.article_event(
@@ -224,7 +290,7 @@ impl KnowledgeApi {
         self.feed.committed();
         self.reindex(std::slice::from_ref(&next.id)).await;
         let translations: Vec<_> =
-            loaded.translations.into_iter().map(|t| if t.locale == locale { saved.clone() } else { t }).collect();
-        Ok(convert::article(&next, &saved, &translations))
+            loaded.translations.iter().map(|t| if t.locale == locale { saved.clone() } else { t.clone() }).collect();
+        Ok(view(principal, &next, &saved, &translations, &loaded.revisions, &locale))
     }
 }

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     KnowledgeApi,
-    articles::{Loaded, check_etag, load},
+    articles::{Loaded, check_etag, load, view},
     convert,
 };
 use crate::{
@@ -60,7 +60,7 @@ impl KnowledgeApi {
         transaction.commit().await?;
         self.feed.committed();
         self.reindex(std::slice::from_ref(&next.id)).await;
-        Ok(convert::article(&next, loaded.source(), &loaded.translations))
+        Ok(view(principal, &next, loaded.source(), &loaded.translations, &loaded.revisions, &next.source_locale))
     }
 
     pub(super) async fn unverify_article(
@@ -82,7 +82,7 @@ impl KnowledgeApi {
         transaction.commit().await?;
         self.feed.committed();
         self.reindex(std::slice::from_ref(&next.id)).await;
-        Ok(convert::article(&next, loaded.source(), &loaded.translations))
+        Ok(view(principal, &next, loaded.source(), &loaded.translations, &loaded.revisions, &next.source_locale))
     }
 
     async fn store_verification(
@@ -139,7 +139,7 @@ impl KnowledgeApi {
         for article in page {
             let loaded = load(&mut connection, &article.id).await?;
             if access::reads_article(principal, &loaded.article, &loaded.permissions) {
-                listed.push(loaded.to_pb(loaded.source()));
+                listed.push(loaded.to_pb(principal, loaded.source()));
             }
         }
         Ok(pb::ListVerificationQueueResponse { articles: listed, next_page_token })

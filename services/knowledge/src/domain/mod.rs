@@ -1,6 +1,6 @@
 //! Knowledge's rules, free of I/O: article states and validation, bodies and their sanitising,
 //! front matter, version comparison, verification, near-duplicate fingerprints, gap grouping,
-//! and who may do what.
+//! the publishing workflow, and who may do what.
 pub mod access;
 pub mod article;
 pub mod content;
@@ -8,5 +8,6 @@ pub mod diff;
 pub mod front_matter;
 pub mod gaps;
 pub mod model;
+pub mod publishing;
 pub mod similarity;
 pub mod verification;

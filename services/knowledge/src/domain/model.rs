@@ -127,6 +127,28 @@ pub struct Version {
     pub note: String,
 }
 
+/// An edit of one locale of a published article waiting for a publisher (see `publishing`):
+/// readers keep the translation's text until it is published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    pub article_id: String,
+    pub locale: String,
+    pub title: String,
+    pub body: String,
+    pub body_format: BodyFormat,
+    /// The published version of the locale it was written against (0 = never published).
+    pub base_version: i64,
+    pub note: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+impl Revision {
+    pub fn same_content(&self, title: &str, body: &str, format: BodyFormat) -> bool {
+        self.title == title && self.body == body && self.body_format == format
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     pub id: String,

@@ -3,6 +3,7 @@
 pub mod articles;
 pub mod collections;
 pub mod feedback;
+pub mod revisions;
 pub mod rules;
 
 use frontline_shared::database::{MigrationFile, Migrations};
@@ -14,11 +15,14 @@ use crate::domain::{
 };
 
 /// Knowledge's SQL is portable (TEXT, BIGINT, plain indexes), so both backends run one file.
-const KNOWLEDGE: &[MigrationFile] = &[MigrationFile {
-    version: 100,
-    description: "knowledge",
-    sql: include_str!("../../migrations/0100_knowledge.sql"),
-}];
+const KNOWLEDGE: &[MigrationFile] = &[
+    MigrationFile { version: 100, description: "knowledge", sql: include_str!("../../migrations/0100_knowledge.sql") },
+    MigrationFile {
+        version: 101,
+        description: "pending revisions",
+        sql: include_str!("../../migrations/0101_pending_revisions.sql"),
+    },
+];
 
 pub const MIGRATIONS: Migrations = Migrations::new(KNOWLEDGE, KNOWLEDGE);
 
