@@ -20,14 +20,16 @@ struct DemoOrganization {
     crm_id: &'static str,
     name: &'static str,
     domain: &'static str,
+    /// Its people see each other's tickets when signed in as end users.
+    shared_tickets: bool,
 }
 
 const ORGANIZATIONS: &[DemoOrganization] = &[
-    DemoOrganization { crm_id: "org-kowalski-logistyka", name: "Kowalski Logistyka", domain: "example.pl" },
-    DemoOrganization { crm_id: "org-galil-tech", name: "Galil Tech", domain: "example.co.il" },
-    DemoOrganization { crm_id: "org-hangzhou-retail", name: "杭州零售有限公司", domain: "example.cn" },
-    DemoOrganization { crm_id: "org-prairie-analytics", name: "Prairie Analytics", domain: "example.com" },
-    DemoOrganization { crm_id: "org-thames-media", name: "Thames Media", domain: "example.co.uk" },
+    DemoOrganization { crm_id: "org-kowalski-logistyka", name: "Kowalski Logistyka", domain: "example.pl", shared_tickets: true },
+    DemoOrganization { crm_id: "org-galil-tech", name: "Galil Tech", domain: "example.co.il", shared_tickets: false },
+    DemoOrganization { crm_id: "org-hangzhou-retail", name: "杭州零售有限公司", domain: "example.cn", shared_tickets: false },
+    DemoOrganization { crm_id: "org-prairie-analytics", name: "Prairie Analytics", domain: "example.com", shared_tickets: false },
+    DemoOrganization { crm_id: "org-thames-media", name: "Thames Media", domain: "example.co.uk", shared_tickets: false },
 ];
 
 struct DemoCustomer {
@@ -405,6 +407,7 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
                     name: organization.name.into(),
                     domains: vec![organization.domain.into()],
                     external_id: organization.crm_id.into(),
+                    shared_tickets: organization.shared_tickets,
                     ..Default::default()
                 }),
             })
@@ -506,6 +509,12 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
         knowledge.locales,
         knowledge.verified
     );
+    // Kowalski Logistyka shares its tickets: Zofia sees her colleagues' too.
+    if let Some(zofia) = customer_ids.get("crm-1001") {
+        println!(
+            "See it as a customer does: frontline token --role end_user --subject zofia.nowak@example.pl --customer {zofia}"
+        );
+    }
     Ok(())
 }
 

@@ -20,6 +20,17 @@ on_both_backends! {
             if page.next_page_token.is_empty() { break; }
             page_token = page.next_page_token;
         }
+        // Zofia signs in as an end user: Kowalski Logistyka shares its tickets with its people.
+        let customers = ticketing.list_customers(pb::ListCustomersRequest { page_size: 100, ..Default::default() }).await.unwrap().into_inner().customers;
+        let zofia = customers.iter().find(|c| c.external_id == "crm-1001").unwrap();
+        let mut as_zofia = app.ticketing_as(crate::support::Bearer::token(&app.end_user_token(&zofia.name, &zofia.id))).await;
+        let mut hers: Vec<String> = as_zofia.list_tickets(pb::ListTicketsRequest { page_size: 500, ..Default::default() }).await.unwrap().into_inner().tickets.into_iter().map(|t| t.id).collect();
+        let mut expected: Vec<String> = all.iter().filter(|t| t.requester_id == zofia.id || (!zofia.organization_id.is_empty() && t.organization_id == zofia.organization_id)).map(|t| t.id.clone()).collect();
+        hers.sort();
+        expected.sort();
+        assert_eq!(hers, expected);
+        assert!(all.iter().any(|t| t.organization_id == zofia.organization_id && t.requester_id != zofia.id && hers.contains(&t.id)), "a colleague's ticket is among them");
+
         let (past, today): (Vec<pb::Ticket>, Vec<pb::Ticket>) = all.into_iter().partition(|t| t.tags.iter().any(|tag| tag == "imported"));
         assert_eq!(today.len(), 14);
         assert_eq!(past.len(), 282, "six weeks of history, imported once");
