@@ -3,6 +3,7 @@
 //! and the server builder. It knows no service's domain and must never grow one: a rule about
 //! tickets, articles or rosters belongs to that service's crate.
 pub mod auth;
+pub mod blocking;
 pub mod calendar;
 pub mod client_trace;
 pub mod clock;

@@ -144,8 +144,7 @@ impl KnowledgeApi {
         let found = self
             .index
             .search(parsed, filters.clone(), audience, offset, page_size)
-            .await
-            .map_err(|error| ApiError::Internal(error.context("searching the index")))?;
+            .await?;
         // Only first pages count as searches: paging through results is one search.
         if offset == 0 {
             let locale = if filters.locales.len() == 1 { filters.locales[0].as_str() } else { "" };
@@ -212,9 +211,9 @@ impl KnowledgeApi {
             let filters = Filters { locales, exact_words_only: true, ..Filters::default() };
             self.index.search(query.clone(), filters, audience.clone(), 0, max)
         };
-        let mut hits = search(locales.to_vec()).await.map_err(ApiError::Internal)?.hits;
+        let mut hits = search(locales.to_vec()).await?.hits;
         if hits.len() < max && !locales.is_empty() {
-            for hit in search(Vec::new()).await.map_err(ApiError::Internal)?.hits {
+            for hit in search(Vec::new()).await?.hits {
                 if hits.len() < max && !hits.iter().any(|h| h.article_id == hit.article_id) {
                     hits.push(hit);
                 }
@@ -359,7 +358,7 @@ impl KnowledgeApi {
             exact_words_only: true,
             ..Filters::default()
         };
-        let found = self.index.search(query, filters, audience, 0, CANDIDATES).await.map_err(ApiError::Internal)?;
+        let found = self.index.search(query, filters, audience, 0, CANDIDATES).await?;
         let cjk = analysis::is_cjk_analyzer(analysis::analyzer_for_locale(&translation.locale));
         let mine = similarity::fingerprint(&text, cjk);
         let mut candidates: Vec<pb::DuplicateCandidate> = found

@@ -201,7 +201,7 @@ mod tests {
     use super::*;
 
     fn person(role: Role, team: Option<&str>) -> Principal {
-        Principal { subject: "someone".into(), role, team_id: team.map(str::to_owned) }
+        Principal::new("someone", role, team)
     }
 
     fn editors(teams: &[&str]) -> Permissions {

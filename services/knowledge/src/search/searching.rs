@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use frontline_shared::{ApiError, ApiResult, blocking::Stop};
 use tantivy::{
-    DocAddress, Searcher, TantivyDocument, Term,
-    collector::{Count, TopDocs},
-    query::{BooleanQuery, Occur, Query, TermQuery},
+    DocAddress, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError, Term,
+    collector::{Collector, Count, TopDocs},
+    query::{BooleanQuery, Occur, Query, TermQuery, Weight},
     schema::{Field, IndexRecordOption, Value},
     snippet::SnippetGenerator,
 };
@@ -79,9 +80,14 @@ impl SearchIndex {
         audience: Audience,
         offset: usize,
         limit: usize,
-    ) -> anyhow::Result<Found> {
+    ) -> ApiResult<Found> {
         let index = self.clone();
-        tokio::task::spawn_blocking(move || index.search_now(&query, &filters, &audience, offset, limit)).await?
+        frontline_shared::blocking::run(move |stop| {
+            index
+                .search_now(&query, &filters, &audience, offset, limit, stop)
+                .map_err(|error| ApiError::Internal(error.context("searching the index")))
+        })
+        .await
     }
 
     fn search_now(
@@ -91,6 +97,7 @@ impl SearchIndex {
         audience: &Audience,
         offset: usize,
         limit: usize,
+        stop: &Stop,
     ) -> anyhow::Result<Found> {
         let fields = self.fields();
         let analyzers: Vec<&'static str> = if filters.locales.is_empty() {
@@ -116,11 +123,15 @@ impl SearchIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, user_query.box_clone())];
         clauses.extend(filter_clauses(fields, filters, audience).into_iter().map(|q| (Occur::Must, q)));
         let combined = BooleanQuery::new(clauses);
-        let (total, top) = searcher
-            .search(&combined, &(Count, TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_score()))?;
+        let collector = Stoppable {
+            inner: (Count, TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_score()),
+            stop: stop.clone(),
+        };
+        let (total, top) = searcher.search(&combined, &collector)?;
         let mut snippets: HashMap<Field, SnippetGenerator> = HashMap::new();
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top.into_iter().take(limit) {
+            stop.check()?; // snippets are the costly part of a page
             hits.push(self.hit(&searcher, &*user_query, &mut snippets, score, address)?);
         }
         Ok(Found { hits, total })
@@ -175,6 +186,43 @@ impl SearchIndex {
             ),
             tags: doc.get_all(fields.tags).filter_map(|v| v.as_str().map(str::to_owned)).collect(),
         })
+    }
+}
+
+/// A collector that gives up between segments once the call's stop is raised. (Within a segment,
+/// tantivy's scorers — block-max WAND for the top documents — run to the end of it: stopping
+/// there would mean giving up that pruning on every search to save time on a rare one.)
+struct Stoppable<C> {
+    inner: C,
+    stop: Stop,
+}
+
+impl<C: Collector> Collector for Stoppable<C> {
+    type Fruit = C::Fruit;
+    type Child = C::Child;
+
+    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<C::Child> {
+        self.inner.for_segment(segment, reader)
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.inner.requires_scoring()
+    }
+
+    fn merge_fruits(&self, fruits: Vec<<C::Child as tantivy::collector::SegmentCollector>::Fruit>) -> tantivy::Result<C::Fruit> {
+        self.inner.merge_fruits(fruits)
+    }
+
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<<C::Child as tantivy::collector::SegmentCollector>::Fruit> {
+        if self.stop.is_raised() {
+            return Err(TantivyError::InternalError("the search was stopped".into()));
+        }
+        self.inner.collect_segment(weight, segment, reader)
     }
 }
 
