@@ -32,6 +32,11 @@ impl Stop {
         Self { raised: Arc::default(), deadline: None }
     }
 
+    /// A stop already raised: the work's checkpoints all say stop (for tests of them).
+    pub fn raised() -> Self {
+        Self { raised: Arc::new(AtomicBool::new(true)), deadline: None }
+    }
+
     pub fn is_raised(&self) -> bool {
         self.raised.load(Ordering::Relaxed) || self.deadline.is_some_and(|deadline| Instant::now() >= deadline)
     }

@@ -278,3 +278,27 @@ fn filter_clauses(fields: &Fields, filters: &Filters, audience: &Audience) -> Ve
     }
     clauses
 }
+
+#[cfg(test)]
+mod tests {
+    use tantivy::{Index, doc, query::AllQuery, schema::{STORED, Schema, TEXT}};
+
+    use super::*;
+
+    #[test]
+    fn a_search_whose_stop_is_raised_gives_up_before_scoring_a_segment() {
+        let mut schema = Schema::builder();
+        let body = schema.add_text_field("body", TEXT | STORED);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for n in 0..100 {
+            writer.add_document(doc!(body => format!("printer {n}"))).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let counted = searcher.search(&AllQuery, &Stoppable { inner: Count, stop: Stop::never() }).unwrap();
+        assert_eq!(counted, 100);
+        let stopped = searcher.search(&AllQuery, &Stoppable { inner: Count, stop: Stop::raised() });
+        assert!(matches!(stopped, Err(TantivyError::InternalError(_))), "{stopped:?}");
+    }
+}
