@@ -6,7 +6,7 @@
 //! later is covered without touching these tests.
 mod fuzz;
 mod messages;
-mod raw;
+pub(crate) mod raw;
 mod store;
 mod table;
 

@@ -29,6 +29,7 @@ mod relations;
 mod resilience;
 mod routing;
 mod scenario;
+mod scope_matrix;
 mod service_levels;
 mod shutdown;
 mod surface;
