@@ -79,12 +79,18 @@ pub fn peers_of(
                 "new tickets wait in their team's queue instead of being routed to an agent",
             )];
             if settings.ticketing.suggest_articles {
-                peers.push((ServiceKind::Knowledge, "new tickets get no article suggestions"));
+                peers.push((
+                    ServiceKind::Knowledge,
+                    "new tickets get no article suggestions, and stored ones are not shown (nobody can say who may read them)",
+                ));
             }
             peers
         }
         ServiceKind::Knowledge => {
-            vec![(ServiceKind::Ticketing, "suggestions for a ticket and tickets from article feedback are refused")]
+            vec![(
+                ServiceKind::Ticketing,
+                "suggestions for a ticket, deflections and tickets from article feedback are refused",
+            )]
         }
         // Workforce asks analytics for forecasts and analytics asks workforce for plans (with
         // the forecast given), so neither call leads back to the other.

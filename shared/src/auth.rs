@@ -690,7 +690,10 @@ mod tests {
         claims.act = Some(Actor { sub: "service:frontline-ticketing".into() });
         let token = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &private).unwrap();
         let refused = keys.verifier.verify(&token);
-        assert!(matches!(&refused, Err(ApiError::Unauthenticated { message }) if message.contains("act")), "{refused:?}");
+        assert!(
+            matches!(&refused, Err(ApiError::Unauthenticated { message }) if message.contains("act")),
+            "{refused:?}"
+        );
     }
 
     #[test]

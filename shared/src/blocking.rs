@@ -105,11 +105,8 @@ mod tests {
     async fn work_whose_caller_goes_away_stops_at_its_next_checkpoint() {
         let observed = Arc::new(AtomicBool::new(false));
         let seen = observed.clone();
-        let abandoned = tokio::time::timeout(
-            Duration::from_millis(20),
-            run(move |stop| count_until_stopped(stop, &seen)),
-        )
-        .await;
+        let abandoned =
+            tokio::time::timeout(Duration::from_millis(20), run(move |stop| count_until_stopped(stop, &seen))).await;
         assert!(abandoned.is_err(), "the caller stopped waiting");
         let started = std::time::Instant::now();
         while !observed.load(Ordering::SeqCst) {

@@ -154,6 +154,9 @@ fn is_statement_timeout(error: &sqlx::Error) -> bool {
 /// 1 MiB id echoed back whole would turn a clean NOT_FOUND into a protocol error.
 const MAX_STATUS_TEXT: usize = 1024;
 
+/// How much of a status's details its field violations may fill, all together.
+const MAX_VIOLATION_BYTES: usize = 4096;
+
 fn bounded(text: String) -> String {
     if text.len() <= MAX_STATUS_TEXT {
         return text;
@@ -184,13 +187,25 @@ impl From<ApiError> for Status {
                 message
             }
             ApiError::InvalidArgument(violations) => {
+                // Each violation is bounded, and so is their sum: fifty of them (one per entry
+                // of a long list) would otherwise outgrow the headers they travel in.
+                let mut shown = 0;
+                let mut size = 0;
                 for violation in violations {
-                    details.add_bad_request_violation(
-                        bounded(violation.field.clone()),
-                        bounded(violation.description.clone()),
-                    );
+                    let (field, description) =
+                        (bounded(violation.field.clone()), bounded(violation.description.clone()));
+                    size += field.len() + description.len();
+                    if shown > 0 && size > MAX_VIOLATION_BYTES {
+                        break;
+                    }
+                    details.add_bad_request_violation(field, description);
+                    shown += 1;
                 }
-                bounded(error.to_string())
+                let message = bounded(error.to_string());
+                match violations.len() - shown {
+                    0 => message,
+                    more => format!("{message} (and {more} more violations not listed)"),
+                }
             }
             // NOT_FOUND's message is built from the bounded id above; bounding it again would
             // cut off the length it reports.
@@ -229,6 +244,15 @@ impl Violations {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn many_violations_fit_in_the_headers_a_status_travels_in() {
+        let violations: Vec<FieldViolation> =
+            (0..50).map(|n| FieldViolation::new(format!("metrics[{n}]"), "x".repeat(400))).collect();
+        let status = Status::from(ApiError::InvalidArgument(violations));
+        assert!(status.details().len() < 6 * 1024, "details of {} bytes", status.details().len());
+        assert!(status.message().contains("more violations not listed"), "{}", status.message());
+    }
+
     use super::*;
 
     #[test]

@@ -46,7 +46,9 @@ pub async fn watch(
     let mut client = HealthClient::new(channel.untraced());
     let mut last: Option<bool> = None;
     loop {
-        let answer = client.check(crate::peers::as_this_service(HealthCheckRequest { service: peer.grpc_name.to_string() })).await;
+        let answer = client
+            .check(crate::peers::as_this_service(HealthCheckRequest { service: peer.grpc_name.to_string() }))
+            .await;
         let problem = match answer {
             Ok(response) if response.get_ref().status == ServingStatus::Serving as i32 => None,
             Ok(response) => Some(format!("it reports {:?}", response.get_ref().status())),

@@ -19,7 +19,9 @@ pub enum TicketScope {
     /// An end user: the tickets their customer requested. Ticketing, which knows requesters and
     /// organisations, adds the tickets of an organisation that shares them; a service that does
     /// not know a ticket's requester shows an end user none ([`TicketScope::includes`] is false).
-    Requester { customer_id: String },
+    Requester {
+        customer_id: String,
+    },
     /// A token that should name whose tickets it reads and does not: nothing.
     Nothing,
 }
@@ -72,7 +74,9 @@ impl TicketScope {
                 values: vec![SqlValue::Text(person_id.clone()), SqlValue::Text(team_id.clone().unwrap_or_default())],
             },
             // Requesters are ticketing's to resolve (it adds them itself); elsewhere, nothing.
-            TicketScope::Requester { .. } | TicketScope::Nothing => SqlFilter { clause: "1 = 0".into(), values: vec![] },
+            TicketScope::Requester { .. } | TicketScope::Nothing => {
+                SqlFilter { clause: "1 = 0".into(), values: vec![] }
+            }
         }
     }
 }

@@ -25,11 +25,31 @@ struct DemoOrganization {
 }
 
 const ORGANIZATIONS: &[DemoOrganization] = &[
-    DemoOrganization { crm_id: "org-kowalski-logistyka", name: "Kowalski Logistyka", domain: "example.pl", shared_tickets: true },
+    DemoOrganization {
+        crm_id: "org-kowalski-logistyka",
+        name: "Kowalski Logistyka",
+        domain: "example.pl",
+        shared_tickets: true,
+    },
     DemoOrganization { crm_id: "org-galil-tech", name: "Galil Tech", domain: "example.co.il", shared_tickets: false },
-    DemoOrganization { crm_id: "org-hangzhou-retail", name: "杭州零售有限公司", domain: "example.cn", shared_tickets: false },
-    DemoOrganization { crm_id: "org-prairie-analytics", name: "Prairie Analytics", domain: "example.com", shared_tickets: false },
-    DemoOrganization { crm_id: "org-thames-media", name: "Thames Media", domain: "example.co.uk", shared_tickets: false },
+    DemoOrganization {
+        crm_id: "org-hangzhou-retail",
+        name: "杭州零售有限公司",
+        domain: "example.cn",
+        shared_tickets: false,
+    },
+    DemoOrganization {
+        crm_id: "org-prairie-analytics",
+        name: "Prairie Analytics",
+        domain: "example.com",
+        shared_tickets: false,
+    },
+    DemoOrganization {
+        crm_id: "org-thames-media",
+        name: "Thames Media",
+        domain: "example.co.uk",
+        shared_tickets: false,
+    },
 ];
 
 struct DemoCustomer {

@@ -27,6 +27,7 @@ mod otlp_receiver;
 mod queue;
 mod relations;
 mod resilience;
+mod resource_bounds;
 mod routing;
 mod scenario;
 mod scope_matrix;

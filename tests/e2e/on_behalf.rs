@@ -25,11 +25,22 @@ async fn password_articles(app: &TestApp) -> Articles {
     let mut admin = admin(app).await;
     let open = collection(&mut admin, "Help centre", "", &[]).await;
     let team_b = collection(&mut admin, "Team B runbooks", "", &["t-b"]).await;
-    let public = create(&mut admin, draft(&open.id, "en", "Reset your password", "Reset your password from the sign-in page.")).await;
-    let mut runbook = draft(&open.id, "en", "Password reset runbook", "Password reset for locked accounts: unlock in the console first.");
+    let public =
+        create(&mut admin, draft(&open.id, "en", "Reset your password", "Reset your password from the sign-in page."))
+            .await;
+    let mut runbook = draft(
+        &open.id,
+        "en",
+        "Password reset runbook",
+        "Password reset for locked accounts: unlock in the console first.",
+    );
     runbook.visibility = kb::Visibility::Internal as i32;
     let internal = create(&mut admin, runbook).await;
-    let team_b_only = create(&mut admin, draft(&team_b.id, "en", "Password reset for partners", "Partners reset their password through us.")).await;
+    let team_b_only = create(
+        &mut admin,
+        draft(&team_b.id, "en", "Password reset for partners", "Partners reset their password through us."),
+    )
+    .await;
     for article in [&public, &internal, &team_b_only] {
         publish(&mut admin, &article.id).await;
     }

@@ -41,13 +41,19 @@ const GATEWAY_MAY_NOT_SEE: &[&str] = &["CANARYBI", "CANARYS"];
 const CUSTOMER_A_MAY_NOT_SEE: &[&str] = &["CANARYBT", "CANARYBI", "CANARYS"];
 
 async fn comment(client: &mut Ticketing, ticket_id: &str, body: &str, public: bool) {
-    let request = tk::AddCommentRequest { ticket_id: ticket_id.into(), body: body.into(), public, ..Default::default() };
+    let request =
+        tk::AddCommentRequest { ticket_id: ticket_id.into(), body: body.into(), public, ..Default::default() };
     client.add_comment(request).await.expect("comment added");
 }
 
 async fn customer(client: &mut Ticketing, name: &str) -> String {
     let customer = tk::Customer { name: name.into(), ..Default::default() };
-    client.create_customer(tk::CreateCustomerRequest { customer: Some(customer), ..Default::default() }).await.unwrap().into_inner().id
+    client
+        .create_customer(tk::CreateCustomerRequest { customer: Some(customer), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .id
 }
 
 async fn ticket(client: &mut Ticketing, requester_id: &str, team_id: &str, subject: &str, description: &str) -> String {
@@ -59,7 +65,12 @@ async fn ticket(client: &mut Ticketing, requester_id: &str, team_id: &str, subje
         locale: "en".into(),
         ..Default::default()
     };
-    client.create_ticket(tk::CreateTicketRequest { ticket: Some(ticket), request_id: String::new() }).await.unwrap().into_inner().id
+    client
+        .create_ticket(tk::CreateTicketRequest { ticket: Some(ticket), request_id: String::new() })
+        .await
+        .unwrap()
+        .into_inner()
+        .id
 }
 
 /// Seeds both teams' data and returns (customer A's id, every seeded id).
@@ -68,11 +79,25 @@ async fn seed(app: &TestApp) -> (String, Vec<String>) {
     let mut knowledge = crate::knowledge::admin(app).await;
     let open = collection(&mut knowledge, "Help centre", "", &[]).await;
     let team_b_only = collection(&mut knowledge, "CANARYBI-collection", "", &["t-b"]).await;
-    let public = create(&mut knowledge, draft(&open.id, "en", &format!("{WORD} public guide"), &format!("Everyone reads this {WORD} guide."))).await;
-    let mut internal = draft(&open.id, "en", &format!("CANARYS-internal-article {WORD}"), &format!("{WORD} CANARYS-internal-body"));
+    let public = create(
+        &mut knowledge,
+        draft(&open.id, "en", &format!("{WORD} public guide"), &format!("Everyone reads this {WORD} guide.")),
+    )
+    .await;
+    let mut internal =
+        draft(&open.id, "en", &format!("CANARYS-internal-article {WORD}"), &format!("{WORD} CANARYS-internal-body"));
     internal.visibility = kb::Visibility::Internal as i32;
     let internal = create(&mut knowledge, internal).await;
-    let restricted = create(&mut knowledge, draft(&team_b_only.id, "en", &format!("CANARYBI-restricted-article {WORD}"), &format!("{WORD} CANARYBI-restricted-body"))).await;
+    let restricted = create(
+        &mut knowledge,
+        draft(
+            &team_b_only.id,
+            "en",
+            &format!("CANARYBI-restricted-article {WORD}"),
+            &format!("{WORD} CANARYBI-restricted-body"),
+        ),
+    )
+    .await;
     for article in [&public, &internal, &restricted] {
         publish(&mut knowledge, &article.id).await;
     }
@@ -80,30 +105,61 @@ async fn seed(app: &TestApp) -> (String, Vec<String>) {
     let mut admin = app.ticketing(Role::Administrator).await;
     let customer_a = customer(&mut admin, "Maria").await;
     let customer_b = customer(&mut admin, "CANARYS-customer-b").await;
-    let ticket_a = ticket(&mut admin, &customer_a, "t-a", &format!("{WORD} printer jam"), &format!("The printer jams, {WORD}.")).await;
-    let ticket_b = ticket(&mut admin, &customer_b, "t-b", &format!("CANARYBT-subject {WORD}"), &format!("CANARYBT-description {WORD}")).await;
+    let ticket_a =
+        ticket(&mut admin, &customer_a, "t-a", &format!("{WORD} printer jam"), &format!("The printer jams, {WORD}."))
+            .await;
+    let ticket_b = ticket(
+        &mut admin,
+        &customer_b,
+        "t-b",
+        &format!("CANARYBT-subject {WORD}"),
+        &format!("CANARYBT-description {WORD}"),
+    )
+    .await;
     comment(&mut admin, &ticket_a, &format!("CANARYS-internal-note-on-a {WORD}"), false).await;
     comment(&mut admin, &ticket_b, &format!("CANARYBI-internal-note {WORD}"), false).await;
     comment(&mut admin, &ticket_b, &format!("CANARYBT-public-reply {WORD}"), true).await;
     let mut lead_b = app.ticketing_in_team(Role::TeamLead, "lead-b", "t-b").await;
-    let view = tk::TicketView { name: "CANARYBI-view".into(), team_id: "t-b".into(), filter: "status < SOLVED".into(), ..Default::default() };
-    let view_b = lead_b.create_ticket_view(tk::CreateTicketViewRequest { view: Some(view) }).await.unwrap().into_inner().id;
+    let view = tk::TicketView {
+        name: "CANARYBI-view".into(),
+        team_id: "t-b".into(),
+        filter: "status < SOLVED".into(),
+        ..Default::default()
+    };
+    let view_b =
+        lead_b.create_ticket_view(tk::CreateTicketViewRequest { view: Some(view) }).await.unwrap().into_inner().id;
 
     // Wait for the background work whose output the matrix must find filtered: the tickets'
     // suggestions, and analytics' copy of team B's ticket.
     eventually(Duration::from_secs(20), || {
         let (mut admin, id) = (admin.clone(), ticket_a.clone());
-        async move { (admin.get_ticket(tk::GetTicketRequest { id }).await.ok()?.into_inner().suggested_articles.len() == 3).then_some(()) }
-    }).await;
+        async move {
+            (admin.get_ticket(tk::GetTicketRequest { id }).await.ok()?.into_inner().suggested_articles.len() == 3)
+                .then_some(())
+        }
+    })
+    .await;
     let analytics = app.analytics(Role::Administrator).await;
     eventually(Duration::from_secs(20), || {
         let (mut analytics, ticket_id) = (analytics.clone(), ticket_b.clone());
         async move { analytics.get_ticket_metrics(an::GetTicketMetricsRequest { ticket_id }).await.ok().map(drop) }
-    }).await;
+    })
+    .await;
 
     let ids = vec![
-        ticket_a, ticket_b, customer_a.clone(), customer_b, open.id, team_b_only.id, public.id, internal.id,
-        restricted.id, view_b, "t-a".into(), "t-b".into(), "lead-b".into(),
+        ticket_a,
+        ticket_b,
+        customer_a.clone(),
+        customer_b,
+        open.id,
+        team_b_only.id,
+        public.id,
+        internal.id,
+        restricted.id,
+        view_b,
+        "t-a".into(),
+        "t-b".into(),
+        "lead-b".into(),
     ];
     (customer_a, ids)
 }
@@ -140,8 +196,10 @@ fn probes(input: &MessageDescriptor, ids: &[String]) -> Vec<Bytes> {
         fill_ids(&mut message, id, 1);
         probes.push(message);
     }
-    let text_fields: Vec<_> =
-        input.fields().filter(|f| matches!(f.name(), "query" | "subject" | "description") && f.kind() == Kind::String && !f.is_list()).collect();
+    let text_fields: Vec<_> = input
+        .fields()
+        .filter(|f| matches!(f.name(), "query" | "subject" | "description") && f.kind() == Kind::String && !f.is_list())
+        .collect();
     if !text_fields.is_empty() {
         let mut message = DynamicMessage::new(input.clone());
         for field in text_fields {
@@ -154,11 +212,20 @@ fn probes(input: &MessageDescriptor, ids: &[String]) -> Vec<Bytes> {
 
 /// The canaries found in `bytes`.
 fn canaries_in(bytes: &[u8], markers: &[&'static str]) -> Vec<&'static str> {
-    markers.iter().copied().filter(|marker| bytes.windows(marker.len()).any(|window| window == marker.as_bytes())).collect()
+    markers
+        .iter()
+        .copied()
+        .filter(|marker| bytes.windows(marker.len()).any(|window| window == marker.as_bytes()))
+        .collect()
 }
 
 /// Calls every RPC with every probe as `caller`; returns each (RPC, canary) it saw.
-async fn sweep(app: &TestApp, caller: &Caller, ids: &[String], unary_only: bool) -> BTreeMap<String, Vec<&'static str>> {
+async fn sweep(
+    app: &TestApp,
+    caller: &Caller,
+    ids: &[String],
+    unary_only: bool,
+) -> BTreeMap<String, Vec<&'static str>> {
     let channel = app.channel().await;
     let mut seen: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
     for method in every_rpc() {

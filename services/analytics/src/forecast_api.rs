@@ -304,24 +304,27 @@ pub async fn get_staffing_metrics(
         }
     }
     let handle_seconds = request.average_handle_seconds;
-    let mut call = peers::for_caller(principal, workforce_pb::PlanStaffingRequest {
-        team_id: team_id.clone(),
-        from: request.from,
-        to: request.to,
-        interval_seconds: request.interval_seconds,
-        goal: request.goal,
-        forecast: starts
-            .iter()
-            .zip(&forecast.volumes)
-            .map(|(&start, &volume)| workforce_pb::IntervalForecast {
-                starts_at: Some(time::to_timestamp(start)),
-                volume,
-                average_handle_seconds: handle_seconds,
-            })
-            .collect(),
-        budget: request.budget,
-        ..Default::default()
-    });
+    let mut call = peers::for_caller(
+        principal,
+        workforce_pb::PlanStaffingRequest {
+            team_id: team_id.clone(),
+            from: request.from,
+            to: request.to,
+            interval_seconds: request.interval_seconds,
+            goal: request.goal,
+            forecast: starts
+                .iter()
+                .zip(&forecast.volumes)
+                .map(|(&start, &volume)| workforce_pb::IntervalForecast {
+                    starts_at: Some(time::to_timestamp(start)),
+                    volume,
+                    average_handle_seconds: handle_seconds,
+                })
+                .collect(),
+            budget: request.budget,
+            ..Default::default()
+        },
+    );
     call.set_timeout(deadline);
     let plan = peers::answer("workforce", deadline, workforce.plan_staffing(call)).await?;
     let interval = interval_seconds as f64;

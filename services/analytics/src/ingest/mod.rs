@@ -155,8 +155,14 @@ macro_rules! watch_source {
         let client = $client;
         move |after_position| {
             let mut client = client.clone();
-            async move { Ok(client.watch_events(frontline_shared::peers::as_this_service(WatchEventsRequest { after_position })).await?.into_inner().boxed()) }
-                .boxed()
+            async move {
+                Ok(client
+                    .watch_events(frontline_shared::peers::as_this_service(WatchEventsRequest { after_position }))
+                    .await?
+                    .into_inner()
+                    .boxed())
+            }
+            .boxed()
         }
     }};
 }

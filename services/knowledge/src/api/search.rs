@@ -141,10 +141,7 @@ impl KnowledgeApi {
                 .ok_or_else(|| ApiError::invalid("page_token", "is damaged"))?,
             None => 0,
         };
-        let found = self
-            .index
-            .search(parsed, filters.clone(), audience, offset, page_size)
-            .await?;
+        let found = self.index.search(parsed, filters.clone(), audience, offset, page_size).await?;
         // Only first pages count as searches: paging through results is one search.
         if offset == 0 {
             let locale = if filters.locales.len() == 1 { filters.locales[0].as_str() } else { "" };

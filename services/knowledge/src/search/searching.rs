@@ -209,7 +209,10 @@ impl<C: Collector> Collector for Stoppable<C> {
         self.inner.requires_scoring()
     }
 
-    fn merge_fruits(&self, fruits: Vec<<C::Child as tantivy::collector::SegmentCollector>::Fruit>) -> tantivy::Result<C::Fruit> {
+    fn merge_fruits(
+        &self,
+        fruits: Vec<<C::Child as tantivy::collector::SegmentCollector>::Fruit>,
+    ) -> tantivy::Result<C::Fruit> {
         self.inner.merge_fruits(fruits)
     }
 
@@ -281,7 +284,11 @@ fn filter_clauses(fields: &Fields, filters: &Filters, audience: &Audience) -> Ve
 
 #[cfg(test)]
 mod tests {
-    use tantivy::{Index, doc, query::AllQuery, schema::{STORED, Schema, TEXT}};
+    use tantivy::{
+        Index, doc,
+        query::AllQuery,
+        schema::{STORED, Schema, TEXT},
+    };
 
     use super::*;
 

@@ -10,7 +10,9 @@
 use std::{collections::HashSet, time::Duration};
 
 use frontline_proto::{
-    knowledge::v1::{ListReadableArticlesRequest, SuggestArticlesRequest, knowledge_service_client::KnowledgeServiceClient},
+    knowledge::v1::{
+        ListReadableArticlesRequest, SuggestArticlesRequest, knowledge_service_client::KnowledgeServiceClient,
+    },
     ticketing::v1 as pb,
 };
 use frontline_shared::{

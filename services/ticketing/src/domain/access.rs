@@ -105,12 +105,19 @@ pub fn sees_internal_notes(principal: &Principal) -> bool {
 
 /// What a requester (or a gateway for one) may set on a ticket they open: the requester is an
 /// end user's own customer (filled in when left empty), and who works it is routing's choice.
-pub fn check_raised_ticket(principal: &Principal, requester_id: &mut String, assignee_id: &str, team_id: &str) -> ApiResult<()> {
+pub fn check_raised_ticket(
+    principal: &Principal,
+    requester_id: &mut String,
+    assignee_id: &str,
+    team_id: &str,
+) -> ApiResult<()> {
     if let Some(customer_id) = principal.end_user_customer() {
         if requester_id.trim().is_empty() {
             *requester_id = customer_id.to_owned();
         } else if requester_id != customer_id {
-            return Err(ApiError::permission_denied("ticket.requester_id: an end user opens tickets for themselves only"));
+            return Err(ApiError::permission_denied(
+                "ticket.requester_id: an end user opens tickets for themselves only",
+            ));
         }
     }
     if !assignee_id.is_empty() || !team_id.is_empty() {

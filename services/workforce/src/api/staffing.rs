@@ -193,13 +193,16 @@ impl WorkforceApi {
                 message: "analytics is not reachable from here (peers.analytics is not set); give the forecast".into(),
             });
         };
-        let mut call = peers::for_caller(principal, ForecastVolumeRequest {
-            team_id: request.team_id.clone(),
-            interval_seconds: request.interval_seconds,
-            from: request.from,
-            to: request.to,
-            ..Default::default()
-        });
+        let mut call = peers::for_caller(
+            principal,
+            ForecastVolumeRequest {
+                team_id: request.team_id.clone(),
+                interval_seconds: request.interval_seconds,
+                from: request.from,
+                to: request.to,
+                ..Default::default()
+            },
+        );
         call.set_timeout(deadline);
         let answer = peers::answer("analytics", deadline, analytics.forecast_volume(call)).await?;
         Ok(answer
