@@ -403,8 +403,7 @@ impl Links {
         shutdown: &CancellationToken,
         background: &mut JoinSet<()>,
     ) {
-        let signs_with_its_own_key =
-            settings.auth.uses_identity_provider() && settings.auth.service_secret.is_empty();
+        let signs_with_its_own_key = settings.auth.uses_identity_provider() && settings.auth.service_secret.is_empty();
         if signs_with_its_own_key && self.0.values().any(|link| matches!(link, Link::Remote(..))) {
             tracing::warn!(
                 "auth.service_secret is not set, so this process signs its calls to other services with a key of its \

@@ -233,18 +233,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex { addr, config } => {
             let settings = config.load()?;
             let target = addr.unwrap_or_else(|| format!("http://{}", settings.server.addr));
-            let issuer = Keys::load(&settings)?
-                .issuer
-                .context("reindex mints its own administrator token; this install only verifies an identity provider's tokens")?;
+            let issuer = Keys::load(&settings)?.issuer.context(
+                "reindex mints its own administrator token; this install only verifies an identity provider's tokens",
+            )?;
             let token = issuer.issue("frontline-reindex", Role::Administrator, None, Duration::from_secs(3600))?;
             frontline::reindex::run(&target, &token).await
         }
         Command::Analytics { action, addr, config } => {
             let settings = config.load()?;
             let target = addr.unwrap_or_else(|| format!("http://{}", settings.server.addr));
-            let issuer = Keys::load(&settings)?
-                .issuer
-                .context("this command mints its own token; this install only verifies an identity provider's tokens")?;
+            let issuer = Keys::load(&settings)?.issuer.context(
+                "this command mints its own token; this install only verifies an identity provider's tokens",
+            )?;
             let hour = Duration::from_secs(3600);
             match action {
                 AnalyticsAction::Rebuild => {
@@ -261,8 +261,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = config.load()?;
             let target = addr.unwrap_or_else(|| format!("http://{}", settings.server.addr));
             let keys = Keys::load(&settings)?;
-            let issuer =
-                keys.issuer.context("the demo mints its own token; this install only verifies an identity provider's tokens")?;
+            let issuer = keys
+                .issuer
+                .context("the demo mints its own token; this install only verifies an identity provider's tokens")?;
             let token = issuer.issue("demo-loader", Role::Administrator, None, Duration::from_secs(3600))?;
             let portal_token = issuer.issue("demo-email-gateway", Role::Portal, None, Duration::from_secs(3600))?;
             // Workforce steps (reviews among them) are the director's to take: she is in every reporting line.

@@ -544,14 +544,20 @@ mod tests {
         assert!(!settings.auth.uses_identity_provider());
         let settings = Settings::load_from(
             None,
-            env(&[("FRONTLINE__AUTH__JWKS_URL", "https://idp.example/jwks"), ("FRONTLINE__AUTH__MAX_TOKEN_LIFETIME", "30d")]),
+            env(&[
+                ("FRONTLINE__AUTH__JWKS_URL", "https://idp.example/jwks"),
+                ("FRONTLINE__AUTH__MAX_TOKEN_LIFETIME", "30d"),
+            ]),
         )
         .unwrap();
         assert!(settings.auth.uses_identity_provider());
         assert_eq!(settings.auth.max_token_lifetime, Duration::from_secs(30 * 86400));
         let error = Settings::load_from(
             None,
-            env(&[("FRONTLINE__AUTH__JWKS_URL", "https://idp.example/jwks"), ("FRONTLINE__AUTH__RS256_PUBLIC_KEY_FILE", "/k.pem")]),
+            env(&[
+                ("FRONTLINE__AUTH__JWKS_URL", "https://idp.example/jwks"),
+                ("FRONTLINE__AUTH__RS256_PUBLIC_KEY_FILE", "/k.pem"),
+            ]),
         )
         .unwrap_err();
         assert!(error.to_string().contains("auth.jwks_url") && error.to_string().contains("one source"), "{error}");

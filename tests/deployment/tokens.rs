@@ -188,7 +188,8 @@ impl Server {
 
     /// What ListTickets answers with `token`: Ok, or the status code.
     async fn list_tickets(&self, token: &str) -> Result<(), Code> {
-        let channel = Endpoint::from_shared(format!("http://{}", self.addr)).unwrap().connect().await.expect("connects");
+        let channel =
+            Endpoint::from_shared(format!("http://{}", self.addr)).unwrap().connect().await.expect("connects");
         let mut client = TicketingServiceClient::with_interceptor(channel, Bearer::token(token));
         client.list_tickets(ListTicketsRequest::default()).await.map(|_| ()).map_err(|status| status.code())
     }
@@ -260,7 +261,12 @@ fn pitfalls(
     ]
 }
 
-async fn check_mode(name: &str, auth: &[(&str, String)], good: &[Signer], pitfalls: Vec<(&'static str, String)>) -> Server {
+async fn check_mode(
+    name: &str,
+    auth: &[(&str, String)],
+    good: &[Signer],
+    pitfalls: Vec<(&'static str, String)>,
+) -> Server {
     let server = Server::start(name, auth).await;
     for signer in good {
         server.assert_accepts(&format!("a good {:?} token", signer.algorithm), &signer.sign(&claims())).await;
@@ -339,7 +345,8 @@ fn jwks_pitfalls(trap_url: &str) -> Vec<(&'static str, String)> {
     );
     // With several keys the kid decides: a correctly signed token naming no key, or a key the
     // set lacks, finds none (no trying every key).
-    pitfalls.push(("a good key named by an unknown kid", Signer::rsa("rs256-private.pem", Some("rsa-9")).sign(&claims())));
+    pitfalls
+        .push(("a good key named by an unknown kid", Signer::rsa("rs256-private.pem", Some("rsa-9")).sign(&claims())));
     pitfalls.push(("a good key naming no kid", Signer::rsa("rs256-private.pem", None).sign(&claims())));
     pitfalls.push(("an RS256 token naming the EC key", Signer::rsa("rs256-private.pem", Some("ec-1")).sign(&claims())));
     pitfalls
@@ -442,7 +449,12 @@ async fn a_token_living_past_the_maximum_needs_the_caller_to_insist_and_the_serv
     let strict = Server::start_in("long-lived/strict", data_dir.path(), &[]).await;
     assert_eq!(strict.list_tickets(&token).await, Err(Code::Unauthenticated));
     drop(strict);
-    let lenient = Server::start_in("long-lived/lenient", data_dir.path(), &[("FRONTLINE__AUTH__MAX_TOKEN_LIFETIME", "7d".into())]).await;
+    let lenient = Server::start_in(
+        "long-lived/lenient",
+        data_dir.path(),
+        &[("FRONTLINE__AUTH__MAX_TOKEN_LIFETIME", "7d".into())],
+    )
+    .await;
     lenient.assert_accepts("a 7-day token where 7 days are allowed", &token).await;
 
     let configured = frontline_token(data_dir.path(), &[("FRONTLINE__AUTH__MAX_TOKEN_LIFETIME", "7d")], &week);

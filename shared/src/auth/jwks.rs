@@ -85,8 +85,9 @@ impl JwksKeys {
             tls,
         };
         if let JwksSource::File(path) = &keys.source {
-            let document = std::fs::read(path)
-                .with_context(|| format!("reading auth.jwks_file {}: mount the file or fix the path", path.display()))?;
+            let document = std::fs::read(path).with_context(|| {
+                format!("reading auth.jwks_file {}: mount the file or fix the path", path.display())
+            })?;
             keys.install(&document)?;
         }
         Ok(keys)
@@ -100,9 +101,9 @@ impl JwksKeys {
     /// Reads the document again and, if it has a usable key, trusts its keys from now on.
     pub async fn load(&self) -> anyhow::Result<()> {
         let document = match &self.source {
-            JwksSource::File(path) => tokio::fs::read(path)
-                .await
-                .with_context(|| format!("reading auth.jwks_file {}", path.display()))?,
+            JwksSource::File(path) => {
+                tokio::fs::read(path).await.with_context(|| format!("reading auth.jwks_file {}", path.display()))?
+            }
             JwksSource::Url(uri) => tokio::time::timeout(FETCH_TIMEOUT, fetch(uri, self.tls.as_ref()))
                 .await
                 .map_err(|_| anyhow::anyhow!("no answer within {FETCH_TIMEOUT:?}"))
@@ -113,7 +114,8 @@ impl JwksKeys {
     }
 
     fn install(&self, document: &[u8]) -> anyhow::Result<()> {
-        let (keys, skipped) = KeySet::from_jwks(document).map_err(|why| anyhow::anyhow!("{} {why}", self.source.describe()))?;
+        let (keys, skipped) =
+            KeySet::from_jwks(document).map_err(|why| anyhow::anyhow!("{} {why}", self.source.describe()))?;
         for why in &skipped {
             tracing::debug!(source = %self.source.describe(), "JWKS key left out: {why}");
         }
@@ -134,7 +136,10 @@ impl JwksKeys {
         }
         *last = Some(Instant::now());
         if let Err(error) = self.load().await {
-            tracing::warn!(error = format!("{error:#}"), "a token named an unknown key, and refetching the JWKS failed");
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "a token named an unknown key, and refetching the JWKS failed"
+            );
         }
     }
 
@@ -146,7 +151,10 @@ impl JwksKeys {
                 () = tokio::time::sleep(self.refresh_every) => {}
             }
             if let Err(error) = self.load().await {
-                tracing::warn!(error = format!("{error:#}"), "refreshing the identity provider's keys failed; keeping those held");
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "refreshing the identity provider's keys failed; keeping those held"
+                );
             }
         }
     }
@@ -168,8 +176,9 @@ async fn fetch(uri: &http::Uri, tls: Option<&Arc<ClientConfig>>) -> Result<Vec<u
     let https = uri.scheme_str() == Some("https");
     let host = uri.host().ok_or("the URL has no host")?.trim_start_matches('[').trim_end_matches(']');
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let stream =
-        TcpStream::connect((host, port)).await.map_err(|error| format!("could not connect to {host}:{port}: {error}"))?;
+    let stream = TcpStream::connect((host, port))
+        .await
+        .map_err(|error| format!("could not connect to {host}:{port}: {error}"))?;
     let _ = stream.set_nodelay(true);
     let authority = uri.authority().map(|authority| authority.as_str()).unwrap_or(host);
     let request = Request::get(uri.path_and_query().map_or("/", |path| path.as_str()))
@@ -180,7 +189,8 @@ async fn fetch(uri: &http::Uri, tls: Option<&Arc<ClientConfig>>) -> Result<Vec<u
         .map_err(|error| format!("the request could not be built: {error}"))?;
     if https {
         let tls = tls.ok_or("https is unavailable (no TLS configuration)")?;
-        let name = ServerName::try_from(host.to_string()).map_err(|error| format!("{host} is not a TLS name: {error}"))?;
+        let name =
+            ServerName::try_from(host.to_string()).map_err(|error| format!("{host} is not a TLS name: {error}"))?;
         let stream = TlsConnector::from(tls.clone())
             .connect(name, stream)
             .await
@@ -200,9 +210,13 @@ where
     // The connection is driven beside the request and dropped with it.
     let driver = tokio::spawn(connection);
     let outcome = async {
-        let response = sender.send_request(request).await.map_err(|error| format!("no valid HTTP response: {error}"))?;
+        let response =
+            sender.send_request(request).await.map_err(|error| format!("no valid HTTP response: {error}"))?;
         if response.status() != http::StatusCode::OK {
-            return Err(format!("answered {} (redirects are not followed: configure the final URL)", response.status()));
+            return Err(format!(
+                "answered {} (redirects are not followed: configure the final URL)",
+                response.status()
+            ));
         }
         let body = Limited::new(response.into_body(), MAX_DOCUMENT_BYTES)
             .collect()
@@ -243,7 +257,10 @@ mod tests {
                     }
                     requests.fetch_add(1, Ordering::SeqCst);
                     let body = document.read().unwrap().clone();
-                    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
                     let _ = socket.write_all(head.as_bytes()).await;
                     let _ = socket.write_all(&body).await;
                 });
@@ -261,7 +278,8 @@ mod tests {
         let served = Arc::new(RwLock::new(document("k1")));
         let requests = Arc::new(AtomicUsize::new(0));
         let url = serve(served.clone(), requests.clone()).await;
-        let keys = JwksKeys::new(JwksSource::url(&url).unwrap(), Duration::from_secs(300), Duration::from_secs(60)).unwrap();
+        let keys =
+            JwksKeys::new(JwksSource::url(&url).unwrap(), Duration::from_secs(300), Duration::from_secs(60)).unwrap();
         assert!(keys.keys().is_empty(), "a URL is fetched when the server starts, not when configured");
         keys.load().await.unwrap();
         assert_eq!(keys.keys().kids(), ["k1"]);

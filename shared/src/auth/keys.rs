@@ -45,7 +45,9 @@ pub enum KeyRefusal {
 impl KeyRefusal {
     pub fn message(&self) -> String {
         match self {
-            KeyRefusal::UnknownKid => "the bearer token names a key (kid) the identity provider does not publish".into(),
+            KeyRefusal::UnknownKid => {
+                "the bearer token names a key (kid) the identity provider does not publish".into()
+            }
             KeyRefusal::KidRequired => {
                 "the bearer token names no key (kid), and the identity provider publishes several".into()
             }
@@ -69,7 +71,9 @@ impl KeySet {
     /// A PEM public key for `algorithm` (RS256: an RSA key; ES256: a P-256 key).
     pub fn from_pem(pem: &[u8], algorithm: Algorithm) -> Result<Self, String> {
         let key = match algorithm {
-            Algorithm::RS256 => DecodingKey::from_rsa_pem(pem).map_err(|_| "is not an RSA public key in PEM".to_string())?,
+            Algorithm::RS256 => {
+                DecodingKey::from_rsa_pem(pem).map_err(|_| "is not an RSA public key in PEM".to_string())?
+            }
             Algorithm::ES256 => {
                 let key = DecodingKey::from_ec_pem(pem).map_err(|_| "is not an EC public key in PEM".to_string())?;
                 let curve = match Jwk::from_decoding_key(&key, Some(Algorithm::ES256)).map(|jwk| jwk.algorithm) {
@@ -114,7 +118,11 @@ impl KeySet {
             return Err(format!("has no RS256 or ES256 signing key ({why})"));
         }
         if keys.len() > 1 && keys.iter().any(|key| key.kid.is_none()) {
-            skipped.extend(keys.iter().filter(|key| key.kid.is_none()).map(|_| "a key without kid among several: tokens cannot name it".to_string()));
+            skipped.extend(
+                keys.iter()
+                    .filter(|key| key.kid.is_none())
+                    .map(|_| "a key without kid among several: tokens cannot name it".to_string()),
+            );
             keys.retain(|key| key.kid.is_some());
         }
         Ok((Self { keys }, skipped))
@@ -286,7 +294,9 @@ pub(crate) mod tests {
     #[test]
     fn a_jwks_without_a_usable_key_or_not_a_jwks_is_an_error() {
         assert!(KeySet::from_jwks(br#"{"keys": []}"#).unwrap_err().contains("no RS256 or ES256"));
-        assert!(KeySet::from_jwks(br#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#).unwrap_err().contains("symmetric"));
+        assert!(
+            KeySet::from_jwks(br#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#).unwrap_err().contains("symmetric")
+        );
         assert!(KeySet::from_jwks(b"<html>").unwrap_err().contains("not a JWKS"));
         assert!(KeySet::from_jwks(br#"{"keys": [{"kty": "EC", "crv": "P-256", "x": "!", "y": "!"}]}"#).is_err());
     }

@@ -20,8 +20,8 @@ use std::{
 use anyhow::Context;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use tonic::{Request, Status};
 use tokio_util::sync::CancellationToken;
+use tonic::{Request, Status};
 
 use self::{
     jwks::{JwksKeys, JwksSource},
@@ -289,7 +289,9 @@ impl TokenVerifier {
         // `alg: none` and algorithms jsonwebtoken does not know fail here. The header's `jku`,
         // `jwk`, `x5u` and `x5c` are never used: keys come from configuration only.
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
-            unauthenticated_error("the bearer token's header is malformed or names an algorithm this server does not accept")
+            unauthenticated_error(
+                "the bearer token's header is malformed or names an algorithm this server does not accept",
+            )
         })?;
         // Each key is used with its own algorithm only, so the header cannot make one key
         // verify under another's algorithm (the RS256 public key as an HS256 secret).
@@ -318,21 +320,22 @@ impl TokenVerifier {
             Err(KeyRefusal::UnknownKid) => return Err(Refusal::UnknownKid),
             Err(refusal) => return Err(unauthenticated_error(refusal.message()).into()),
         };
-        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &self.validation(key.algorithm)).map_err(|error| {
-            use jsonwebtoken::errors::ErrorKind;
-            let why = match error.kind() {
-                ErrorKind::ExpiredSignature => "the bearer token has expired",
-                ErrorKind::ImmatureSignature => "the bearer token is not valid yet (nbf)",
-                ErrorKind::InvalidSignature => "the bearer token's signature does not verify",
-                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-                    "the bearer token uses an algorithm this server does not accept"
-                }
-                ErrorKind::InvalidAudience => "the bearer token is for another audience",
-                ErrorKind::InvalidIssuer => "the bearer token is from another issuer",
-                _ => "the bearer token is malformed",
-            };
-            unauthenticated_error(why)
-        })?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key.key, &self.validation(key.algorithm)).map_err(|error| {
+                use jsonwebtoken::errors::ErrorKind;
+                let why = match error.kind() {
+                    ErrorKind::ExpiredSignature => "the bearer token has expired",
+                    ErrorKind::ImmatureSignature => "the bearer token is not valid yet (nbf)",
+                    ErrorKind::InvalidSignature => "the bearer token's signature does not verify",
+                    ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                        "the bearer token uses an algorithm this server does not accept"
+                    }
+                    ErrorKind::InvalidAudience => "the bearer token is for another audience",
+                    ErrorKind::InvalidIssuer => "the bearer token is from another issuer",
+                    _ => "the bearer token is malformed",
+                };
+                unauthenticated_error(why)
+            })?;
         let claims = data.claims;
         self.rules
             .times
@@ -347,17 +350,18 @@ impl TokenVerifier {
                 .into());
             }
             Some(actor) if !actor.sub.starts_with(SERVICE_SUBJECT_PREFIX) => {
-                return Err(unauthenticated_error("the bearer token's actor (act.sub) is not a Frontline service").into());
+                return Err(
+                    unauthenticated_error("the bearer token's actor (act.sub) is not a Frontline service").into()
+                );
             }
             Some(actor) => Some(actor.sub),
         };
         let customer_id = claims.customer.filter(|customer| !customer.trim().is_empty());
         match (claims.role, &customer_id) {
             (Role::EndUser, None) => {
-                return Err(unauthenticated_error(
-                    "an end_user token must name its customer (the customer claim)",
-                )
-                .into());
+                return Err(
+                    unauthenticated_error("an end_user token must name its customer (the customer claim)").into()
+                );
             }
             (role, Some(_)) if role != Role::EndUser => {
                 return Err(unauthenticated_error(
@@ -895,7 +899,10 @@ mod tests {
         claims.act = Some(Actor { sub: "service:frontline-ticketing".into() });
         let token = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &private).unwrap();
         let refused = keys.verifier.verify(&token);
-        assert!(matches!(&refused, Err(ApiError::Unauthenticated { message }) if message.contains("act")), "{refused:?}");
+        assert!(
+            matches!(&refused, Err(ApiError::Unauthenticated { message }) if message.contains("act")),
+            "{refused:?}"
+        );
     }
 
     #[test]
@@ -988,7 +995,10 @@ mod tests {
         let mut settings = settings(dir.path());
         settings.auth.rs256_public_key_file = Some(fixture("es256-public.pem"));
         let error = format!("{:#}", Keys::load(&settings).err().unwrap());
-        assert!(error.contains("auth.rs256_public_key_file") && error.contains("auth.es256_public_key_file"), "{error}");
+        assert!(
+            error.contains("auth.rs256_public_key_file") && error.contains("auth.es256_public_key_file"),
+            "{error}"
+        );
         settings.auth.rs256_public_key_file = None;
         settings.auth.es256_public_key_file = Some(fixture("es384-public.pem"));
         assert!(format!("{:#}", Keys::load(&settings).err().unwrap()).contains("P-256"));
