@@ -31,7 +31,7 @@ use frontline_shared::{
 use futures::{Stream, StreamExt};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tonic::service::{RoutesBuilder, interceptor::InterceptedService};
+use tonic::service::RoutesBuilder;
 
 use crate::services::ServiceKind;
 
@@ -90,9 +90,14 @@ impl Application {
         let keys = Keys::load(&settings)?;
         let shutdown = CancellationToken::new();
         let streams = CancellationToken::new();
+        let mut background = JoinSet::new();
+        // An identity provider's JWKS URL is fetched before anything else: without keys no call
+        // could be served, so start fails and says why.
+        if let Some(refresh) = keys.verifier.prepare_key_refresh(shutdown.clone()).await? {
+            background.spawn(refresh);
+        }
         let databases = open_databases(&settings, &services).await?;
 
-        let mut background = JoinSet::new();
         let mut routes = RoutesBuilder::default();
         let reporter = server::add_health_and_reflection(&mut routes)?;
         let authenticator = Authenticator(keys.verifier.clone());
@@ -108,12 +113,13 @@ impl Application {
             // Every service server sits behind the same authenticator and message-size limits.
             macro_rules! add {
                 ($server:ident, $api:expr) => {
-                    routes.add_service(InterceptedService::new(
-                        $server::new($api)
-                            .max_decoding_message_size(max_message)
-                            .max_encoding_message_size(max_message),
-                        authenticator.clone(),
-                    ))
+                    routes.add_service(
+                        authenticator.protect(
+                            $server::new($api)
+                                .max_decoding_message_size(max_message)
+                                .max_encoding_message_size(max_message),
+                        ),
+                    )
                 };
             }
             match service {
@@ -397,8 +403,7 @@ impl Links {
         shutdown: &CancellationToken,
         background: &mut JoinSet<()>,
     ) {
-        let signs_with_its_own_key =
-            settings.auth.rs256_public_key_file.is_some() && settings.auth.service_secret.is_empty();
+        let signs_with_its_own_key = settings.auth.uses_identity_provider() && settings.auth.service_secret.is_empty();
         if signs_with_its_own_key && self.0.values().any(|link| matches!(link, Link::Remote(..))) {
             tracing::warn!(
                 "auth.service_secret is not set, so this process signs its calls to other services with a key of its \

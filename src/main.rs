@@ -83,9 +83,14 @@ enum Command {
         /// For --role end_user: the customer (ticketing's customer id) the token is bound to.
         #[arg(long, required_if_eq("role", "end_user"))]
         customer: Option<String>,
-        /// How long the token is valid, e.g. 30m, 12h, 7d.
+        /// How long the token is valid, e.g. 30m, 12h, 7d; at most auth.max_token_lifetime (24h
+        /// unless configured otherwise), which servers enforce too.
         #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
         ttl: Duration,
+        /// Mint a token living longer than auth.max_token_lifetime anyway. Servers refuse it
+        /// unless their own auth.max_token_lifetime is raised to cover it.
+        #[arg(long)]
+        allow_long_lived: bool,
         #[command(flatten)]
         config: ConfigArgs,
     },
@@ -190,14 +195,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrated {} on {backend}", names(&services));
             Ok(())
         }
-        Command::Token { role, subject, team, customer, ttl, config } => {
+        Command::Token { role, subject, team, customer, ttl, allow_long_lived, config } => {
             let settings = config.load()?;
             let keys = Keys::load(&settings)?;
             let issuer = keys.issuer.context(
-                "this install verifies RS256 tokens (auth.rs256_public_key_file); issue tokens from your identity provider",
+                "this install verifies an identity provider's tokens (auth.rs256_public_key_file, \
+                 auth.es256_public_key_file, auth.jwks_file or auth.jwks_url); issue tokens from your identity provider",
             )?;
             if subject.trim().is_empty() {
                 anyhow::bail!("--subject must not be empty");
+            }
+            let max = settings.auth.max_token_lifetime;
+            if ttl > max {
+                let (ttl, max) = (humantime::format_duration(ttl), humantime::format_duration(max));
+                if !allow_long_lived {
+                    anyhow::bail!(
+                        "--ttl {ttl} is longer than auth.max_token_lifetime ({max}), and servers refuse such tokens. \
+                         Mint a shorter one, or insist: pass --allow-long-lived, and raise auth.max_token_lifetime \
+                         (FRONTLINE__AUTH__MAX_TOKEN_LIFETIME={ttl}) on every server that must accept it"
+                    );
+                }
+                eprintln!(
+                    "warning: this token lives {ttl}, longer than auth.max_token_lifetime ({max}) here; servers refuse \
+                     it unless their auth.max_token_lifetime is at least {ttl}"
+                );
             }
             let token = match (role, customer) {
                 (Role::EndUser, Some(customer)) => issuer.issue_end_user(&subject, &customer, ttl)?,
@@ -212,18 +233,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex { addr, config } => {
             let settings = config.load()?;
             let target = addr.unwrap_or_else(|| format!("http://{}", settings.server.addr));
-            let issuer = Keys::load(&settings)?
-                .issuer
-                .context("reindex mints its own administrator token; this install only verifies RS256 tokens")?;
+            let issuer = Keys::load(&settings)?.issuer.context(
+                "reindex mints its own administrator token; this install only verifies an identity provider's tokens",
+            )?;
             let token = issuer.issue("frontline-reindex", Role::Administrator, None, Duration::from_secs(3600))?;
             frontline::reindex::run(&target, &token).await
         }
         Command::Analytics { action, addr, config } => {
             let settings = config.load()?;
             let target = addr.unwrap_or_else(|| format!("http://{}", settings.server.addr));
-            let issuer = Keys::load(&settings)?
-                .issuer
-                .context("this command mints its own token; this install only verifies RS256 tokens")?;
+            let issuer = Keys::load(&settings)?.issuer.context(
+                "this command mints its own token; this install only verifies an identity provider's tokens",
+            )?;
             let hour = Duration::from_secs(3600);
             match action {
                 AnalyticsAction::Rebuild => {
@@ -240,8 +261,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = config.load()?;
             let target = addr.unwrap_or_else(|| format!("http://{}", settings.server.addr));
             let keys = Keys::load(&settings)?;
-            let issuer =
-                keys.issuer.context("the demo mints its own token; this install only verifies RS256 tokens")?;
+            let issuer = keys
+                .issuer
+                .context("the demo mints its own token; this install only verifies an identity provider's tokens")?;
             let token = issuer.issue("demo-loader", Role::Administrator, None, Duration::from_secs(3600))?;
             let portal_token = issuer.issue("demo-email-gateway", Role::Portal, None, Duration::from_secs(3600))?;
             // Workforce steps (reviews among them) are the director's to take: she is in every reporting line.

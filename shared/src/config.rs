@@ -112,6 +112,10 @@ pub struct DatabaseSettings {
     pub acquire_timeout: Duration,
 }
 
+/// Whose tokens are trusted. With none of `rs256_public_key_file`, `es256_public_key_file`,
+/// `jwks_file` and `jwks_url` set, the install signs and verifies its own HS256 tokens; with one
+/// of them (never more), people's tokens come from that identity provider and are verified with
+/// its public keys, each key with its own algorithm only.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
@@ -119,13 +123,56 @@ pub struct AuthSettings {
     pub audience: String,
     /// HS256 secret. Empty: read (or, on first start, create) `data_dir/token-secret`.
     pub hs256_secret: String,
-    /// Production: verify RS256 tokens with this PEM public key instead of HS256.
+    /// Verify RS256 tokens with this PEM public key (`FRONTLINE__AUTH__RS256_PUBLIC_KEY_FILE`).
     pub rs256_public_key_file: Option<PathBuf>,
-    /// With `rs256_public_key_file` only: the HS256 key Frontline's services sign their calls to
-    /// each other with (the identity provider's keys sign people's tokens, and Frontline holds
-    /// no private key of it). Every process of one install must have the same. Empty: read (or
-    /// create) `data_dir/service-secret`, which is enough when all services share one process.
+    /// Verify ES256 tokens with this PEM public key, a P-256 key (`FRONTLINE__AUTH__ES256_PUBLIC_KEY_FILE`).
+    pub es256_public_key_file: Option<PathBuf>,
+    /// Verify tokens with the keys of this JWKS document (RFC 7517; RSA keys for RS256, P-256
+    /// keys for ES256, chosen by the token's `kid`), reread every `jwks_refresh`
+    /// (`FRONTLINE__AUTH__JWKS_FILE`).
+    pub jwks_file: Option<PathBuf>,
+    /// Fetch the JWKS from this URL: `https://` (verified against Mozilla's roots) or `http://`
+    /// (a provider inside the cluster) (`FRONTLINE__AUTH__JWKS_URL`). Fetched before the server
+    /// serves (start fails if it cannot be), then every `jwks_refresh`.
+    pub jwks_url: Option<String>,
+    /// How often a JWKS (file or URL) is read again.
+    #[serde(with = "humantime_serde")]
+    pub jwks_refresh: Duration,
+    /// A token naming a `kid` the JWKS lacks makes it be fetched again at once (a key rotation),
+    /// but no more often than this.
+    #[serde(with = "humantime_serde")]
+    pub jwks_refetch_cooldown: Duration,
+    /// The longest a token may be made to live (`exp - iat`, or `exp - now` without `iat`);
+    /// longer-lived tokens are refused (`FRONTLINE__AUTH__MAX_TOKEN_LIFETIME`, e.g. `30d` to
+    /// accept tokens minted with `frontline token --ttl 30d --allow-long-lived`).
+    #[serde(with = "humantime_serde")]
+    pub max_token_lifetime: Duration,
+    /// With an identity provider's keys only: the HS256 key Frontline's services sign their
+    /// calls to each other with (the identity provider's keys sign people's tokens, and
+    /// Frontline holds no private key of it). Every process of one install must have the same.
+    /// Empty: read (or create) `data_dir/service-secret`, which is enough when all services
+    /// share one process.
     pub service_secret: String,
+}
+
+impl AuthSettings {
+    /// The identity-provider key settings that are set, by name.
+    pub fn identity_provider_settings(&self) -> Vec<&'static str> {
+        [
+            ("auth.rs256_public_key_file", self.rs256_public_key_file.is_some()),
+            ("auth.es256_public_key_file", self.es256_public_key_file.is_some()),
+            ("auth.jwks_file", self.jwks_file.is_some()),
+            ("auth.jwks_url", self.jwks_url.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
+    /// People's tokens come from an identity provider, not from this install's own secret.
+    pub fn uses_identity_provider(&self) -> bool {
+        !self.identity_provider_settings().is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -208,6 +255,9 @@ issuer = "frontline"
 audience = "frontline"
 hs256_secret = ""
 service_secret = ""
+jwks_refresh = "5min"
+jwks_refetch_cooldown = "30s"
+max_token_lifetime = "24h"
 
 [telemetry]
 log_format = "pretty"
@@ -363,16 +413,32 @@ impl Settings {
         if self.peers.health_interval.is_zero() {
             return bad("peers.health_interval", "must be longer than zero");
         }
+        let identity_provider = self.auth.identity_provider_settings();
+        if let [first, second, ..] = identity_provider.as_slice() {
+            return bad(second, &format!("and {first} are both set: trust one source of identity provider keys"));
+        }
         if !self.auth.service_secret.is_empty() {
-            if self.auth.rs256_public_key_file.is_none() {
+            if identity_provider.is_empty() {
                 return bad(
                     "auth.service_secret",
-                    "is only for auth.rs256_public_key_file; with HS256 the services sign with auth.hs256_secret",
+                    "is only for an identity provider's keys (auth.rs256_public_key_file, auth.es256_public_key_file, \
+                     auth.jwks_file, auth.jwks_url); with HS256 the services sign with auth.hs256_secret",
                 );
             }
             if self.auth.service_secret.len() < 32 {
                 return bad("auth.service_secret", "must be at least 32 characters");
             }
+        }
+        if let Some(url) = &self.auth.jwks_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return bad("auth.jwks_url", "must be an https:// (or http://) URL");
+        }
+        if self.auth.jwks_refresh < Duration::from_secs(1) {
+            return bad("auth.jwks_refresh", "must be at least 1s");
+        }
+        if self.auth.max_token_lifetime < Duration::from_secs(60) {
+            return bad("auth.max_token_lifetime", "must be at least 1min");
         }
         for (key, url) in [
             ("peers.ticketing", &self.peers.ticketing),
@@ -468,5 +534,36 @@ mod tests {
         )
         .unwrap();
         assert_eq!(settings.server.cors_allowed_origins, vec!["https://a.example", "https://b.example"]);
+    }
+
+    #[test]
+    fn token_settings_default_and_are_checked() {
+        let settings = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(settings.auth.max_token_lifetime, Duration::from_secs(24 * 3600));
+        assert_eq!(settings.auth.jwks_refresh, Duration::from_secs(300));
+        assert!(!settings.auth.uses_identity_provider());
+        let settings = Settings::load_from(
+            None,
+            env(&[
+                ("FRONTLINE__AUTH__JWKS_URL", "https://idp.example/jwks"),
+                ("FRONTLINE__AUTH__MAX_TOKEN_LIFETIME", "30d"),
+            ]),
+        )
+        .unwrap();
+        assert!(settings.auth.uses_identity_provider());
+        assert_eq!(settings.auth.max_token_lifetime, Duration::from_secs(30 * 86400));
+        let error = Settings::load_from(
+            None,
+            env(&[
+                ("FRONTLINE__AUTH__JWKS_URL", "https://idp.example/jwks"),
+                ("FRONTLINE__AUTH__RS256_PUBLIC_KEY_FILE", "/k.pem"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("auth.jwks_url") && error.to_string().contains("one source"), "{error}");
+        let error = Settings::load_from(None, env(&[("FRONTLINE__AUTH__JWKS_URL", "idp.example/jwks")])).unwrap_err();
+        assert!(error.to_string().contains("FRONTLINE__AUTH__JWKS_URL"), "{error}");
+        let error = Settings::load_from(None, env(&[("FRONTLINE__AUTH__MAX_TOKEN_LIFETIME", "1s")])).unwrap_err();
+        assert!(error.to_string().contains("auth.max_token_lifetime"), "{error}");
     }
 }

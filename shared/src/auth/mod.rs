@@ -1,20 +1,33 @@
-//! Bearer-token authentication. Tokens are JWTs whose algorithm is pinned by configuration
-//! (HS256 with a secret a local install mints for itself, or RS256 with a configured public
-//! key), with `exp`, `aud` and `iss` always checked. The verified [`Principal`] rides on the
-//! request's extensions so handlers can make object-level decisions; this module never decides
-//! what a role may do — each service's domain does.
+//! Bearer-token authentication. Tokens are JWTs verified with the keys configuration names —
+//! HS256 with a secret a local install mints for itself, or an identity provider's RS256 / ES256
+//! public keys from a PEM file or a JWKS document (a file or a URL, kept fresh) — each key with
+//! its own algorithm only, and with `exp`, `nbf`, `iat`, `aud`, `iss` and the token's lifetime
+//! always checked. The verified [`Principal`] rides on the request's extensions so handlers can
+//! make object-level decisions; this module never decides what a role may do — each service's
+//! domain does.
+pub mod jwks;
+pub mod keys;
+pub mod lifetime;
+
 use std::{
     fmt,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
+    task::{Context as TaskContext, Poll},
     time::Duration,
 };
 
 use anyhow::Context;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use tonic::{Request, Status, service::Interceptor};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Status};
 
+use self::{
+    jwks::{JwksKeys, JwksSource},
+    keys::{KeyRefusal, KeySet},
+    lifetime::TokenTimes,
+};
 use crate::{config::Settings, error::ApiError};
 
 /// Where a person sits in the support organisation, or which program is calling.
@@ -147,7 +160,9 @@ struct Claims {
     customer: Option<String>,
     iss: String,
     aud: String,
-    iat: u64,
+    /// Issued at; optional (RFC 7519 §4.1.6), and when present it may not be in the future.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<u64>,
     exp: u64,
     /// On-behalf-of: the service presenting this token for its subject (RFC 8693 §4.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,8 +180,8 @@ const SERVICE_SUBJECT_PREFIX: &str = "service:";
 /// Checks bearer tokens. Cheap to clone.
 #[derive(Clone)]
 pub struct TokenVerifier {
-    key: Arc<DecodingKey>,
-    validation: Arc<Validation>,
+    keys: KeySource,
+    rules: Arc<Rules>,
     /// With an identity provider's keys: the HS256 key Frontline's own services sign their
     /// calls to each other with. It verifies HS256 tokens of the `service` role, and tokens a
     /// service presents on a caller's behalf, and nothing else.
@@ -177,78 +192,198 @@ pub struct TokenVerifier {
     accepts_delegation: bool,
 }
 
+/// The keys a verifier trusts: fixed (a secret, a PEM key) or a JWKS kept fresh.
+#[derive(Clone)]
+enum KeySource {
+    Fixed(Arc<KeySet>),
+    Jwks(Arc<JwksKeys>),
+}
+
+/// What every token is held to besides its signature.
+struct Rules {
+    issuer: String,
+    audience: String,
+    times: TokenTimes,
+}
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat` (seconds).
+const LEEWAY: u64 = 30;
+
+/// Why a token was refused; an unknown `kid` may be a key rotation not fetched yet.
+enum Refusal {
+    UnknownKid,
+    Other(ApiError),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Refusal::Other(error)
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::UnknownKid => unauthenticated_error(KeyRefusal::UnknownKid.message()),
+            Refusal::Other(error) => error,
+        }
+    }
+}
+
+fn unauthenticated_error(message: impl Into<String>) -> ApiError {
+    ApiError::Unauthenticated { message: message.into() }
+}
+
 impl TokenVerifier {
-    fn new(key: DecodingKey, algorithm: Algorithm, settings: &Settings) -> Self {
-        // Pinning one algorithm is what makes alg=none and RS/HS confusion attacks fail.
-        let mut validation = Validation::new(algorithm);
-        validation.set_issuer(&[&settings.auth.issuer]);
-        validation.set_audience(&[&settings.auth.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        // A token not valid yet is refused like an expired one (RFC 7519 §4.1.5).
-        validation.validate_nbf = true;
-        validation.leeway = 30;
-        Self { key: Arc::new(key), validation: Arc::new(validation), services: None, accepts_delegation: true }
+    fn new(keys: KeySource, settings: &Settings) -> Self {
+        let rules = Rules {
+            issuer: settings.auth.issuer.clone(),
+            audience: settings.auth.audience.clone(),
+            times: TokenTimes { leeway: LEEWAY, max_lifetime: settings.auth.max_token_lifetime.as_secs() },
+        };
+        Self { keys, rules: Arc::new(rules), services: None, accepts_delegation: true }
     }
 
+    fn fixed(key: DecodingKey, algorithm: Algorithm, settings: &Settings) -> Self {
+        Self::new(KeySource::Fixed(Arc::new(KeySet::single(key, algorithm))), settings)
+    }
+
+    /// Verifies `token` with the keys held now. An unknown `kid` is refused without looking
+    /// for new keys; servers use [`TokenVerifier::verify_fresh`].
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        self.check(token).map_err(ApiError::from)
+    }
+
+    /// Like [`TokenVerifier::verify`], but a token naming a `kid` the JWKS lacks first makes the
+    /// JWKS be fetched again (rate-limited), so a rotated key works from its first token.
+    pub async fn verify_fresh(&self, token: &str) -> Result<Principal, ApiError> {
+        match self.check(token) {
+            Err(Refusal::UnknownKid) => {
+                if let KeySource::Jwks(jwks) = &self.keys {
+                    jwks.refetch_for_unknown_kid().await;
+                }
+                self.verify(token)
+            }
+            checked => checked.map_err(ApiError::from),
+        }
+    }
+
+    /// With a JWKS URL, fetches the keys now — an error, stopping start-up, when that fails or
+    /// yields no usable key — and returns the task that keeps a JWKS (URL or file) fresh until
+    /// `shutdown`. None with keys that never change.
+    pub async fn prepare_key_refresh(
+        &self,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Option<impl Future<Output = ()> + Send + 'static>> {
+        let KeySource::Jwks(jwks) = &self.keys else { return Ok(None) };
+        if jwks.keys().is_empty() {
+            jwks.load().await.context(
+                "the identity provider's keys are needed to start: check auth.jwks_url, or use auth.jwks_file",
+            )?;
+        }
+        Ok(Some(jwks.clone().refresh_until(shutdown)))
+    }
+
+    fn check(&self, token: &str) -> Result<Principal, Refusal> {
         refuse_critical_extensions(token)?;
+        // `alg: none` and algorithms jsonwebtoken does not know fail here. The header's `jku`,
+        // `jwk`, `x5u` and `x5c` are never used: keys come from configuration only.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| {
+            unauthenticated_error(
+                "the bearer token's header is malformed or names an algorithm this server does not accept",
+            )
+        })?;
         // Each key is used with its own algorithm only, so the header cannot make one key
         // verify under another's algorithm (the RS256 public key as an HS256 secret).
         if let Some(services) = &self.services
-            && jsonwebtoken::decode_header(token).is_ok_and(|header| header.alg == Algorithm::HS256)
+            && header.alg == Algorithm::HS256
         {
-            let principal = services.verify(token)?;
+            let principal = services.check(token)?;
             if principal.role != Role::Service && principal.actor.is_none() {
-                return Err(ApiError::Unauthenticated {
-                    message: "the bearer token is signed with the services' key but is not a service token".into(),
-                });
+                return Err(unauthenticated_error(
+                    "the bearer token is signed with the services' key but is not a service token",
+                )
+                .into());
             }
             return Ok(principal);
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|error| {
-            use jsonwebtoken::errors::ErrorKind;
-            let why = match error.kind() {
-                ErrorKind::ExpiredSignature => "the bearer token has expired",
-                ErrorKind::InvalidSignature => "the bearer token's signature does not verify",
-                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-                    "the bearer token uses an algorithm this server does not accept"
-                }
-                ErrorKind::InvalidAudience => "the bearer token is for another audience",
-                ErrorKind::InvalidIssuer => "the bearer token is from another issuer",
-                _ => "the bearer token is malformed",
-            };
-            ApiError::Unauthenticated { message: why.into() }
-        })?;
+        let held;
+        let keys = match &self.keys {
+            KeySource::Fixed(keys) => keys.as_ref(),
+            KeySource::Jwks(jwks) => {
+                held = jwks.keys();
+                held.as_ref()
+            }
+        };
+        let key = match keys.select(header.kid.as_deref(), header.alg) {
+            Ok(key) => key,
+            Err(KeyRefusal::UnknownKid) => return Err(Refusal::UnknownKid),
+            Err(refusal) => return Err(unauthenticated_error(refusal.message()).into()),
+        };
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key.key, &self.validation(key.algorithm)).map_err(|error| {
+                use jsonwebtoken::errors::ErrorKind;
+                let why = match error.kind() {
+                    ErrorKind::ExpiredSignature => "the bearer token has expired",
+                    ErrorKind::ImmatureSignature => "the bearer token is not valid yet (nbf)",
+                    ErrorKind::InvalidSignature => "the bearer token's signature does not verify",
+                    ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                        "the bearer token uses an algorithm this server does not accept"
+                    }
+                    ErrorKind::InvalidAudience => "the bearer token is for another audience",
+                    ErrorKind::InvalidIssuer => "the bearer token is from another issuer",
+                    _ => "the bearer token is malformed",
+                };
+                unauthenticated_error(why)
+            })?;
         let claims = data.claims;
+        self.rules
+            .times
+            .check(claims.iat, claims.exp, jsonwebtoken::get_current_timestamp())
+            .map_err(unauthenticated_error)?;
         let actor = match claims.act {
             None => None,
             Some(_) if !self.accepts_delegation => {
-                return Err(ApiError::Unauthenticated {
-                    message: "on-behalf-of tokens (act) are accepted from Frontline's own services only".into(),
-                });
+                return Err(unauthenticated_error(
+                    "on-behalf-of tokens (act) are accepted from Frontline's own services only",
+                )
+                .into());
             }
             Some(actor) if !actor.sub.starts_with(SERVICE_SUBJECT_PREFIX) => {
-                return Err(ApiError::Unauthenticated {
-                    message: "the bearer token's actor (act.sub) is not a Frontline service".into(),
-                });
+                return Err(
+                    unauthenticated_error("the bearer token's actor (act.sub) is not a Frontline service").into()
+                );
             }
             Some(actor) => Some(actor.sub),
         };
         let customer_id = claims.customer.filter(|customer| !customer.trim().is_empty());
         match (claims.role, &customer_id) {
             (Role::EndUser, None) => {
-                return Err(ApiError::Unauthenticated {
-                    message: "an end_user token must name its customer (the customer claim)".into(),
-                });
+                return Err(
+                    unauthenticated_error("an end_user token must name its customer (the customer claim)").into()
+                );
             }
             (role, Some(_)) if role != Role::EndUser => {
-                return Err(ApiError::Unauthenticated {
-                    message: "only end_user tokens name a customer; this token's role does not take one".into(),
-                });
+                return Err(unauthenticated_error(
+                    "only end_user tokens name a customer; this token's role does not take one",
+                )
+                .into());
             }
             _ => {}
         }
         Ok(Principal { subject: claims.sub, role: claims.role, team_id: claims.team, actor, customer_id })
+    }
+
+    fn validation(&self, algorithm: Algorithm) -> Validation {
+        // One algorithm per key: what makes alg=none and RS/HS/ES confusion fail.
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[&self.rules.issuer]);
+        validation.set_audience(&[&self.rules.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // A token not valid yet is refused like an expired one (RFC 7519 §4.1.5).
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY;
+        validation
     }
 }
 
@@ -288,7 +423,7 @@ impl TokenIssuer {
             customer: None,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            iat: now,
+            iat: Some(now),
             exp: now + ttl.as_secs(),
             act: None,
         };
@@ -307,7 +442,7 @@ impl TokenIssuer {
             customer: Some(customer_id.into()),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            iat: now,
+            iat: Some(now),
             exp: now + ttl.as_secs(),
             act: None,
         };
@@ -325,7 +460,7 @@ impl TokenIssuer {
             customer: caller.customer_id.clone(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            iat: now,
+            iat: Some(now),
             exp: now + ttl.as_secs(),
             act: Some(Actor { sub: actor.into() }),
         };
@@ -348,25 +483,22 @@ pub struct Keys {
 }
 
 impl Keys {
-    /// Loads the configured key; a local install with no secret configured creates one
-    /// under the data directory on first use.
+    /// Loads the configured keys; a local install with no secret configured creates one under
+    /// the data directory on first use. A key file that cannot be read or holds no usable key
+    /// is an error naming the setting. A JWKS URL is fetched later, by
+    /// [`TokenVerifier::prepare_key_refresh`], before the server serves.
     pub fn load(settings: &Settings) -> anyhow::Result<Self> {
-        if let Some(path) = &settings.auth.rs256_public_key_file {
-            let pem = std::fs::read(path)
-                .with_context(|| format!("reading auth.rs256_public_key_file {}", path.display()))?;
-            let key = DecodingKey::from_rsa_pem(&pem).with_context(|| {
-                format!("auth.rs256_public_key_file {} is not an RSA public key in PEM", path.display())
-            })?;
+        if let Some(keys) = identity_provider_keys(settings)? {
             let secret = if settings.auth.service_secret.is_empty() {
                 load_or_create_secret(&settings.data_dir, SERVICE_SECRET_FILE)?
             } else {
                 settings.auth.service_secret.as_bytes().to_vec()
             };
             crate::pagination::use_token_key(&secret);
-            let mut verifier = TokenVerifier::new(key, Algorithm::RS256, settings);
+            let mut verifier = TokenVerifier::new(keys, settings);
             verifier.accepts_delegation = false;
             verifier.services =
-                Some(Arc::new(TokenVerifier::new(DecodingKey::from_secret(&secret), Algorithm::HS256, settings)));
+                Some(Arc::new(TokenVerifier::fixed(DecodingKey::from_secret(&secret), Algorithm::HS256, settings)));
             return Ok(Self { verifier, issuer: None, services: TokenIssuer::hs256(&secret, settings) });
         }
         let secret = if settings.auth.hs256_secret.is_empty() {
@@ -377,11 +509,40 @@ impl Keys {
         crate::pagination::use_token_key(&secret);
         let issuer = TokenIssuer::hs256(&secret, settings);
         Ok(Self {
-            verifier: TokenVerifier::new(DecodingKey::from_secret(&secret), Algorithm::HS256, settings),
+            verifier: TokenVerifier::fixed(DecodingKey::from_secret(&secret), Algorithm::HS256, settings),
             issuer: Some(issuer.clone()),
             services: issuer,
         })
     }
+}
+
+/// The identity provider's keys, when configuration names them (config validation has made
+/// sure it names one source at most).
+fn identity_provider_keys(settings: &Settings) -> anyhow::Result<Option<KeySource>> {
+    let auth = &settings.auth;
+    for (setting, file, algorithm) in [
+        ("auth.rs256_public_key_file", &auth.rs256_public_key_file, Algorithm::RS256),
+        ("auth.es256_public_key_file", &auth.es256_public_key_file, Algorithm::ES256),
+    ] {
+        let Some(path) = file else { continue };
+        let pem = std::fs::read(path)
+            .with_context(|| format!("reading {setting} {}: mount the file or fix the path", path.display()))?;
+        let keys = KeySet::from_pem(&pem, algorithm).map_err(|why| {
+            anyhow::anyhow!(
+                "{setting} {} {why}; use auth.rs256_public_key_file for an RSA key, auth.es256_public_key_file for a \
+                 P-256 key, or auth.jwks_file for a JWKS document",
+                path.display()
+            )
+        })?;
+        return Ok(Some(KeySource::Fixed(Arc::new(keys))));
+    }
+    let source = match (&auth.jwks_file, &auth.jwks_url) {
+        (Some(path), _) => JwksSource::File(path.clone()),
+        (None, Some(url)) => JwksSource::url(url).map_err(|why| anyhow::anyhow!("auth.jwks_url {url} {why}"))?,
+        (None, None) => return Ok(None),
+    };
+    let jwks = JwksKeys::new(source, auth.jwks_refresh, auth.jwks_refetch_cooldown)?;
+    Ok(Some(KeySource::Jwks(Arc::new(jwks))))
 }
 
 impl TokenIssuer {
@@ -436,13 +597,21 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     }
 }
 
-/// Server-side interceptor: every call to a Frontline service must carry a valid bearer token.
+/// Server-side authentication: every call to a Frontline service must carry a valid bearer
+/// token. A tower service rather than a tonic interceptor, because checking a token may wait for
+/// the identity provider's rotated keys to be fetched.
 #[derive(Clone)]
 pub struct Authenticator(pub TokenVerifier);
 
-impl Interceptor for Authenticator {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let header = request.metadata().get("authorization").ok_or_else(|| {
+impl Authenticator {
+    /// `service`, answering only calls with a valid bearer token, whose [`Principal`] it finds
+    /// in the request's extensions.
+    pub fn protect<S>(&self, service: S) -> Authenticated<S> {
+        Authenticated { inner: service, verifier: self.0.clone() }
+    }
+
+    async fn authenticate(verifier: &TokenVerifier, headers: &http::HeaderMap) -> Result<Principal, Status> {
+        let header = headers.get(http::header::AUTHORIZATION).ok_or_else(|| {
             unauthenticated(
                 "missing bearer token: send `authorization: Bearer <token>` (mint one with `frontline token`)",
             )
@@ -452,11 +621,51 @@ impl Interceptor for Authenticator {
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or_else(|| unauthenticated("the authorization header must be `Bearer <token>`"))?;
-        let principal = self.0.verify(token.trim()).map_err(Status::from)?;
-        // The role, never the subject or the token: spans are not the place for identities.
-        tracing::Span::current().record("enduser.role", principal.role.as_str());
-        request.extensions_mut().insert(principal);
-        Ok(request)
+        verifier.verify_fresh(token.trim()).await.map_err(Status::from)
+    }
+}
+
+/// A service behind the [`Authenticator`].
+#[derive(Clone)]
+pub struct Authenticated<S> {
+    inner: S,
+    verifier: TokenVerifier,
+}
+
+impl<S: tonic::server::NamedService> tonic::server::NamedService for Authenticated<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S, B> tower::Service<http::Request<B>> for Authenticated<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = futures::future::BoxFuture<'static, Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, context: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(context)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        // The service that was polled ready answers this call; a clone waits for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let verifier = self.verifier.clone();
+        Box::pin(async move {
+            match Authenticator::authenticate(&verifier, request.headers()).await {
+                Ok(principal) => {
+                    // The role, never the subject or the token: spans are not the place for identities.
+                    tracing::Span::current().record("enduser.role", principal.role.as_str());
+                    request.extensions_mut().insert(principal);
+                    inner.call(request).await
+                }
+                Err(status) => Ok(status.into_http()),
+            }
+        })
     }
 }
 
@@ -554,7 +763,7 @@ mod tests {
             customer: None,
             iss: "frontline".into(),
             aud: "frontline".into(),
-            iat: now,
+            iat: Some(now),
             exp: now + 600,
             act: None,
         }
@@ -738,5 +947,157 @@ mod tests {
     fn roles_parse_by_their_snake_case_names() {
         assert_eq!("team_lead".parse::<Role>().unwrap(), Role::TeamLead);
         assert!("boss".parse::<Role>().unwrap_err().contains("team_lead"));
+    }
+
+    fn refused(result: Result<Principal, ApiError>) -> String {
+        match result {
+            Err(ApiError::Unauthenticated { message }) => message,
+            other => panic!("expected UNAUTHENTICATED, got {other:?}"),
+        }
+    }
+
+    fn sign(claims: &serde_json::Value, algorithm: Algorithm, kid: Option<&str>, private_fixture: &str) -> String {
+        let pem = std::fs::read(fixture(private_fixture)).unwrap();
+        let key = match algorithm {
+            Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem).unwrap(),
+            _ => EncodingKey::from_ec_pem(&pem).unwrap(),
+        };
+        let mut header = Header::new(algorithm);
+        header.kid = kid.map(Into::into);
+        jsonwebtoken::encode(&header, claims, &key).unwrap()
+    }
+
+    fn person_claims() -> serde_json::Value {
+        let now = jsonwebtoken::get_current_timestamp();
+        serde_json::json!({
+            "sub": "idp-user-7", "role": "supervisor", "iss": "frontline", "aud": "frontline",
+            "iat": now, "exp": now + 600,
+        })
+    }
+
+    #[test]
+    fn es256_tokens_verify_with_a_p256_pem_key_and_nothing_else_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = settings(dir.path());
+        settings.auth.es256_public_key_file = Some(fixture("es256-public.pem"));
+        let keys = Keys::load(&settings).unwrap();
+        let token = sign(&person_claims(), Algorithm::ES256, Some("any-kid"), "es256-private.pem");
+        assert_eq!(keys.verifier.verify(&token).unwrap().role, Role::Supervisor);
+        let other_issuer = sign(&person_claims(), Algorithm::ES256, None, "es256-other-private.pem");
+        assert!(refused(keys.verifier.verify(&other_issuer)).contains("signature"));
+        let rsa = sign(&person_claims(), Algorithm::RS256, None, "rs256-private.pem");
+        assert!(refused(keys.verifier.verify(&rsa)).contains("RS256"), "an RS256 token for an ES256 key");
+    }
+
+    #[test]
+    fn a_key_file_that_is_missing_or_of_the_wrong_kind_stops_start_up_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = settings(dir.path());
+        settings.auth.rs256_public_key_file = Some(fixture("es256-public.pem"));
+        let error = format!("{:#}", Keys::load(&settings).err().unwrap());
+        assert!(
+            error.contains("auth.rs256_public_key_file") && error.contains("auth.es256_public_key_file"),
+            "{error}"
+        );
+        settings.auth.rs256_public_key_file = None;
+        settings.auth.es256_public_key_file = Some(fixture("es384-public.pem"));
+        assert!(format!("{:#}", Keys::load(&settings).err().unwrap()).contains("P-256"));
+        settings.auth.es256_public_key_file = None;
+        settings.auth.jwks_file = Some(dir.path().join("missing.json"));
+        let error = format!("{:#}", Keys::load(&settings).err().unwrap());
+        assert!(error.contains("auth.jwks_file") && error.contains("missing.json"), "{error}");
+        std::fs::write(dir.path().join("empty.json"), br#"{"keys": []}"#).unwrap();
+        settings.auth.jwks_file = Some(dir.path().join("empty.json"));
+        assert!(format!("{:#}", Keys::load(&settings).err().unwrap()).contains("no RS256 or ES256 signing key"));
+    }
+
+    fn jwks_settings(dir: &Path, keys: &[serde_json::Value]) -> Settings {
+        let path = dir.join("jwks.json");
+        std::fs::write(&path, serde_json::to_vec(&serde_json::json!({ "keys": keys })).unwrap()).unwrap();
+        let mut settings = settings(dir);
+        settings.auth.jwks_file = Some(path);
+        settings.auth.jwks_refetch_cooldown = Duration::ZERO;
+        settings
+    }
+
+    #[test]
+    fn a_jwks_verifies_each_token_with_the_key_its_kid_names_and_that_keys_algorithm_only() {
+        use keys::tests::jwk;
+        let dir = tempfile::tempdir().unwrap();
+        let settings = jwks_settings(
+            dir.path(),
+            &[jwk("rs256-private.pem", Algorithm::RS256, "rsa-1"), jwk("es256-private.pem", Algorithm::ES256, "ec-1")],
+        );
+        let keys = Keys::load(&settings).unwrap();
+        let claims = person_claims();
+        assert!(keys.verifier.verify(&sign(&claims, Algorithm::RS256, Some("rsa-1"), "rs256-private.pem")).is_ok());
+        assert!(keys.verifier.verify(&sign(&claims, Algorithm::ES256, Some("ec-1"), "es256-private.pem")).is_ok());
+        let wrong_type = sign(&claims, Algorithm::ES256, Some("rsa-1"), "es256-private.pem");
+        assert!(refused(keys.verifier.verify(&wrong_type)).contains("verifies RS256 only"));
+        let unknown = sign(&claims, Algorithm::RS256, Some("rsa-9"), "rs256-private.pem");
+        assert!(refused(keys.verifier.verify(&unknown)).contains("kid"), "no falling back to trying every key");
+        let unnamed = sign(&claims, Algorithm::RS256, None, "rs256-private.pem");
+        assert!(refused(keys.verifier.verify(&unnamed)).contains("kid"));
+    }
+
+    #[tokio::test]
+    async fn a_rotated_jwks_key_is_trusted_from_its_first_token_and_the_retired_one_no_longer() {
+        use keys::tests::jwk;
+        let dir = tempfile::tempdir().unwrap();
+        let settings = jwks_settings(dir.path(), &[jwk("es256-private.pem", Algorithm::ES256, "2024")]);
+        let keys = Keys::load(&settings).unwrap();
+        let old = sign(&person_claims(), Algorithm::ES256, Some("2024"), "es256-private.pem");
+        assert!(keys.verifier.verify_fresh(&old).await.is_ok());
+
+        jwks_settings(dir.path(), &[jwk("es256-other-private.pem", Algorithm::ES256, "2025")]);
+        let new = sign(&person_claims(), Algorithm::ES256, Some("2025"), "es256-other-private.pem");
+        assert!(keys.verifier.verify(&new).is_err(), "not fetched yet");
+        assert_eq!(keys.verifier.verify_fresh(&new).await.unwrap().subject, "idp-user-7");
+        assert!(refused(keys.verifier.verify_fresh(&old).await).contains("kid"));
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_or_made_to_live_too_long_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = jsonwebtoken::get_current_timestamp();
+        let future = serde_json::json!({
+            "sub": "ada", "role": "agent", "iss": "frontline", "aud": "frontline", "iat": now + 3600, "exp": now + 7200,
+        });
+        let (keys, token) = signed(future, Header::new(Algorithm::HS256), dir.path());
+        assert!(refused(keys.verifier.verify(&token)).contains("issued in the future"));
+
+        let long_lived = serde_json::json!({
+            "sub": "ada", "role": "agent", "iss": "frontline", "aud": "frontline", "iat": now, "exp": now + 8 * 86400,
+        });
+        let (keys, token) = signed(long_lived.clone(), Header::new(Algorithm::HS256), dir.path());
+        assert!(refused(keys.verifier.verify(&token)).contains("auth.max_token_lifetime"));
+        let mut without_iat = long_lived;
+        without_iat.as_object_mut().unwrap().remove("iat");
+        let (keys, token) = signed(without_iat.clone(), Header::new(Algorithm::HS256), dir.path());
+        assert!(refused(keys.verifier.verify(&token)).contains("auth.max_token_lifetime"));
+        without_iat["exp"] = (now + 600).into();
+        let (keys, token) = signed(without_iat, Header::new(Algorithm::HS256), dir.path());
+        assert!(keys.verifier.verify(&token).is_ok(), "iat is optional");
+
+        // The caller insisted, and this server was configured to accept it.
+        let mut settings = settings(dir.path());
+        settings.auth.max_token_lifetime = Duration::from_secs(30 * 86400);
+        let keys = Keys::load(&settings).unwrap();
+        let week = keys.issuer.unwrap().issue("ada", Role::Agent, None, Duration::from_secs(7 * 86400)).unwrap();
+        assert!(keys.verifier.verify(&week).is_ok());
+    }
+
+    #[test]
+    fn alg_none_and_garbage_are_refused_without_panicking() {
+        use base64::Engine as _;
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load(&settings(dir.path())).unwrap();
+        let encode = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+        let payload = encode(&person_claims().to_string());
+        let none = format!("{}.{payload}.", encode(r#"{"alg":"none","typ":"JWT"}"#));
+        assert!(refused(keys.verifier.verify(&none)).contains("algorithm"));
+        for garbage in ["", ".", "..", "a.b.c", "\u{0}", &format!("{}.{payload}.", encode("[]"))] {
+            refused(keys.verifier.verify(garbage));
+        }
     }
 }
