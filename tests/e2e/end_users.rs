@@ -96,7 +96,6 @@ on_both_backends! {
             expect_error(as_maria.update_ticket(tk::UpdateTicketRequest {
                 ticket: Some(tk::Ticket { id: own.id.clone(), priority: tk::Priority::Urgent as i32, ..Default::default() }),
                 update_mask: Some(FieldMask { paths: vec!["priority".into()] }),
-                ..Default::default()
             }).await),
         ];
         for status in denied {

@@ -53,7 +53,7 @@ fn ids(ticket: &tk::Ticket) -> Vec<&str> {
     ids
 }
 
-fn sorted<'a>(mut ids: Vec<&'a str>) -> Vec<&'a str> {
+fn sorted(mut ids: Vec<&str>) -> Vec<&str> {
     ids.sort();
     ids
 }
@@ -96,7 +96,6 @@ on_both_backends! {
         theirs = admin.update_ticket(tk::UpdateTicketRequest {
             ticket: Some(tk::Ticket { id: theirs.id.clone(), team_id: "t-b".into(), ..Default::default() }),
             update_mask: Some(prost_types::FieldMask { paths: vec!["team_id".into()] }),
-            ..Default::default()
         }).await.unwrap().into_inner();
 
         let mut agent_a = app.knowledge(Role::Agent, "agent-ola", Some("t-a")).await;
