@@ -79,7 +79,7 @@ impl TicketingApi {
         if event.event_type.starts_with("webhook.") {
             return Ok(0);
         }
-        let subscribers: Vec<_> = webhooks::active(connection)
+        let subscribers: Vec<_> = webhooks::active(connection, &self.sealing)
             .await?
             .into_iter()
             .filter(|webhook| webhook.subscribes_to(&event.event_type))
@@ -120,7 +120,7 @@ impl TicketingApi {
             ));
         }
         let webhook =
-            webhooks::get(connection, webhook_id).await?.ok_or_else(|| ApiError::not_found("webhook", webhook_id))?;
+            webhooks::get(connection, &self.sealing, webhook_id).await?.ok_or_else(|| ApiError::not_found("webhook", webhook_id))?;
         if !webhook.active {
             tracing::debug!(webhook = webhook_id, event_type, "webhook inactive; trigger notification dropped");
             return Ok(());
@@ -195,12 +195,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let env = [("FRONTLINE__DATA_DIR".to_string(), dir.path().display().to_string())];
         let settings = Settings::load_from(None, env).unwrap();
+        let sealing = std::sync::Arc::new(frontline_shared::sealing::SealingKeys::load(&settings).unwrap());
         let db = Database::connect(&settings, crate::DATABASE).await.unwrap();
         db.migrate(&crate::MIGRATIONS).await.unwrap();
         let mut connection = db.writer().acquire().await.unwrap();
-        webhooks::insert(&mut connection, webhook).await.unwrap();
+        webhooks::insert(&mut connection, &sealing, webhook).await.unwrap();
         let events = FeedEndpoint::new(Feed::new(db.clone()), Duration::from_secs(1), CancellationToken::new());
-        (TicketingApi::new(events), db, dir)
+        (TicketingApi::new(events, sealing), db, dir)
     }
 
     fn webhook(id: &str, active: bool) -> Webhook {
