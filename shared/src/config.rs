@@ -557,9 +557,12 @@ mod tests {
         }
         assert!(printed.contains("postgres://frontline:<redacted>@db.internal:5432/frontline?<redacted>"), "{printed}");
         let error = Settings::load_from(None, env(&[("FRONTLINE__SECRETS__KEY", "too-short")])).unwrap_err();
-        assert!(error.to_string().contains("FRONTLINE__SECRETS__KEY") && !error.to_string().contains("too-short"), "{error}");
-        let error =
-            Settings::load_from(None, env(&[("FRONTLINE__SECRETS__PREVIOUS_KEYS", &format!("{key},nope"))])).unwrap_err();
+        assert!(
+            error.to_string().contains("FRONTLINE__SECRETS__KEY") && !error.to_string().contains("too-short"),
+            "{error}"
+        );
+        let error = Settings::load_from(None, env(&[("FRONTLINE__SECRETS__PREVIOUS_KEYS", &format!("{key},nope"))]))
+            .unwrap_err();
         assert!(error.to_string().contains("secrets.previous_keys[1]"), "{error}");
     }
 

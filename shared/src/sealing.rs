@@ -52,10 +52,7 @@ impl SealingKey {
             (0..32).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16)).collect::<Result<Vec<_>, _>>().ok()
         } else {
             let unpadded = text.trim_end_matches('=');
-            base64::engine::general_purpose::STANDARD_NO_PAD
-                .decode(unpadded)
-                .or_else(|_| BASE64.decode(unpadded))
-                .ok()
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(unpadded).or_else(|_| BASE64.decode(unpadded)).ok()
         };
         let bytes: [u8; 32] = bytes.and_then(|bytes| bytes.try_into().ok()).ok_or(KeyError)?;
         Ok(Self::from_bytes(&bytes))
@@ -147,10 +144,9 @@ impl SealingKeys {
     pub fn open(&self, sealed: &str, associated: &str) -> Result<String, OpenError> {
         let rest = sealed.strip_prefix(SEALED_PREFIX).ok_or(OpenError::NotSealed)?;
         let (key_id, encoded) = rest.split_once(':').ok_or(OpenError::Malformed)?;
-        let key = self.key(key_id).ok_or_else(|| OpenError::UnknownKey {
-            key_id: key_id.to_string(),
-            known: self.ids().join(", "),
-        })?;
+        let key = self
+            .key(key_id)
+            .ok_or_else(|| OpenError::UnknownKey { key_id: key_id.to_string(), known: self.ids().join(", ") })?;
         let bytes = BASE64.decode(encoded).map_err(|_| OpenError::Malformed)?;
         if bytes.len() < NONCE_BYTES + TAG_BYTES {
             return Err(OpenError::Malformed);

@@ -689,7 +689,11 @@ async fn no_secret_reaches_the_logs(backend: Backend) {
     let webhook = create(&mut admin, hook(&format!("{}/T0001/XXXXXXXX", receiver.url), &["ticket.created"])).await;
     let retired = create(&mut admin, hook(&format!("{}/T0002/YYYYYYYY", gone.url), &["ticket.created"])).await;
     let rotated = admin
-        .rotate_webhook_secret(pb::RotateWebhookSecretRequest { id: webhook.id.clone(), etag: String::new(), revoke_previous: false })
+        .rotate_webhook_secret(pb::RotateWebhookSecretRequest {
+            id: webhook.id.clone(),
+            etag: String::new(),
+            revoke_previous: false,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -702,10 +706,21 @@ async fn no_secret_reaches_the_logs(backend: Backend) {
     app.restart().await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("webhook created") && logs.contains("webhook secret rotated"), "the logs were captured:\n{logs}");
+    assert!(
+        logs.contains("webhook created") && logs.contains("webhook secret rotated"),
+        "the logs were captured:\n{logs}"
+    );
     assert!(logs.contains("410 Gone"), "{logs}");
     let key = std::fs::read_to_string(app.settings().data_dir.join("secrets-key")).unwrap();
-    for secret in [&webhook.secret[6..], &rotated.secret[6..], &retired.secret[6..], key.trim(), "XXXXXXXX", "YYYYYYYY", "/hooks/frontline"] {
+    for secret in [
+        &webhook.secret[6..],
+        &rotated.secret[6..],
+        &retired.secret[6..],
+        key.trim(),
+        "XXXXXXXX",
+        "YYYYYYYY",
+        "/hooks/frontline",
+    ] {
         assert!(!logs.contains(secret), "{secret} is in the logs:\n{logs}");
     }
     app.stop().await;

@@ -38,7 +38,11 @@ impl TicketingApi {
         let rewritten = store::seal_stored_secrets(&mut transaction, &self.sealing).await?;
         transaction.commit().await?;
         if rewritten > 0 {
-            tracing::info!(webhooks = rewritten, key = self.sealing.current_id(), "webhook signing secrets sealed with the current key");
+            tracing::info!(
+                webhooks = rewritten,
+                key = self.sealing.current_id(),
+                "webhook signing secrets sealed with the current key"
+            );
         }
         Ok(())
     }

@@ -66,7 +66,8 @@ pub async fn update(
 
 /// The secrets as stored: sealed, and '' for no previous secret.
 fn sealed(keys: &SealingKeys, webhook: &Webhook) -> sqlx::Result<(String, String, Option<i64>)> {
-    let seal = |secret: &str| keys.seal(secret, &associated(&webhook.id)).map_err(|error| sqlx::Error::Encode(error.into()));
+    let seal =
+        |secret: &str| keys.seal(secret, &associated(&webhook.id)).map_err(|error| sqlx::Error::Encode(error.into()));
     Ok(match &webhook.previous_secret {
         Some(previous) => (seal(&webhook.secret)?, seal(&previous.secret)?, Some(previous.expires_at)),
         None => (seal(&webhook.secret)?, String::new(), None),
@@ -98,7 +99,8 @@ fn unreadable(id: &str, error: &dyn std::fmt::Display) -> String {
 /// in one transaction; returns how many webhooks were rewritten. A secret that no configured
 /// key opens is an error naming the webhook, and nothing is written: a secret is never lost.
 pub async fn seal_stored_secrets(connection: &mut AnyConnection, keys: &SealingKeys) -> anyhow::Result<usize> {
-    let rows = sqlx::query("SELECT id, secret, previous_secret FROM webhooks ORDER BY id").fetch_all(&mut *connection).await?;
+    let rows =
+        sqlx::query("SELECT id, secret, previous_secret FROM webhooks ORDER BY id").fetch_all(&mut *connection).await?;
     let mut rewritten = 0;
     for row in rows {
         let (id, secret, previous): (String, String, String) =
