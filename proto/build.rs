@@ -43,6 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Type names let feed payloads travel as typed `google.protobuf.Any` messages.
     let mut prost_config = prost_build::Config::new();
     prost_config.enable_type_names();
+    // Its Debug is written by hand (src/lib.rs): a printed webhook shows neither its signing
+    // secret nor its URL's path.
+    prost_config.skip_debug(["frontline.ticketing.v1.Webhook"]);
     tonic_prost_build::configure()
         // Undecodable messages are INVALID_ARGUMENT, not tonic's INTERNAL (see src/codec.rs).
         .codec_path("crate::codec::FrontlineCodec")

@@ -23,6 +23,7 @@ use frontline_shared::{
     feed::{Feed, FeedEndpoint},
     peer_health,
     peers::{self, PeerAddress, PeerChannel},
+    sealing::SealingKeys,
     server::{
         self, Drain, Health, InProcessConnector,
         lifecycle::{Action, Event, Phase},
@@ -127,10 +128,12 @@ impl Application {
                     let knowledge =
                         if settings.ticketing.suggest_articles { links.channel(ServiceKind::Knowledge) } else { None };
                     let ticketing = &settings.ticketing;
-                    let api = frontline_ticketing::TicketingApi::new(events)
+                    let sealing = std::sync::Arc::new(SealingKeys::load(&settings)?);
+                    let api = frontline_ticketing::TicketingApi::new(events, sealing)
                         .with_knowledge(knowledge)
                         .with_workforce(links.channel(ServiceKind::Workforce), ticketing.routing_timeout)
                         .with_clock(clock.clone());
+                    api.seal_webhook_secrets().await?;
                     background.spawn(api.clone().run_sla_scheduler(ticketing.sla_check_interval, shutdown.clone()));
                     background.spawn(api.clone().run_automations(ticketing.automation_interval, shutdown.clone()));
                     background

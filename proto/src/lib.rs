@@ -21,6 +21,28 @@ pub mod common {
 pub mod ticketing {
     pub mod v1 {
         tonic::include_proto!("frontline.ticketing.v1");
+
+        /// By hand (see build.rs): a printed webhook shows the last four characters of its
+        /// secret and its URL up to the host, since the rest of either lets one sign or post.
+        impl std::fmt::Debug for Webhook {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let tail: String = self.secret.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+                let secret = if self.secret.is_empty() { String::new() } else { format!("…{tail}") };
+                f.debug_struct("Webhook")
+                    .field("id", &self.id)
+                    .field("name", &self.name)
+                    .field("url", &crate::url_origin(&self.url))
+                    .field("event_types", &self.event_types)
+                    .field("secret", &secret)
+                    .field("allow_private_targets", &self.allow_private_targets)
+                    .field("active", &self.active)
+                    .field("etag", &self.etag)
+                    .field("created_at", &self.created_at)
+                    .field("updated_at", &self.updated_at)
+                    .field("previous_secret_expires_at", &self.previous_secret_expires_at)
+                    .finish()
+            }
+        }
     }
 }
 
@@ -39,6 +61,18 @@ pub mod workforce {
 pub mod analytics {
     pub mod v1 {
         tonic::include_proto!("frontline.analytics.v1");
+    }
+}
+
+/// `https://hooks.slack.com/…` for `https://hooks.slack.com/services/T0/B0/XXXX`.
+fn url_origin(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            format!("{scheme}://{host}/…")
+        }
+        None if url.is_empty() => String::new(),
+        None => "…".into(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Configuration: built-in defaults, then an optional TOML file, then `FRONTLINE__SECTION__KEY`
 //! environment variables (env wins, as Kubernetes expects). Unknown or malformed keys stop
 //! start-up with an error naming the key, so a typo never silently falls back to a default.
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use serde::Deserialize;
 
@@ -13,6 +13,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub secrets: SecretsSettings,
     pub telemetry: TelemetrySettings,
     pub peers: PeerSettings,
     pub feed: FeedSettings,
@@ -101,7 +102,7 @@ pub struct ServerSettings {
     pub cors_allowed_origins: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// Empty: one SQLite file per service under `data_dir`. `postgres://…`: PostgreSQL,
@@ -116,7 +117,7 @@ pub struct DatabaseSettings {
 /// `jwks_file` and `jwks_url` set, the install signs and verifies its own HS256 tokens; with one
 /// of them (never more), people's tokens come from that identity provider and are verified with
 /// its public keys, each key with its own algorithm only.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub issuer: String,
@@ -173,6 +174,75 @@ impl AuthSettings {
     pub fn uses_identity_provider(&self) -> bool {
         !self.identity_provider_settings().is_empty()
     }
+}
+
+/// The keys that seal secrets Frontline stores and must read back (webhook signing secrets),
+/// so the database alone never holds them in the clear. See [`crate::sealing`].
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSettings {
+    /// 32 random bytes, base64 or hex (`openssl rand -base64 32`): new values are sealed with
+    /// it. Every ticketing process of one install needs the same. Empty: read (or, on first
+    /// start, create) `data_dir/secrets-key`, enough when all processes share the data directory.
+    pub key: String,
+    /// Keys that still open values but never seal: the key before a rotation (values sealed with
+    /// it are resealed with `key` when ticketing starts), or the next key while it is rolled out.
+    pub previous_keys: Vec<String>,
+}
+
+/// Secrets and passwords never reach a log through a Debug print of the settings.
+const REDACTED: &str = "<redacted>";
+
+fn redacted(value: &str) -> &'static str {
+    if value.is_empty() { "" } else { REDACTED }
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &without_password(&self.url))
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .finish()
+    }
+}
+
+impl fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("hs256_secret", &redacted(&self.hs256_secret))
+            .field("rs256_public_key_file", &self.rs256_public_key_file)
+            .field("es256_public_key_file", &self.es256_public_key_file)
+            .field("jwks_file", &self.jwks_file)
+            .field("jwks_url", &self.jwks_url)
+            .field("jwks_refresh", &self.jwks_refresh)
+            .field("jwks_refetch_cooldown", &self.jwks_refetch_cooldown)
+            .field("max_token_lifetime", &self.max_token_lifetime)
+            .field("service_secret", &redacted(&self.service_secret))
+            .finish()
+    }
+}
+
+impl fmt::Debug for SecretsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretsSettings")
+            .field("key", &redacted(&self.key))
+            .field("previous_keys", &self.previous_keys.iter().map(|key| redacted(key)).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A database URL fit for a log: `postgres://frontline:<redacted>@db:5432/frontline`.
+pub fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let (authority, path) = rest.split_once('/').map_or((rest, None), |(authority, path)| (authority, Some(path)));
+    let Some((user_info, host)) = authority.rsplit_once('@') else { return url.to_string() };
+    let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+    let path = path.map(|path| format!("/{}", path.split_once('?').map_or(path, |(path, _)| path))).unwrap_or_default();
+    let query = if url.contains('?') { "?<redacted>" } else { "" };
+    format!("{scheme}://{user}:{REDACTED}@{host}{path}{query}")
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -259,6 +329,10 @@ jwks_refresh = "5min"
 jwks_refetch_cooldown = "30s"
 max_token_lifetime = "24h"
 
+[secrets]
+key = ""
+previous_keys = []
+
 [telemetry]
 log_format = "pretty"
 # tantivy warns when a background merge finishes after a commit replaced its segments: harmless.
@@ -338,6 +412,7 @@ impl Settings {
                 .list_separator(",")
                 .with_list_parse_key("server.cors_allowed_origins")
                 .with_list_parse_key("knowledge.locales")
+                .with_list_parse_key("secrets.previous_keys")
                 .try_parsing(true)
                 .source(Some(env)),
         );
@@ -440,6 +515,14 @@ impl Settings {
         if self.auth.max_token_lifetime < Duration::from_secs(60) {
             return bad("auth.max_token_lifetime", "must be at least 1min");
         }
+        if !self.secrets.key.is_empty() && crate::sealing::SealingKey::parse(&self.secrets.key).is_err() {
+            return bad("secrets.key", &crate::sealing::KeyError.to_string());
+        }
+        for (index, key) in self.secrets.previous_keys.iter().enumerate() {
+            if crate::sealing::SealingKey::parse(key).is_err() {
+                return bad(&format!("secrets.previous_keys[{index}]"), &crate::sealing::KeyError.to_string());
+            }
+        }
         for (key, url) in [
             ("peers.ticketing", &self.peers.ticketing),
             ("peers.knowledge", &self.peers.knowledge),
@@ -524,6 +607,35 @@ mod tests {
         assert!(error.to_string().contains("ticketing.webhook_max_attempts"), "{error}");
         let error = Settings::load_from(None, env(&[("FRONTLINE__TICKETING__WEBHOOK_TIMEOUT", "1h")])).unwrap_err();
         assert!(error.to_string().contains("FRONTLINE__TICKETING__WEBHOOK_TIMEOUT"), "{error}");
+    }
+
+    #[test]
+    fn sealing_keys_are_checked_and_never_printed() {
+        let key = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=";
+        let settings = Settings::load_from(
+            None,
+            env(&[
+                ("FRONTLINE__SECRETS__KEY", key),
+                ("FRONTLINE__SECRETS__PREVIOUS_KEYS", &format!("{},{}", "ab".repeat(32), "cd".repeat(32))),
+                ("FRONTLINE__AUTH__HS256_SECRET", "hs256-secret-that-must-not-be-logged"),
+                ("FRONTLINE__DATABASE__URL", "postgres://frontline:hunter2@db.internal:5432/frontline?sslmode=require"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.secrets.previous_keys.len(), 2);
+        let printed = format!("{settings:?}");
+        for secret in [key, &"ab".repeat(32), "hs256-secret-that-must-not-be-logged", "hunter2"] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("postgres://frontline:<redacted>@db.internal:5432/frontline?<redacted>"), "{printed}");
+        let error = Settings::load_from(None, env(&[("FRONTLINE__SECRETS__KEY", "too-short")])).unwrap_err();
+        assert!(
+            error.to_string().contains("FRONTLINE__SECRETS__KEY") && !error.to_string().contains("too-short"),
+            "{error}"
+        );
+        let error = Settings::load_from(None, env(&[("FRONTLINE__SECRETS__PREVIOUS_KEYS", &format!("{key},nope"))]))
+            .unwrap_err();
+        assert!(error.to_string().contains("secrets.previous_keys[1]"), "{error}");
     }
 
     #[test]

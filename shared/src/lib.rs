@@ -19,6 +19,7 @@ pub mod pagination;
 pub mod peer_health;
 pub mod peers;
 pub mod private_files;
+pub mod sealing;
 pub mod server;
 pub mod telemetry;
 pub mod ticket_scope;

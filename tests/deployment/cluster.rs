@@ -51,6 +51,11 @@ impl Cluster {
                 ("frontline-secrets".to_string(), "auth-hs256-secret".to_string()),
                 format!("operator-created-{}", uuid::Uuid::new_v4().simple()),
             ),
+            (
+                // 32 random bytes in hex, as `openssl rand -hex 32` makes them.
+                ("frontline-secrets".to_string(), "secrets-key".to_string()),
+                format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()),
+            ),
         ]);
         let stand_ins = StandIns {
             database_url: env.into_iter().next().map(|(_, url)| url),

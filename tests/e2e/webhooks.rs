@@ -9,7 +9,10 @@ use frontline_proto::{
     common::v1::ListEventsRequest,
     ticketing::v1::{self as pb, WebhookDeliveryStatus as Status},
 };
-use frontline_shared::{auth::Role, clock::ManualClock};
+use frontline_shared::{
+    auth::Role,
+    clock::{Clock, ManualClock},
+};
 use frontline_ticketing::domain::webhook::verify;
 use prost::Message;
 use prost_types::FieldMask;
@@ -412,14 +415,25 @@ on_both_backends! {
     }
 }
 
-/// Two replicas on one PostgreSQL database and one clock: each event is enqueued and
-/// delivered once.
+/// Two replicas on one PostgreSQL database and one clock, sharing `secrets.key` as every
+/// replica must: each event is enqueued and delivered once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: set FRONTLINE_TEST_DATABASE_URL and pass --include-ignored (make test does both)"]
 async fn each_event_is_delivered_once_across_replicas() {
-    let (first, _clock): (TestApp, ManualClock) = TestApp::spawn_at(Backend::Postgres, monday_morning()).await;
+    let (clock, _hand): (Clock, ManualClock) = Clock::manual(monday_morning());
+    let shared_key = |settings: &mut frontline_shared::config::Settings| settings.secrets.key = FIRST_KEY.into();
+    let first = TestApp::spawn_on(Backend::Postgres, &[], shared_key, clock).await;
     let url = first.settings().database.url.clone();
-    let second = TestApp::spawn_on(Backend::Postgres, &[], |settings| settings.database.url = url, first.clock()).await;
+    let second = TestApp::spawn_on(
+        Backend::Postgres,
+        &[],
+        |settings| {
+            shared_key(settings);
+            settings.database.url = url;
+        },
+        first.clock(),
+    )
+    .await;
     let receiver = Receiver::answering(204).await;
     let mut admin = first.ticketing(Role::Administrator).await;
     let webhook = create(&mut admin, hook(&receiver.url, &["ticket.created"])).await;
@@ -447,4 +461,282 @@ async fn each_event_is_delivered_once_across_replicas() {
     assert_eq!((received.len(), events.len()), (10, 10), "each event arrived once");
     second.stop().await;
     first.stop().await;
+}
+
+/// Two sealing keys for the tests: base64 and hex, as an operator may write either.
+const FIRST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const SECOND_KEY: &str = "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f";
+
+fn key_id(key: &str) -> String {
+    frontline_shared::sealing::SealingKey::parse(key).unwrap().id().to_string()
+}
+
+/// The webhook's row as stored: (secret, previous_secret).
+async fn stored_secrets(app: &TestApp, webhook_id: &str) -> (String, String) {
+    let db = app.database("ticketing").await;
+    sqlx::query_as("SELECT secret, previous_secret FROM webhooks WHERE id = $1")
+        .bind(webhook_id)
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+}
+
+/// Whether `needle` is in any file under the data directory (SQLite databases, their WAL,
+/// search indexes): on SQLite a secret must not be anywhere on disk in the clear.
+fn on_disk(app: &TestApp, needle: &str) -> bool {
+    fn walk(dir: &std::path::Path, needle: &[u8]) -> bool {
+        std::fs::read_dir(dir).unwrap().flatten().any(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, needle)
+            } else {
+                std::fs::read(&path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|window| window == needle))
+            }
+        })
+    }
+    walk(&app.settings().data_dir, needle.as_bytes())
+}
+
+/// Waits for the `count`th request and checks it verifies with every one of `secrets`.
+async fn signed_with(receiver: &Receiver, count: usize, secrets: &[&str]) {
+    let received = receiver.wait_for(count).await;
+    let request = &received[count - 1];
+    for secret in secrets {
+        verify(secret.as_bytes(), request.header("frontline-signature"), &request.body, Utc::now().timestamp(), 300)
+            .unwrap_or_else(|error| panic!("request {count} does not verify with {}: {error}", &secret[..10]));
+    }
+}
+
+on_both_backends! {
+    /// Signing secrets are sealed in the database (on SQLite, nowhere on disk in the clear),
+    /// deliveries are still signed with them, and after a restart with the same key too.
+    async fn webhook_secrets_are_sealed_at_rest_and_still_sign(app) {
+        let receiver = Receiver::answering(200).await;
+        let mut admin = app.ticketing(Role::Administrator).await;
+        let webhook = create(&mut admin, hook(&receiver.url, &["ticket.created"])).await;
+        let (secret, previous) = stored_secrets(&app, &webhook.id).await;
+        let sealed_prefix = format!("sealed:v1:{}:", key_id(&std::fs::read_to_string(app.settings().data_dir.join("secrets-key")).unwrap_or_else(|_| app.settings().secrets.key.clone())));
+        assert!(secret.starts_with(&sealed_prefix), "{secret}");
+        assert!(!secret.contains(&webhook.secret[6..]) && previous.is_empty());
+
+        let rotated = admin
+            .rotate_webhook_secret(pb::RotateWebhookSecretRequest { id: webhook.id.clone(), etag: webhook.etag.clone(), revoke_previous: false })
+            .await
+            .unwrap()
+            .into_inner();
+        let (secret, previous) = stored_secrets(&app, &webhook.id).await;
+        assert!(secret.starts_with(&sealed_prefix) && previous.starts_with(&sealed_prefix), "{secret} / {previous}");
+        assert_ne!(secret, previous);
+        for shown in [&webhook.secret, &rotated.secret] {
+            assert!(!secret.contains(&shown[6..]) && !previous.contains(&shown[6..]));
+            if !app.settings().uses_postgres() {
+                assert!(!on_disk(&app, &shown[6..]), "a secret is on disk in the clear");
+            }
+        }
+
+        let requester = tickets::requester(&mut admin).await;
+        tickets::create(&mut admin, tickets::ticket(&requester, "Sealed but signed")).await;
+        signed_with(&receiver, 1, &[&rotated.secret, &webhook.secret]).await;
+
+        app.restart().await;
+        let mut admin = app.ticketing(Role::Administrator).await;
+        tickets::create(&mut admin, tickets::ticket(&requester, "After a restart")).await;
+        signed_with(&receiver, 2, &[&rotated.secret, &webhook.secret]).await;
+        assert_eq!(stored_secrets(&app, &webhook.id).await, (secret, previous), "nothing to reseal");
+    }
+}
+
+on_both_backends! {
+    /// An install upgraded from plain-text secrets: they are sealed when ticketing starts, and
+    /// both the secret and the one rotated out keep signing.
+    async fn plain_text_secrets_from_before_are_sealed_at_start(app) {
+        let receiver = Receiver::answering(200).await;
+        let mut admin = app.ticketing(Role::Administrator).await;
+        let webhook = create(&mut admin, hook(&receiver.url, &["ticket.created"])).await;
+        let old = "whsec_00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        app.shut_down().await;
+        let db = app.database("ticketing").await;
+        let in_a_day = (Utc::now().timestamp() + 86_400) * 1_000_000;
+        sqlx::query("UPDATE webhooks SET secret = $2, previous_secret = $3, previous_secret_expires_at = $4 WHERE id = $1")
+            .bind(&webhook.id)
+            .bind(&webhook.secret)
+            .bind(old)
+            .bind(in_a_day)
+            .execute(db.writer())
+            .await
+            .unwrap();
+        drop(db);
+
+        app.start_again().await;
+        let (secret, previous) = stored_secrets(&app, &webhook.id).await;
+        assert!(secret.starts_with("sealed:v1:") && previous.starts_with("sealed:v1:"), "{secret} / {previous}");
+        assert!(!secret.contains(&webhook.secret[6..]) && !previous.contains(&old[6..]));
+        let mut admin = app.ticketing(Role::Administrator).await;
+        let read = admin.get_webhook(pb::GetWebhookRequest { id: webhook.id.clone() }).await.unwrap().into_inner();
+        assert_eq!((read.etag.as_str(), read.secret.as_str()), ("1", format!("whsec_…{}", &webhook.secret[66..]).as_str()));
+        let requester = tickets::requester(&mut admin).await;
+        tickets::create(&mut admin, tickets::ticket(&requester, "Upgraded")).await;
+        signed_with(&receiver, 1, &[&webhook.secret, old]).await;
+    }
+}
+
+on_both_backends! { with |settings| settings.secrets.key = FIRST_KEY.into();
+    /// A server given another key refuses to start, naming the key it lacks, rather than send
+    /// signatures no receiver accepts; with the old key among `secrets.previous_keys` it starts,
+    /// reseals every secret with the new key, and the old key can then be dropped.
+    async fn a_server_without_the_sealing_key_refuses_to_start_and_keys_rotate(app) {
+        let receiver = Receiver::answering(200).await;
+        let mut admin = app.ticketing(Role::Administrator).await;
+        let webhook = create(&mut admin, hook(&receiver.url, &["ticket.created"])).await;
+        assert!(stored_secrets(&app, &webhook.id).await.0.starts_with(&format!("sealed:v1:{}:", key_id(FIRST_KEY))));
+        app.shut_down().await;
+
+        app.settings.secrets.key = SECOND_KEY.into();
+        let refused = frontline::Application::build_on(app.settings.clone(), &[], app.clock())
+            .await
+            .err()
+            .expect("a server without the key refuses to start");
+        let message = format!("{refused:#}");
+        assert!(message.contains(&webhook.id) && message.contains(&key_id(FIRST_KEY)), "{message}");
+        assert!(message.contains("secrets.key") && message.contains("secrets.previous_keys"), "{message}");
+
+        app.settings.secrets.previous_keys = vec![FIRST_KEY.into()];
+        app.start_again().await;
+        let (secret, _) = stored_secrets(&app, &webhook.id).await;
+        assert!(secret.starts_with(&format!("sealed:v1:{}:", key_id(SECOND_KEY))), "resealed with the new key: {secret}");
+        let mut admin = app.ticketing(Role::Administrator).await;
+        let requester = tickets::requester(&mut admin).await;
+        tickets::create(&mut admin, tickets::ticket(&requester, "Rotated key")).await;
+        signed_with(&receiver, 1, &[&webhook.secret]).await;
+
+        // Every secret is on the new key now: the old one can go.
+        app.shut_down().await;
+        app.settings.secrets.previous_keys.clear();
+        app.start_again().await;
+        let mut admin = app.ticketing(Role::Administrator).await;
+        tickets::create(&mut admin, tickets::ticket(&requester, "Old key gone")).await;
+        signed_with(&receiver, 2, &[&webhook.secret]).await;
+    }
+}
+
+on_both_backends! {
+    /// A webhook URL can itself be a credential (Slack's is): administrators and services read
+    /// it whole; team leads, managers and BI readers, and the feed, see only where it points.
+    async fn only_administrators_see_whole_webhook_urls(app) {
+        let mut admin = app.ticketing(Role::Administrator).await;
+        let url = "https://hooks.example.com/services/T0001/B0001/XXXXXXXXXXXXXXXXXXXXXXXX?channel=vip";
+        let webhook = create(&mut admin, pb::Webhook { allow_private_targets: false, ..hook(url, &["ticket.sla_breached"]) }).await;
+        assert_eq!(webhook.url, url);
+
+        for role in [Role::Administrator, Role::Service] {
+            let mut reader = app.ticketing(role).await;
+            let read = reader.get_webhook(pb::GetWebhookRequest { id: webhook.id.clone() }).await.unwrap().into_inner();
+            assert_eq!(read.url, url, "{role:?}");
+            let listed = reader.list_webhooks(pb::ListWebhooksRequest {}).await.unwrap().into_inner().webhooks;
+            assert_eq!(listed[0].url, url, "{role:?}");
+        }
+        for role in [Role::TeamLead, Role::Supervisor, Role::Manager, Role::Director, Role::BiReader] {
+            let mut reader = app.ticketing(role).await;
+            let read = reader.get_webhook(pb::GetWebhookRequest { id: webhook.id.clone() }).await.unwrap().into_inner();
+            assert_eq!(read.url, "https://hooks.example.com/…", "{role:?}");
+            let listed = reader.list_webhooks(pb::ListWebhooksRequest {}).await.unwrap().into_inner().webhooks;
+            assert_eq!(listed, std::slice::from_ref(&read), "{role:?}");
+            assert!(!format!("{read:?}").contains("XXXX"), "not even in a Debug print");
+        }
+
+        let created = eventually(Duration::from_secs(10), || {
+            let mut admin = admin.clone();
+            async move {
+                let events = admin.list_events(ListEventsRequest { after_position: 0, page_size: 5000 }).await.ok()?.into_inner().events;
+                events.into_iter().find(|e| e.event_type == "webhook.created")
+            }
+        }).await;
+        let payload = pb::Webhook::decode(created.payload.unwrap().value.as_slice()).unwrap();
+        assert_eq!(payload.url, "https://hooks.example.com/…");
+    }
+}
+
+/// Everything logged at debug level while webhooks are created, rotated and delivered (one
+/// delivery failing first, one receiver gone): no secret, no sealing key, no URL path.
+async fn no_secret_reaches_the_logs(backend: Backend) {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // The runtime has one thread, so the app's tasks log through this subscriber too.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mut app = TestApp::spawn(backend).await;
+    let receiver = Receiver::start(&[500], 200).await;
+    let gone = Receiver::answering(410).await;
+    let mut admin = app.ticketing(Role::Administrator).await;
+    let webhook = create(&mut admin, hook(&format!("{}/T0001/XXXXXXXX", receiver.url), &["ticket.created"])).await;
+    let retired = create(&mut admin, hook(&format!("{}/T0002/YYYYYYYY", gone.url), &["ticket.created"])).await;
+    let rotated = admin
+        .rotate_webhook_secret(pb::RotateWebhookSecretRequest {
+            id: webhook.id.clone(),
+            etag: String::new(),
+            revoke_previous: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let requester = tickets::requester(&mut admin).await;
+    tickets::create(&mut admin, tickets::ticket(&requester, "Logged")).await;
+    gone.wait_for(1).await;
+    receiver.wait_for(1).await;
+    let failed = delivery_where(&admin, &webhook.id, |d| d.last_status_code == 500).await;
+    assert_eq!(failed.status, Status::Pending as i32);
+    app.restart().await;
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("webhook created") && logs.contains("webhook secret rotated"),
+        "the logs were captured:\n{logs}"
+    );
+    assert!(logs.contains("410 Gone"), "{logs}");
+    let key = std::fs::read_to_string(app.settings().data_dir.join("secrets-key")).unwrap();
+    for secret in [
+        &webhook.secret[6..],
+        &rotated.secret[6..],
+        &retired.secret[6..],
+        key.trim(),
+        "XXXXXXXX",
+        "YYYYYYYY",
+        "/hooks/frontline",
+    ] {
+        assert!(!logs.contains(secret), "{secret} is in the logs:\n{logs}");
+    }
+    app.stop().await;
+}
+
+mod no_secret_reaches_the_logs {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite() {
+        no_secret_reaches_the_logs(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    #[ignore = "needs PostgreSQL: set FRONTLINE_TEST_DATABASE_URL and pass --include-ignored (make test does both)"]
+    async fn postgres() {
+        no_secret_reaches_the_logs(Backend::Postgres).await;
+    }
 }

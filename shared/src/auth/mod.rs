@@ -562,7 +562,8 @@ pub fn secret_path(data_dir: &Path) -> PathBuf {
     data_dir.join(TOKEN_SECRET_FILE)
 }
 
-fn load_or_create_secret(data_dir: &Path, file: &str) -> anyhow::Result<Vec<u8>> {
+/// Reads `data_dir/file`, or mints it (64 hex digits, mode 0600) on first use.
+pub fn load_or_create_secret(data_dir: &Path, file: &str) -> anyhow::Result<Vec<u8>> {
     let path = data_dir.join(file);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let secret = existing.trim();

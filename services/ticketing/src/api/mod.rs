@@ -35,6 +35,7 @@ use frontline_shared::{
     clock::Clock,
     database::{Database, is_unique_violation},
     feed::{Feed, FeedEndpoint, WatchEventsStream},
+    sealing::SealingKeys,
 };
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -74,10 +75,13 @@ pub struct TicketingApi {
     rules: rules_cache::RulesCache,
     /// Woken after a commit that may have made a webhook delivery due.
     webhooks_due: Arc<Notify>,
+    /// Seals webhook signing secrets for the database and opens them to sign.
+    sealing: Arc<SealingKeys>,
 }
 
 impl TicketingApi {
-    pub fn new(events: FeedEndpoint) -> Self {
+    /// Ticketing on `events`' database; webhook secrets are sealed with `sealing`.
+    pub fn new(events: FeedEndpoint, sealing: Arc<SealingKeys>) -> Self {
         let feed = events.feed().clone();
         Self {
             db: feed.database().clone(),
@@ -90,6 +94,7 @@ impl TicketingApi {
             sla_changed: Arc::default(),
             rules: rules_cache::RulesCache::default(),
             webhooks_due: Arc::default(),
+            sealing,
         }
     }
 

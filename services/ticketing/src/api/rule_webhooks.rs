@@ -40,7 +40,7 @@ impl TicketingApi {
 pub(super) async fn check_webhooks(connection: &mut AnyConnection, rule: &BusinessRule) -> ApiResult<()> {
     for (index, action) in rule.actions.iter().enumerate() {
         if let Action::NotifyWebhook { webhook_id, .. } = action
-            && webhooks::get(connection, webhook_id).await?.is_none()
+            && !webhooks::exists(connection, webhook_id).await?
         {
             return Err(ApiError::invalid(
                 format!("rule.actions[{index}].webhook_id"),

@@ -5,7 +5,10 @@ use frontline_shared::{
     database::time::{optional_timestamp, to_timestamp},
 };
 
-use crate::domain::webhook::{Delivery, DeliveryStatus, Webhook, subscription::masked_secret};
+use crate::domain::webhook::{
+    Delivery, DeliveryStatus, Webhook,
+    subscription::{masked_secret, redacted_url},
+};
 
 /// Whether a response may carry the signing secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +16,15 @@ pub(super) enum Secret {
     /// Only to the administrator who just created or rotated it.
     Shown,
     Masked,
+}
+
+/// Whether a response may carry the whole URL: a Slack-style URL is itself a secret (its path
+/// lets anyone post), so only those who may change webhooks see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Url {
+    Shown,
+    /// Scheme, host and port only: `https://hooks.slack.com/…`.
+    Redacted,
 }
 
 /// The fields a caller sets; the rest are the server's.
@@ -32,11 +44,14 @@ pub(super) fn webhook_fields(given: pb::Webhook) -> Webhook {
     }
 }
 
-pub(super) fn webhook(webhook: &Webhook, secret: Secret) -> pb::Webhook {
+pub(super) fn webhook(webhook: &Webhook, secret: Secret, url: Url) -> pb::Webhook {
     pb::Webhook {
         id: webhook.id.clone(),
         name: webhook.name.clone(),
-        url: webhook.url.clone(),
+        url: match url {
+            Url::Shown => webhook.url.clone(),
+            Url::Redacted => redacted_url(&webhook.url),
+        },
         event_types: webhook.event_types.clone(),
         secret: match secret {
             Secret::Shown => webhook.secret.clone(),

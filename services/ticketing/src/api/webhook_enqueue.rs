@@ -79,7 +79,7 @@ impl TicketingApi {
         if event.event_type.starts_with("webhook.") {
             return Ok(0);
         }
-        let subscribers: Vec<_> = webhooks::active(connection)
+        let subscribers: Vec<_> = webhooks::active(connection, &self.sealing)
             .await?
             .into_iter()
             .filter(|webhook| webhook.subscribes_to(&event.event_type))
@@ -119,8 +119,9 @@ impl TicketingApi {
                 format!("must be 1 to {MAX_EVENT_TYPE_CHARS} letters, digits, dots, dashes or underscores"),
             ));
         }
-        let webhook =
-            webhooks::get(connection, webhook_id).await?.ok_or_else(|| ApiError::not_found("webhook", webhook_id))?;
+        let webhook = webhooks::get(connection, &self.sealing, webhook_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("webhook", webhook_id))?;
         if !webhook.active {
             tracing::debug!(webhook = webhook_id, event_type, "webhook inactive; trigger notification dropped");
             return Ok(());
@@ -195,12 +196,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let env = [("FRONTLINE__DATA_DIR".to_string(), dir.path().display().to_string())];
         let settings = Settings::load_from(None, env).unwrap();
+        let sealing = std::sync::Arc::new(frontline_shared::sealing::SealingKeys::load(&settings).unwrap());
         let db = Database::connect(&settings, crate::DATABASE).await.unwrap();
         db.migrate(&crate::MIGRATIONS).await.unwrap();
         let mut connection = db.writer().acquire().await.unwrap();
-        webhooks::insert(&mut connection, webhook).await.unwrap();
+        webhooks::insert(&mut connection, &sealing, webhook).await.unwrap();
         let events = FeedEndpoint::new(Feed::new(db.clone()), Duration::from_secs(1), CancellationToken::new());
-        (TicketingApi::new(events), db, dir)
+        (TicketingApi::new(events, sealing), db, dir)
     }
 
     fn webhook(id: &str, active: bool) -> Webhook {
@@ -234,6 +236,30 @@ mod tests {
         let body: serde_json::Value = serde_json::from_str(&delivery.body).unwrap();
         assert_eq!(body["payload"]["text"], "VIP waiting");
         assert_eq!(body["event_id"], delivery.event_id.as_str());
+    }
+
+    #[tokio::test]
+    async fn a_secret_sealed_with_another_key_is_never_read_nor_overwritten() {
+        let (_api, db, _dir) = ticketing_with(&webhook("w-1", true)).await;
+        let stranger = frontline_shared::sealing::SealingKeys::new(
+            frontline_shared::sealing::SealingKey::from_bytes(&[9; 32]),
+            vec![],
+        );
+        let mut connection = db.writer().acquire().await.unwrap();
+        let stored: String =
+            sqlx::query_scalar("SELECT secret FROM webhooks").fetch_one(&mut *connection).await.unwrap();
+        let error = webhooks::get(&mut connection, &stranger, "w-1").await.unwrap_err();
+        assert!(matches!(error, sqlx::Error::Decode(_)), "{error:?}");
+        let message = error.to_string();
+        assert!(
+            message.contains("w-1") && message.contains("secrets.key") && message.contains("does not have"),
+            "{message}"
+        );
+        let error = webhooks::seal_stored_secrets(&mut connection, &stranger).await.unwrap_err();
+        assert!(error.to_string().contains("w-1"), "{error}");
+        let after: String =
+            sqlx::query_scalar("SELECT secret FROM webhooks").fetch_one(&mut *connection).await.unwrap();
+        assert_eq!(after, stored, "a secret no key opens is left as it is");
     }
 
     #[tokio::test]

@@ -15,7 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::{TicketingApi, webhook_convert as convert, webhooks::webhook_changed};
 use crate::{
-    domain::webhook::{Delivery, DeliveryStatus, RetryPolicy, SIGNATURE_HEADER, after_attempt, sign_with_secrets},
+    domain::webhook::{
+        Delivery, DeliveryStatus, RetryPolicy, SIGNATURE_HEADER, after_attempt, sign_with_secrets,
+        subscription::redacted_url,
+    },
     outbound::WebhookClient,
     store::{webhook_deliveries as deliveries, webhooks},
 };
@@ -124,7 +127,16 @@ impl TicketingApi {
         let attempt = delivery.attempts + 1;
         let webhook = {
             let mut connection = self.db.reader().acquire().await?;
-            webhooks::get(&mut connection, &delivery.webhook_id).await?
+            match webhooks::get(&mut connection, &self.sealing, &delivery.webhook_id).await {
+                Err(error @ sqlx::Error::Decode(_)) => {
+                    // Another key sealed it: nothing is sent rather than a signature no receiver
+                    // accepts, and the attempt is not counted. Once its lease runs out a process
+                    // with the key (or this one, fixed) tries again.
+                    tracing::error!(delivery = %delivery.id, webhook = %delivery.webhook_id, %error, "webhook delivery not sent");
+                    return Ok(());
+                }
+                other => other?,
+            }
         };
         let Some(webhook) = webhook else {
             return Ok(()); // deleted meanwhile, and its deliveries with it
@@ -151,10 +163,10 @@ impl TicketingApi {
         let system = Principal::new("system", Role::Service, None);
         if after.disable_webhook
             && webhooks::deactivate(&mut transaction, &webhook.id, now).await?
-            && let Some(disabled) = webhooks::get(&mut transaction, &webhook.id).await?
+            && let Some(disabled) = webhooks::get(&mut transaction, &self.sealing, &webhook.id).await?
         {
             webhook_changed(&mut transaction, &system, "webhook.disabled", &disabled).await?;
-            tracing::warn!(webhook = %webhook.id, url = %webhook.url, "the receiver answered 410 Gone; webhook disabled");
+            tracing::warn!(webhook = %webhook.id, url = %redacted_url(&webhook.url), "the receiver answered 410 Gone; webhook disabled");
         }
         if after.status == DeliveryStatus::Dead
             && let Some(dead) = deliveries::get(&mut transaction, &delivery.id).await?

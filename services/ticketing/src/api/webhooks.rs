@@ -1,6 +1,7 @@
 //! Administering outbound webhooks — create, read, update, delete, rotate the secret — and
 //! reading and redelivering their deliveries. Every change reaches the feed with the secret
-//! masked: feed readers must never be able to sign.
+//! masked and the URL redacted: feed readers must never be able to sign, nor post as the
+//! webhook. Only those who may change webhooks (administrators, services) read whole URLs.
 use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
@@ -12,12 +13,15 @@ use sqlx::AnyConnection;
 
 use super::{
     RequestId, TicketingApi, check_request_id, fingerprint,
-    webhook_convert::{self as convert, Secret},
+    webhook_convert::{self as convert, Secret, Url},
 };
 use crate::{
     domain::{
         access::{Action, authorize},
-        webhook::{DeliveryStatus, Webhook, new_secret, subscription::MAX_WEBHOOKS},
+        webhook::{
+            DeliveryStatus, Webhook, new_secret,
+            subscription::{MAX_WEBHOOKS, redacted_url},
+        },
     },
     store::{webhook_deliveries as deliveries, webhooks as store},
 };
@@ -25,6 +29,24 @@ use crate::{
 const WEBHOOK_FIELDS: &[&str] = &["name", "url", "event_types", "allow_private_targets", "active"];
 
 impl TicketingApi {
+    /// Run at start, before serving: seals the signing secrets stored in plain text (before
+    /// secrets were sealed) and reseals those sealed with a previous key. A secret that none of
+    /// this process's keys opens stops the start with an error naming the key it needs: a
+    /// process that cannot sign must not run beside those that can.
+    pub async fn seal_webhook_secrets(&self) -> anyhow::Result<()> {
+        let mut transaction = self.db.begin().await?;
+        let rewritten = store::seal_stored_secrets(&mut transaction, &self.sealing).await?;
+        transaction.commit().await?;
+        if rewritten > 0 {
+            tracing::info!(
+                webhooks = rewritten,
+                key = self.sealing.current_id(),
+                "webhook signing secrets sealed with the current key"
+            );
+        }
+        Ok(())
+    }
+
     pub(super) async fn create_webhook(
         &self,
         principal: &Principal,
@@ -47,7 +69,7 @@ impl TicketingApi {
         if let Some(original) = request_id.claim(&mut transaction, &request_hash).await? {
             // The caller never saw the first response, so this is its only chance at the secret.
             let webhook = self.webhook(&mut transaction, &original).await?;
-            return Ok(convert::webhook(&webhook, Secret::Shown));
+            return Ok(convert::webhook(&webhook, Secret::Shown, Url::Shown));
         }
         if store::count(&mut transaction).await? >= MAX_WEBHOOKS {
             return Err(ApiError::FailedPrecondition {
@@ -55,20 +77,20 @@ impl TicketingApi {
                 message: format!("at most {MAX_WEBHOOKS} webhooks; delete one or subscribe an existing one"),
             });
         }
-        store::insert(&mut transaction, &webhook).await?;
+        store::insert(&mut transaction, &self.sealing, &webhook).await?;
         request_id.complete(&mut transaction, &webhook.id).await?;
         webhook_changed(&mut transaction, principal, "webhook.created", &webhook).await?;
         transaction.commit().await?;
         self.committed();
-        tracing::info!(webhook = %webhook.id, url = %webhook.url, "webhook created");
-        Ok(convert::webhook(&webhook, Secret::Shown))
+        tracing::info!(webhook = %webhook.id, url = %redacted_url(&webhook.url), "webhook created");
+        Ok(convert::webhook(&webhook, Secret::Shown, Url::Shown))
     }
 
     async fn webhook(&self, connection: &mut AnyConnection, id: &str) -> ApiResult<Webhook> {
         if id.is_empty() {
             return Err(ApiError::invalid("id", "is required"));
         }
-        store::get(connection, id).await?.ok_or_else(|| ApiError::not_found("webhook", id))
+        store::get(connection, &self.sealing, id).await?.ok_or_else(|| ApiError::not_found("webhook", id))
     }
 
     pub(super) async fn get_webhook(
@@ -78,7 +100,7 @@ impl TicketingApi {
     ) -> ApiResult<pb::Webhook> {
         authorize(principal, Action::ReadRules)?;
         let mut connection = self.db.reader().acquire().await?;
-        Ok(convert::webhook(&self.webhook(&mut connection, &request.id).await?, Secret::Masked))
+        Ok(convert::webhook(&self.webhook(&mut connection, &request.id).await?, Secret::Masked, url_for(principal)))
     }
 
     pub(super) async fn list_webhooks(
@@ -88,9 +110,10 @@ impl TicketingApi {
     ) -> ApiResult<pb::ListWebhooksResponse> {
         authorize(principal, Action::ReadRules)?;
         let mut connection = self.db.reader().acquire().await?;
-        let webhooks = store::all(&mut connection).await?;
+        let webhooks = store::all(&mut connection, &self.sealing).await?;
+        let url = url_for(principal);
         Ok(pb::ListWebhooksResponse {
-            webhooks: webhooks.iter().map(|webhook| convert::webhook(webhook, Secret::Masked)).collect(),
+            webhooks: webhooks.iter().map(|webhook| convert::webhook(webhook, Secret::Masked, url)).collect(),
         })
     }
 
@@ -136,7 +159,7 @@ impl TicketingApi {
         let webhook = self.save_webhook(&mut transaction, principal, &current, next, "webhook.updated").await?;
         transaction.commit().await?;
         self.committed();
-        Ok(convert::webhook(&webhook, Secret::Masked))
+        Ok(convert::webhook(&webhook, Secret::Masked, Url::Shown))
     }
 
     async fn save_webhook(
@@ -149,7 +172,7 @@ impl TicketingApi {
     ) -> ApiResult<Webhook> {
         next.revision = current.revision + 1;
         next.updated_at = self.clock.now_micros();
-        if !store::update(connection, &next, current.revision).await? {
+        if !store::update(connection, &self.sealing, &next, current.revision).await? {
             return Err(lost_race("webhook", &next.id));
         }
         webhook_changed(connection, principal, event_type, &next).await?;
@@ -190,7 +213,7 @@ impl TicketingApi {
         transaction.commit().await?;
         self.committed();
         tracing::info!(webhook = %webhook.id, revoke_previous = request.revoke_previous, "webhook secret rotated");
-        Ok(convert::webhook(&webhook, Secret::Shown))
+        Ok(convert::webhook(&webhook, Secret::Shown, Url::Shown))
     }
 
     pub(super) async fn list_webhook_deliveries(
@@ -220,7 +243,7 @@ impl TicketingApi {
             None => None,
         };
         let mut connection = self.db.reader().acquire().await?;
-        if store::get(&mut connection, &request.webhook_id).await?.is_none() {
+        if !store::exists(&mut connection, &request.webhook_id).await? {
             return Err(ApiError::not_found("webhook", &request.webhook_id));
         }
         let mut page =
@@ -296,11 +319,17 @@ pub(super) async fn webhook_changed(
             aggregate_type: "webhook",
             aggregate_id: &webhook.id,
             actor: &principal.subject,
-            payload: &convert::webhook(webhook, Secret::Masked),
+            payload: &convert::webhook(webhook, Secret::Masked, Url::Redacted),
         },
     )
     .await?;
     Ok(())
+}
+
+/// Whole URLs for those who may change webhooks (administrators, services); scheme and host
+/// for every other reader.
+fn url_for(principal: &Principal) -> Url {
+    if authorize(principal, Action::ConfigureRules).is_ok() { Url::Shown } else { Url::Redacted }
 }
 
 /// Opening a webhook to the internal network is a person's decision: only an administrator

@@ -1,5 +1,7 @@
 //! A webhook: a URL subscribed to some of ticketing's feed event types, and the secret its
 //! deliveries are signed with. What a valid one looks like and which events it receives.
+use std::fmt;
+
 use frontline_shared::{ApiResult, error::Violations};
 
 use super::target::{Host, check_address, parse_target};
@@ -59,7 +61,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "team_routing.set",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Webhook {
     pub id: String,
     pub name: String,
@@ -80,10 +82,39 @@ pub struct Webhook {
     pub updated_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RetiringSecret {
     pub secret: String,
     pub expires_at: i64,
+}
+
+// By hand, so that no Debug print (a log line, a failed assertion) shows a secret or the path
+// of a URL: both sign or post as the webhook.
+impl fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("url", &redacted_url(&self.url))
+            .field("event_types", &self.event_types)
+            .field("secret", &masked_secret(&self.secret))
+            .field("previous_secret", &self.previous_secret)
+            .field("allow_private_targets", &self.allow_private_targets)
+            .field("active", &self.active)
+            .field("revision", &self.revision)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+impl fmt::Debug for RetiringSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetiringSecret")
+            .field("secret", &masked_secret(&self.secret))
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl Webhook {
@@ -160,6 +191,18 @@ impl Webhook {
 pub fn masked_secret(secret: &str) -> String {
     let tail: String = secret.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     format!("{}…{tail}", super::signature::SECRET_PREFIX)
+}
+
+/// The URL as everyone but administrators sees it, and as logs and the feed carry it: the
+/// scheme, host and port, never the path or query, where receivers such as Slack put the token
+/// that lets anyone post (`https://hooks.slack.com/…`).
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.host_str().is_some() => {
+            format!("{}://{}/…", parsed.scheme(), &parsed[url::Position::BeforeHost..url::Position::AfterPort])
+        }
+        _ => "…".to_string(),
+    }
 }
 
 /// `ticket.created` matches itself; `ticket.*` matches every `ticket.` event, including ones
@@ -284,6 +327,29 @@ mod tests {
         assert_eq!(hook.signing_secrets(1_000 + PREVIOUS_SECRET_GRACE_MICROS), [b"whsec_new".as_slice()]);
         hook.rotate_secret("whsec_newer".into(), true, 2_000);
         assert_eq!(hook.signing_secrets(2_000), [b"whsec_newer".as_slice()]);
+    }
+
+    #[test]
+    fn a_redacted_url_keeps_only_scheme_host_and_port() {
+        assert_eq!(
+            redacted_url("https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX"),
+            "https://hooks.slack.com/…"
+        );
+        assert_eq!(redacted_url("http://127.0.0.1:8080/hooks?token=abc"), "http://127.0.0.1:8080/…");
+        assert_eq!(redacted_url("https://[::1]:8443/x"), "https://[::1]:8443/…");
+        assert_eq!(redacted_url("not a url"), "…");
+    }
+
+    #[test]
+    fn debug_shows_neither_the_secret_nor_the_urls_path() {
+        let mut hook = webhook("https://hooks.slack.com/services/T000/B000/XXXXXXXX", &["ticket.*"]);
+        hook.secret = "whsec_0123456789abcdef".into();
+        hook.rotate_secret("whsec_fedcba9876543210".into(), false, 0);
+        let shown = format!("{hook:?}");
+        for hidden in ["0123456789ab", "fedcba987654", "T000", "XXXXXXXX"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+        assert!(shown.contains("https://hooks.slack.com/…") && shown.contains("whsec_…3210"), "{shown}");
     }
 
     #[test]
