@@ -12,6 +12,8 @@
 //!   shared view). Nobody in the matrix may see it.
 //! - `CANARYS`: staff-only matter (internal notes and articles, other customers' records): team
 //!   A's staff may see it; customer A and the gateway must not.
+//! - `CANARYA`: administrators' matter (a webhook URL's path, which is its credential): nobody in
+//!   the matrix may see it.
 use std::{collections::BTreeMap, time::Duration};
 
 use bytes::Bytes;
@@ -36,9 +38,9 @@ struct Caller {
     forbidden: &'static [&'static str],
 }
 
-const TEAM_A_MAY_NOT_SEE: &[&str] = &["CANARYBT", "CANARYBI"];
-const GATEWAY_MAY_NOT_SEE: &[&str] = &["CANARYBI", "CANARYS"];
-const CUSTOMER_A_MAY_NOT_SEE: &[&str] = &["CANARYBT", "CANARYBI", "CANARYS"];
+const TEAM_A_MAY_NOT_SEE: &[&str] = &["CANARYBT", "CANARYBI", "CANARYA"];
+const GATEWAY_MAY_NOT_SEE: &[&str] = &["CANARYBI", "CANARYS", "CANARYA"];
+const CUSTOMER_A_MAY_NOT_SEE: &[&str] = &["CANARYBT", "CANARYBI", "CANARYS", "CANARYA"];
 
 async fn comment(client: &mut Ticketing, ticket_id: &str, body: &str, public: bool) {
     let request =
@@ -128,6 +130,14 @@ async fn seed(app: &TestApp) -> (String, Vec<String>) {
     };
     let view_b =
         lead_b.create_ticket_view(tk::CreateTicketViewRequest { view: Some(view) }).await.unwrap().into_inner().id;
+    let webhook = tk::Webhook {
+        name: "Chat alerts".into(),
+        url: "https://hooks.example.com/services/CANARYA-webhook-credential".into(),
+        event_types: vec!["ticket.created".into()],
+        ..Default::default()
+    };
+    let request = tk::CreateWebhookRequest { webhook: Some(webhook), request_id: String::new() };
+    let webhook = admin.create_webhook(request).await.unwrap().into_inner().id;
 
     // Wait for the background work whose output the matrix must find filtered: the tickets'
     // suggestions, and analytics' copy of team B's ticket.
@@ -157,6 +167,7 @@ async fn seed(app: &TestApp) -> (String, Vec<String>) {
         internal.id,
         restricted.id,
         view_b,
+        webhook,
         "t-a".into(),
         "t-b".into(),
         "lead-b".into(),
