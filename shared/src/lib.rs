@@ -23,5 +23,6 @@ pub mod sealing;
 pub mod server;
 pub mod telemetry;
 pub mod ticket_scope;
+pub mod web_tls;
 
 pub use error::{ApiError, ApiResult};

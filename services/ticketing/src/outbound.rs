@@ -20,7 +20,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio_rustls::{
     TlsConnector,
-    rustls::{ClientConfig, RootCertStore, crypto::ring, pki_types::ServerName},
+    rustls::{ClientConfig, pki_types::ServerName},
 };
 
 use crate::domain::webhook::{Attempt, Host, Scheme, Target, check_resolved, parse_target};
@@ -35,7 +35,7 @@ pub struct WebhookClient {
 
 impl WebhookClient {
     pub fn new(timeout: Duration) -> Self {
-        let tls = tls_config()
+        let tls = frontline_shared::web_tls::client_config()
             .inspect_err(|error| tracing::error!(%error, "webhooks cannot use https: no TLS configuration"))
             .ok()
             .map(Arc::new);
@@ -111,16 +111,6 @@ async fn connect(addresses: &[IpAddr], port: u16) -> Result<TcpStream, String> {
         }
     }
     Err(format!("could not connect to {}", failures.join("; ")))
-}
-
-fn tls_config() -> Result<ClientConfig, tokio_rustls::rustls::Error> {
-    let roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    let mut config = ClientConfig::builder_with_provider(Arc::new(ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
 }
 
 fn request(target: &Target, headers: &[(&str, &str)], body: &str) -> hyper::http::Result<hyper::Request<Full<Bytes>>> {

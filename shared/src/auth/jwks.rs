@@ -17,7 +17,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio_rustls::{
     TlsConnector,
-    rustls::{ClientConfig, RootCertStore, crypto::ring, pki_types::ServerName},
+    rustls::{ClientConfig, pki_types::ServerName},
 };
 use tokio_util::sync::CancellationToken;
 
@@ -71,9 +71,10 @@ impl JwksKeys {
     /// is fetched by [`JwksKeys::load`], which the server awaits before it serves.
     pub fn new(source: JwksSource, refresh_every: Duration, cooldown: Duration) -> anyhow::Result<Self> {
         let tls = match &source {
-            JwksSource::Url(uri) if uri.scheme_str() == Some("https") => {
-                Some(Arc::new(tls_config().context("auth.jwks_url is https, but no TLS configuration could be built")?))
-            }
+            JwksSource::Url(uri) if uri.scheme_str() == Some("https") => Some(Arc::new(
+                crate::web_tls::client_config()
+                    .context("auth.jwks_url is https, but no TLS configuration could be built")?,
+            )),
             _ => None,
         };
         let keys = Self {
@@ -158,16 +159,6 @@ impl JwksKeys {
             }
         }
     }
-}
-
-fn tls_config() -> Result<ClientConfig, tokio_rustls::rustls::Error> {
-    let roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    let mut config = ClientConfig::builder_with_provider(Arc::new(ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
 }
 
 /// GETs `uri` over HTTP/1.1 and returns the body of a 200 answer. Redirects are not followed:
