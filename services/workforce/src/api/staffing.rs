@@ -153,9 +153,14 @@ impl WorkforceApi {
         }
         let costs: HashMap<String, i64> = members.iter().map(|p| (p.id.clone(), p.hourly_cost.minor_units)).collect();
         let paid: Vec<_> = roster.into_iter().filter(|s| s.kind == ShiftKind::Work || s.kind.is_activity()).collect();
-        let plan =
-            staffing::plan(from, to, i64::from(request.interval_seconds), goal(request.goal), &forecast, &paid, &costs)
-                .map_err(|error| ApiError::invalid(error.field, error.reason))?;
+        // Erlang arithmetic for up to 31 days of intervals at up to a million erlangs each: on the
+        // blocking pool, so a large plan never holds up the workers other calls need.
+        let (interval_seconds, goal) = (i64::from(request.interval_seconds), goal(request.goal));
+        let plan = frontline_shared::blocking::run(move |_| {
+            staffing::plan(from, to, interval_seconds, goal, &forecast, &paid, &costs)
+                .map_err(|error| ApiError::invalid(error.field, error.reason))
+        })
+        .await?;
         let money = |minor_units: i64| WireMoney { currency_code: currency.clone(), minor_units };
         let budget = request.budget.as_ref().map_or(0, |b| b.minor_units);
         Ok(pb::PlanStaffingResponse {
