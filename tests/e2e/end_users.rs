@@ -63,6 +63,18 @@ on_both_backends! {
         routed.description = "x".into();
         let chose = expect_error(as_maria.create_ticket(tk::CreateTicketRequest { ticket: Some(routed), request_id: String::new() }).await);
         assert_eq!(chose.code(), Code::PermissionDenied);
+        // Nor may she file it under another organisation, or probe other tickets through it.
+        for (field, ticket) in [
+            ("ticket.organization_id", tk::Ticket { organization_id: "org-someone-else".into(), ..Default::default() }),
+            ("ticket.problem_id", tk::Ticket { problem_id: jans.id.clone(), ..Default::default() }),
+            ("ticket.external_id", tk::Ticket { external_id: "crm-ticket-1".into(), ..Default::default() }),
+            ("ticket.tags", tk::Ticket { tags: vec!["vip".into()], ..Default::default() }),
+        ] {
+            let ticket = tk::Ticket { subject: "Probe".into(), description: "x".into(), ..ticket };
+            let refused = expect_error(as_maria.create_ticket(tk::CreateTicketRequest { ticket: Some(ticket), request_id: String::new() }).await);
+            assert_eq!(refused.code(), Code::PermissionDenied, "{field}: {refused:?}");
+            assert!(refused.message().contains(field), "{field}: {}", refused.message());
+        }
 
         // Jan's ticket does not exist for Maria, by id or in a list.
         let hidden = expect_error(as_maria.get_ticket(tk::GetTicketRequest { id: jans.id.clone() }).await);
@@ -124,6 +136,8 @@ on_both_backends! {
         assert_eq!(seen.requester_id, piotr.id);
         let reply = as_ewa.add_comment(tk::AddCommentRequest { ticket_id: piotrs.id.clone(), body: "Same for our Gdańsk site.".into(), ..Default::default() }).await;
         assert!(reply.is_ok(), "a colleague may follow up on a shared ticket");
+        let rating = tk::RateTicketRequest { ticket_id: piotrs.id.clone(), rating: tk::SatisfactionRating::Good as i32, comment: String::new() };
+        assert_eq!(expect_error(as_ewa.rate_ticket(rating).await).code(), Code::PermissionDenied, "the rating is Piotr's");
 
         // Sharing switched off: Piotr's ticket is his alone again.
         admin.update_organization(tk::UpdateOrganizationRequest {

@@ -325,56 +325,52 @@ pub struct TokenIssuer {
 
 impl TokenIssuer {
     pub fn issue(&self, subject: &str, role: Role, team_id: Option<&str>, ttl: Duration) -> anyhow::Result<String> {
-        let now = jsonwebtoken::get_current_timestamp();
-        let claims = Claims {
-            sub: subject.into(),
-            role,
-            team: team_id.map(Into::into),
-            customer: None,
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            iat: Some(now),
-            exp: now + ttl.as_secs(),
-            act: None,
-        };
-        self.sign(&claims)
+        self.sign(&self.claims(subject, role, team_id.map(Into::into), None, None, ttl))
     }
 
     /// A token for a customer signing in to a help centre: the `end_user` role, bound to
     /// `customer_id` (ticketing's id of the customer).
     pub fn issue_end_user(&self, subject: &str, customer_id: &str, ttl: Duration) -> anyhow::Result<String> {
         anyhow::ensure!(!customer_id.trim().is_empty(), "an end_user token needs the customer it speaks for");
-        let now = jsonwebtoken::get_current_timestamp();
-        let claims = Claims {
-            sub: subject.into(),
-            role: Role::EndUser,
-            team: None,
-            customer: Some(customer_id.into()),
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-            iat: Some(now),
-            exp: now + ttl.as_secs(),
-            act: None,
-        };
-        self.sign(&claims)
+        self.sign(&self.claims(subject, Role::EndUser, None, Some(customer_id.into()), None, ttl))
     }
 
     /// A token for `caller` presented by `actor` (a service), with the caller's own claims:
     /// the service that receives it decides with the caller's rights (RFC 8693 `act`).
     fn issue_on_behalf_of(&self, caller: &Principal, actor: &str, ttl: Duration) -> anyhow::Result<String> {
+        let act = Some(Actor { sub: actor.into() });
+        self.sign(&self.claims(
+            &caller.subject,
+            caller.role,
+            caller.team_id.clone(),
+            caller.customer_id.clone(),
+            act,
+            ttl,
+        ))
+    }
+
+    /// This issuer's claims for one token, issued now.
+    fn claims(
+        &self,
+        subject: &str,
+        role: Role,
+        team: Option<String>,
+        customer: Option<String>,
+        act: Option<Actor>,
+        ttl: Duration,
+    ) -> Claims {
         let now = jsonwebtoken::get_current_timestamp();
-        let claims = Claims {
-            sub: caller.subject.clone(),
-            role: caller.role,
-            team: caller.team_id.clone(),
-            customer: caller.customer_id.clone(),
+        Claims {
+            sub: subject.into(),
+            role,
+            team,
+            customer,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: Some(now),
             exp: now + ttl.as_secs(),
-            act: Some(Actor { sub: actor.into() }),
-        };
-        self.sign(&claims)
+            act,
+        }
     }
 
     fn sign(&self, claims: &Claims) -> anyhow::Result<String> {

@@ -254,6 +254,7 @@ impl TicketingApi {
             .ok_or_else(|| ApiError::invalid("rating", "must be GOOD or BAD"))?;
         let mut transaction = self.db.begin().await?;
         let current = self.visible_ticket(&mut transaction, principal, ticket_id).await?;
+        crate::domain::access::check_rates(principal, &current)?;
         let (change, previous) = current.rate(rating, &request.comment, self.clock.now_micros())?;
         let ticket = self.record_update(&mut transaction, principal, &current, change, "rated").await?;
         let ticket = if rating == SatisfactionRating::Bad {

@@ -143,7 +143,7 @@ impl TicketingApi {
         let request_hash = fingerprint(&given);
         let mut fields = convert::ticket_fields(given)?;
         if requester_side {
-            access::check_raised_ticket(principal, &mut fields.requester_id, &fields.assignee_id, &fields.team_id)?;
+            access::check_raised_ticket(principal, &mut fields)?;
         }
         // Routing asks workforce before anything is written, so no transaction waits on it.
         let route = self.plan_route(&fields).await?;

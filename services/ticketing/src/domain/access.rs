@@ -19,7 +19,7 @@ use frontline_shared::{
     auth::{Principal, Role},
 };
 
-use super::Ticket;
+use super::{Ticket, ticket::TicketFields};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -97,36 +97,56 @@ pub fn check_visible(principal: &Principal, ticket: &Ticket) -> ApiResult<()> {
     if visible { Ok(()) } else { Err(ApiError::not_found("ticket", ticket.id.to_string())) }
 }
 
+/// A satisfaction rating is the requester's own: an end user who sees a colleague's ticket
+/// through a shared organisation may follow up on it, not rate it.
+pub fn check_rates(principal: &Principal, ticket: &Ticket) -> ApiResult<()> {
+    match principal.end_user_customer() {
+        Some(customer_id) if customer_id != ticket.requester_id => {
+            Err(ApiError::permission_denied("only the ticket's requester rates it"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Internal notes are for staff and programs that sync them, never for requesters or their
 /// proxies.
 pub fn sees_internal_notes(principal: &Principal) -> bool {
     !principal.role.reads_as_customer()
 }
 
-/// What a requester (or a gateway for one) may set on a ticket they open: the requester is an
-/// end user's own customer (filled in when left empty), and who works it is routing's choice.
-pub fn check_raised_ticket(
-    principal: &Principal,
-    requester_id: &mut String,
-    assignee_id: &str,
-    team_id: &str,
-) -> ApiResult<()> {
+/// What a requester (or a gateway for one) may set on a ticket they open: what they ask and how
+/// (subject, description, channel, type, priority, language, an order reference). The requester
+/// is an end user's own customer (filled in when left empty). Everything else is the help desk's
+/// to decide — who works it (routing), its organisation (the requester's), status, tags, dates,
+/// custom fields — or would tell a requester about other tickets (a problem's number, an
+/// external id already taken), so it is refused, naming the field.
+pub fn check_raised_ticket(principal: &Principal, fields: &mut TicketFields) -> ApiResult<()> {
     if let Some(customer_id) = principal.end_user_customer() {
-        if requester_id.trim().is_empty() {
-            *requester_id = customer_id.to_owned();
-        } else if requester_id != customer_id {
+        if fields.requester_id.trim().is_empty() {
+            fields.requester_id = customer_id.to_owned();
+        } else if fields.requester_id != customer_id {
             return Err(ApiError::permission_denied(
                 "ticket.requester_id: an end user opens tickets for themselves only",
             ));
         }
     }
-    if !assignee_id.is_empty() || !team_id.is_empty() {
-        let field = if assignee_id.is_empty() { "ticket.team_id" } else { "ticket.assignee_id" };
-        return Err(ApiError::permission_denied(format!(
-            "{field}: a requester's ticket is routed by Frontline; requesters do not choose who works it"
-        )));
+    let staff_only = [
+        ("ticket.assignee_id", !fields.assignee_id.is_empty()),
+        ("ticket.team_id", !fields.team_id.is_empty()),
+        ("ticket.organization_id", !fields.organization_id.is_empty()),
+        ("ticket.status", fields.status.is_some_and(|status| status != crate::domain::Status::New)),
+        ("ticket.tags", !fields.tags.is_empty()),
+        ("ticket.due_at", fields.due_at.is_some()),
+        ("ticket.external_id", !fields.external_id.is_empty()),
+        ("ticket.custom_fields", !fields.custom_fields.is_empty()),
+        ("ticket.problem_id", fields.problem_id.is_some()),
+    ];
+    match staff_only.iter().find(|(_, set)| *set) {
+        Some((field, _)) => Err(ApiError::permission_denied(format!(
+            "{field}: a requester's ticket is routed and filed by the help desk; requesters set what they ask, not this"
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Who may share a view with `team_id` (empty: a personal view).
@@ -213,17 +233,30 @@ mod tests {
     }
 
     #[test]
-    fn a_requester_opens_tickets_for_themselves_and_routing_chooses_who_works_them() {
-        let mut requester = String::new();
-        check_raised_ticket(&end_user("c-1"), &mut requester, "", "").unwrap();
-        assert_eq!(requester, "c-1", "filled in");
-        let mut someone_else = "c-2".to_string();
-        assert!(check_raised_ticket(&end_user("c-1"), &mut someone_else, "", "").is_err());
+    fn a_requester_opens_tickets_for_themselves_and_sets_only_what_they_ask() {
+        let asked = || TicketFields {
+            subject: "Help".into(),
+            priority: Some(crate::domain::Priority::High),
+            ..Default::default()
+        };
+        let mut own = asked();
+        check_raised_ticket(&end_user("c-1"), &mut own).unwrap();
+        assert_eq!(own.requester_id, "c-1", "filled in");
+        let mut someone_elses = TicketFields { requester_id: "c-2".into(), ..asked() };
+        assert!(check_raised_ticket(&end_user("c-1"), &mut someone_elses).is_err());
         let gateway = as_role(Role::Portal, None);
-        let mut anyone = "c-2".to_string();
-        assert!(check_raised_ticket(&gateway, &mut anyone, "", "").is_ok(), "a gateway acts for any requester");
-        assert!(check_raised_ticket(&gateway, &mut anyone, "agent-ola", "").is_err());
-        assert!(check_raised_ticket(&gateway, &mut anyone, "", "t-1").is_err());
+        assert!(check_raised_ticket(&gateway, &mut someone_elses).is_ok(), "a gateway acts for any requester");
+        let refused = |fields: TicketFields| match check_raised_ticket(&gateway, &mut fields.clone()) {
+            Err(ApiError::PermissionDenied { message }) => message.split(':').next().unwrap().to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(refused(TicketFields { assignee_id: "agent-ola".into(), ..asked() }), "ticket.assignee_id");
+        assert_eq!(refused(TicketFields { team_id: "t-1".into(), ..asked() }), "ticket.team_id");
+        assert_eq!(refused(TicketFields { organization_id: "org-b".into(), ..asked() }), "ticket.organization_id");
+        assert_eq!(refused(TicketFields { problem_id: Some(7), ..asked() }), "ticket.problem_id");
+        assert_eq!(refused(TicketFields { external_id: "crm-9".into(), ..asked() }), "ticket.external_id");
+        assert_eq!(refused(TicketFields { tags: vec!["vip".into()], ..asked() }), "ticket.tags");
+        assert_eq!(refused(TicketFields { status: Some(crate::domain::Status::Solved), ..asked() }), "ticket.status");
     }
 
     #[test]
