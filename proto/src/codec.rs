@@ -2,8 +2,8 @@
 //! not decode is reported as INVALID_ARGUMENT. tonic follows gRPC's table and says INTERNAL,
 //! but a request that is not the RPC's message (truncated, garbled, invalid UTF-8 in a string)
 //! is the sender's mistake, and Frontline never answers a caller's mistake with INTERNAL.
-//! A message that decodes but carries a NUL character in a string is refused the same way,
-//! naming the field (see [`crate::text`]).
+//! Before it is decoded, a request is checked against the limits its contract declares (and for
+//! NUL in any string), and refused the same way, naming the field (see [`crate::limits`]).
 use std::{collections::HashMap, marker::PhantomData};
 
 use prost::{Message, Name, bytes::Buf};
@@ -51,18 +51,14 @@ impl<U: Message + Default + Name> Decoder for CheckedDecoder<U> {
     type Error = Status;
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
-        // The buffer holds exactly this message, contiguously; it is copied only in the rare
-        // case of a zero byte, which the NUL check must then look at after prost consumed it.
-        let suspect = src.chunk().contains(&0).then(|| src.chunk().to_vec());
+        // The buffer holds exactly this message, contiguously.
+        crate::limits::check(&U::full_name(), src.chunk()).map_err(refused)?;
         let message = self.0.decode(src).map_err(|status| match status.code() {
             Code::Internal => {
                 Status::invalid_argument(format!("the message is not a valid {}: {}", U::NAME, status.message()))
             }
             _ => status,
         })?;
-        if let Some(field) = suspect.and_then(|bytes| crate::text::field_with_nul(&U::full_name(), &bytes)) {
-            return Err(nul_refused(field));
-        }
         Ok(message)
     }
 
@@ -73,10 +69,9 @@ impl<U: Message + Default + Name> Decoder for CheckedDecoder<U> {
 
 /// INVALID_ARGUMENT with the same details as every other Frontline field violation
 /// (`BadRequest` naming the field, `ErrorInfo` with reason INVALID_ARGUMENT).
-fn nul_refused(field: String) -> Status {
-    const DESCRIPTION: &str = "must not contain the NUL character (U+0000)";
+fn refused(crate::limits::Refusal { field, description }: crate::limits::Refusal) -> Status {
     let mut details = ErrorDetails::new();
-    details.add_bad_request_violation(field.clone(), DESCRIPTION);
+    details.add_bad_request_violation(field.clone(), description.clone());
     details.set_error_info("INVALID_ARGUMENT", crate::ERROR_DOMAIN, HashMap::new());
-    Status::with_error_details(Code::InvalidArgument, format!("invalid argument: {field}: {DESCRIPTION}"), details)
+    Status::with_error_details(Code::InvalidArgument, format!("invalid argument: {field}: {description}"), details)
 }

@@ -10,7 +10,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "
 pub const ERROR_DOMAIN: &str = "frontline.dev";
 
 pub mod codec;
-pub mod text;
+pub mod limits;
 
 pub mod common {
     pub mod v1 {

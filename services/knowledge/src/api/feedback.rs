@@ -1,4 +1,5 @@
 //! Votes (which may open a ticket for the owner and fire vote rules), views and knowledge gaps.
+use frontline_proto::limits::knowledge as limits;
 use frontline_proto::{
     knowledge::v1 as pb,
     ticketing::v1::{self as ticketing_pb, CreateTicketRequest},
@@ -18,7 +19,7 @@ use crate::{
     store::{articles, feedback},
 };
 
-const MAX_COMMENT_CHARS: usize = 4000;
+const MAX_COMMENT_CHARS: usize = limits::RECORD_FEEDBACK_REQUEST_COMMENT_MAX_CHARS;
 
 /// The ticketing customer (by external id) that tickets opened from reader feedback come from.
 const FEEDBACK_REQUESTER: &str = "frontline-knowledge-readers";

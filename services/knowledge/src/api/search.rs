@@ -1,4 +1,5 @@
 //! Search, ticket suggestions, deflections, near-duplicates and index rebuilds.
+use frontline_proto::limits::knowledge as limits;
 use frontline_proto::{
     knowledge::v1 as pb,
     ticketing::v1::{GetTicketRequest, Ticket},
@@ -31,7 +32,7 @@ use crate::{
 
 /// What a search box takes: a search of more words than this is not a question but a document,
 /// and each word is a clause the index must evaluate (with typo tolerance, several).
-pub const MAX_QUERY_CHARS: usize = 500;
+pub const MAX_QUERY_CHARS: usize = limits::SEARCH_ARTICLES_REQUEST_QUERY_MAX_CHARS;
 pub const MAX_QUERY_WORDS: usize = 32;
 
 /// Refuses a query beyond the search box's limits before any of it is analysed.
@@ -48,7 +49,7 @@ fn check_query_size(query: &str) -> ApiResult<()> {
 /// Suggestions and duplicates look at this many candidates before scoring them.
 const CANDIDATES: usize = 20;
 /// ListReadableArticles answers for a page of references at a time.
-const MAX_READABLE_IDS: usize = 50;
+const MAX_READABLE_IDS: usize = limits::LIST_READABLE_ARTICLES_REQUEST_IDS_MAX_ITEMS;
 /// How deep a search pages: the first 1,000 results, as web search engines stop too. The
 /// total is still counted exactly; a narrower query reaches the rest.
 pub const MAX_SEARCH_DEPTH: usize = 1000;

@@ -1,5 +1,6 @@
 //! Bulk import of Markdown/HTML documents with front matter (all or nothing), and a portable
 //! export of a collection in the same format, so an export imports back unchanged.
+use frontline_proto::limits::knowledge as limits;
 use std::collections::HashMap;
 
 use frontline_proto::knowledge::v1 as pb;
@@ -24,7 +25,7 @@ use crate::{
 };
 
 /// At most this many documents per call: one transaction holds them all.
-const MAX_DOCUMENTS: usize = 2_000;
+const MAX_DOCUMENTS: usize = limits::IMPORT_ARTICLES_REQUEST_DOCUMENTS_MAX_ITEMS;
 
 /// A document checked and resolved, ready to write.
 struct Planned {

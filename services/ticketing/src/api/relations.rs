@@ -1,4 +1,5 @@
 //! Relations between tickets (links, merges), satisfaction ratings and the audit trail.
+use frontline_proto::limits::ticketing as limits;
 use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
@@ -25,7 +26,7 @@ use crate::{
 const KIND_RELATED: i64 = 1;
 const KIND_DUPLICATE_OF: i64 = 2;
 const KIND_INCIDENT_OF: i64 = 3;
-pub const MAX_MERGE_SOURCES: usize = 20;
+pub const MAX_MERGE_SOURCES: usize = limits::MERGE_TICKETS_REQUEST_SOURCE_IDS_MAX_ITEMS;
 
 impl TicketingApi {
     pub(super) async fn link_tickets(

@@ -3,6 +3,7 @@
 //! Every write leaves an audit row, a feed event and an up-to-date search index in the
 //! transaction that makes it.
 use chrono::DateTime;
+use frontline_proto::limits::ticketing as limits;
 use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
@@ -60,7 +61,7 @@ pub(super) const FILTER_FIELDS: &[FilterField] = &[
     },
 ];
 
-pub(super) const MAX_BULK: usize = 100;
+pub(super) const MAX_BULK: usize = limits::BULK_UPDATE_TICKETS_REQUEST_IDS_MAX_ITEMS;
 
 pub(super) fn parse_ticket_id(field: &str, id: &str) -> ApiResult<i64> {
     if id.is_empty() {

@@ -1,6 +1,7 @@
 //! The conversation on a ticket, and what each comment does to it: an agent's public reply is
 //! the first reply (once) and opens a new ticket; a requester's reply reopens a pending or
 //! solved ticket; nothing is added to a closed one.
+use frontline_proto::limits::ticketing as limits;
 use frontline_shared::{ApiError, ApiResult, error::Violations};
 use serde::{Deserialize, Serialize};
 
@@ -54,8 +55,8 @@ pub struct Comment {
     pub created_at: i64,
 }
 
-pub const MAX_BODY_CHARS: usize = 65_536;
-pub const MAX_ATTACHMENTS: usize = 20;
+pub const MAX_BODY_CHARS: usize = limits::ADD_COMMENT_REQUEST_BODY_MAX_CHARS;
+pub const MAX_ATTACHMENTS: usize = limits::ADD_COMMENT_REQUEST_ATTACHMENTS_MAX_ITEMS;
 
 impl Comment {
     /// Checks what a caller sent; requesters' comments are always public.

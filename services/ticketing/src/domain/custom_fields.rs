@@ -1,5 +1,6 @@
 //! Administrator-defined ticket fields: their definitions, and the checks every ticket write
 //! passes — known key, right type, a listed option, and a value before a ticket may be solved.
+use frontline_proto::limits::ticketing as limits;
 use frontline_shared::{
     ApiError, ApiResult,
     error::{FieldViolation, Violations},
@@ -88,9 +89,9 @@ pub struct FieldDefinition {
     pub revision: i64,
 }
 
-pub const MAX_FIELDS_PER_TICKET: usize = 100;
-pub const MAX_OPTIONS: usize = 500;
-pub const MAX_TEXT_CHARS: usize = 10_000;
+pub const MAX_FIELDS_PER_TICKET: usize = limits::TICKET_CUSTOM_FIELDS_MAX_ITEMS;
+pub const MAX_OPTIONS: usize = limits::CUSTOM_FIELD_DEFINITION_OPTIONS_MAX_ITEMS;
+pub const MAX_TEXT_CHARS: usize = limits::CUSTOM_FIELD_VALUE_TEXT_MAX_CHARS;
 pub const UPDATABLE_FIELDS: &[&str] = &["title", "options", "required_on_solve", "active", "description"];
 
 /// What an administrator sends to define a field.

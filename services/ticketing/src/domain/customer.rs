@@ -1,4 +1,5 @@
 //! What a customer (a contact, a requester) is, and how one is created or changed.
+use frontline_proto::limits::ticketing as limits;
 use frontline_shared::{ApiError, ApiResult, error::Violations};
 
 use super::{field_mask, validate};
@@ -62,7 +63,7 @@ pub struct Customer {
 pub const UPDATABLE_FIELDS: &[&str] =
     &["name", "emails", "phones", "locale", "time_zone", "tier", "notes", "external_id", "organization_id"];
 
-pub const MAX_EMAILS: usize = 20;
+pub const MAX_EMAILS: usize = limits::CUSTOMER_EMAILS_MAX_ITEMS;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerChange {

@@ -1,5 +1,6 @@
 //! Escalation: the support organisation's ladder, what a step up or down may be, and the
 //! automatic rules that climb it when something goes wrong with a ticket.
+use frontline_proto::limits::ticketing as limits;
 use frontline_shared::{
     ApiError, ApiResult,
     auth::{Principal, Role},
@@ -28,8 +29,8 @@ impl Tier {
 
 numbered_enum!(Direction { Up = 1, Down = 2 });
 
-pub const MAX_REASON_CHARS: usize = 2000;
-pub const MAX_RULE_NAME_CHARS: usize = 200;
+pub const MAX_REASON_CHARS: usize = limits::ESCALATE_TICKET_REQUEST_REASON_MAX_CHARS;
+pub const MAX_RULE_NAME_CHARS: usize = limits::ESCALATION_RULE_NAME_MAX_CHARS;
 
 /// One step on the ladder, as the ticket's history keeps it.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,6 +2,7 @@
 //! covers, its targets per priority, and the calendar its business-hours targets run on.
 //! The clocks themselves are computed in [`super::sla`].
 use chrono::NaiveDate;
+use frontline_proto::limits::ticketing as limits;
 use frontline_shared::{ApiResult, error::Violations};
 
 pub use frontline_shared::calendar::{format_time_of_day, parse_time_of_day, weekday_from_number, weekday_number};
@@ -12,10 +13,10 @@ use super::{
     sla::{Hours, Metric, Target},
 };
 
-pub const MAX_NAME_CHARS: usize = 200;
-pub const MAX_DESCRIPTION_CHARS: usize = 2000;
-pub const MAX_HOLIDAYS: usize = 1000;
-pub const MAX_INTERVALS: usize = 7 * 8;
+pub const MAX_NAME_CHARS: usize = limits::SLA_POLICY_NAME_MAX_CHARS;
+pub const MAX_DESCRIPTION_CHARS: usize = limits::SLA_POLICY_DESCRIPTION_MAX_CHARS;
+pub const MAX_HOLIDAYS: usize = limits::BUSINESS_CALENDAR_HOLIDAYS_MAX_ITEMS;
+pub const MAX_INTERVALS: usize = limits::BUSINESS_CALENDAR_INTERVALS_MAX_ITEMS;
 /// A year in minutes: beyond it a target says nothing a person could act on.
 pub const MAX_TARGET_MINUTES: i64 = 366 * 24 * 60;
 

@@ -1,4 +1,5 @@
 //! What a ticket is, how it is created and how an update by field mask changes it.
+use frontline_proto::limits::ticketing as limits;
 use frontline_shared::{ApiError, ApiResult, error::Violations};
 
 use super::{
@@ -28,10 +29,10 @@ pub struct Satisfaction {
     pub rated_at: Option<i64>,
 }
 
-pub const MAX_SUBJECT_CHARS: usize = 500;
-pub const MAX_DESCRIPTION_CHARS: usize = 65_536;
-pub const MAX_TAGS: usize = 100;
-pub const MAX_TAG_CHARS: usize = 50;
+pub const MAX_SUBJECT_CHARS: usize = limits::TICKET_SUBJECT_MAX_CHARS;
+pub const MAX_DESCRIPTION_CHARS: usize = limits::TICKET_DESCRIPTION_MAX_CHARS;
+pub const MAX_TAGS: usize = limits::TICKET_TAGS_MAX_ITEMS;
+pub const MAX_TAG_CHARS: usize = limits::TICKET_TAGS_MAX_CHARS;
 
 /// The fields a caller sets, as given (unset enums are None).
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -1,5 +1,6 @@
 //! People in the support organisation: their role, reporting line, team, skills and cost, and
 //! the career history that role, team and manager changes leave behind.
+use frontline_proto::limits::workforce as limits;
 use frontline_shared::{ApiResult, error::Violations, field_mask};
 use serde::{Deserialize, Serialize};
 
@@ -95,7 +96,7 @@ pub const UPDATABLE_FIELDS: &[&str] = &[
     "skills",
     "external_id",
 ];
-pub const MAX_SKILLS: usize = 50;
+pub const MAX_SKILLS: usize = limits::PERSON_SKILLS_MAX_ITEMS;
 
 impl Person {
     pub fn create(fields: PersonFields, now: i64) -> ApiResult<Person> {

@@ -2,6 +2,7 @@
 //! is a path into the rule's JSON (e.g. `conditions.all[1].value`, `actions[0].field`, `reply`) that the
 //! API can hand straight back to the admin's form.
 
+use frontline_proto::limits::ticketing as limits;
 use serde::{Deserialize, Serialize};
 
 use super::action::Action;
@@ -12,7 +13,7 @@ use super::facts::{ESCALATION_TIERS, FieldKind, FieldScope, FieldSpec, Value, fi
 use super::macros::Macro;
 use super::template;
 
-pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_NAME_CHARS: usize = limits::BUSINESS_RULE_NAME_MAX_CHARS;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,5 +1,6 @@
 //! A webhook: a URL subscribed to some of ticketing's feed event types, and the secret its
 //! deliveries are signed with. What a valid one looks like and which events it receives.
+use frontline_proto::limits::ticketing as limits;
 use std::fmt;
 
 use frontline_shared::{ApiResult, error::Violations};
@@ -7,8 +8,8 @@ use frontline_shared::{ApiResult, error::Violations};
 use super::target::{Host, check_address, parse_target};
 use crate::domain::validate::max_chars;
 
-pub const MAX_NAME_CHARS: usize = 200;
-pub const MAX_EVENT_TYPES: usize = 50;
+pub const MAX_NAME_CHARS: usize = limits::WEBHOOK_NAME_MAX_CHARS;
+pub const MAX_EVENT_TYPES: usize = limits::WEBHOOK_EVENT_TYPES_MAX_ITEMS;
 /// Every event is offered to every webhook, so the number of them bounds the enqueuer's work
 /// per event.
 pub const MAX_WEBHOOKS: i64 = 100;

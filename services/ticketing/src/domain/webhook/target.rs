@@ -12,6 +12,7 @@
 //! 4. Connect to `(ip, target.port)`, sending `target.url`'s host in the `Host` header and TLS SNI, without
 //!    following redirects.
 
+use frontline_proto::limits::ticketing as limits;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -19,7 +20,7 @@ use thiserror::Error;
 use url::Url;
 
 /// Longest accepted webhook URL, in bytes, both as typed and after normalisation.
-pub const MAX_URL_LEN: usize = 2048;
+pub const MAX_URL_LEN: usize = limits::WEBHOOK_URL_MAX_CHARS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
