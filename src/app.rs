@@ -29,6 +29,7 @@ use frontline_shared::{
         lifecycle::{Action, Event, Phase},
     },
 };
+use frontline_ticketing::search::TicketIndex;
 use futures::{Stream, StreamExt};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -129,7 +130,16 @@ impl Application {
                         if settings.ticketing.suggest_articles { links.channel(ServiceKind::Knowledge) } else { None };
                     let ticketing = &settings.ticketing;
                     let sealing = std::sync::Arc::new(SealingKeys::load(&settings)?);
+                    let feed = events.feed().clone();
+                    let directory = match ticketing.index_dir.as_str() {
+                        "" => TicketIndex::directory(&settings.data_dir),
+                        configured => configured.into(),
+                    };
+                    let (index, opened) = TicketIndex::open(&directory, feed.database().clone())?;
+                    let follow = index.clone().run(opened, feed, settings.feed.watch_poll_interval, shutdown.clone());
+                    background.spawn(follow);
                     let api = frontline_ticketing::TicketingApi::new(events, sealing)
+                        .with_search(index)
                         .with_knowledge(knowledge)
                         .with_workforce(links.channel(ServiceKind::Workforce), ticketing.routing_timeout)
                         .with_clock(clock.clone());

@@ -80,6 +80,9 @@ pub struct TicketingSettings {
     /// scheduled, this bounds how late it sees another replica's.
     #[serde(with = "humantime_serde")]
     pub webhook_check_interval: Duration,
+    /// Where this replica keeps its ticket search index (derived data, rebuilt when missing);
+    /// empty = `<data_dir>/search/tickets`.
+    pub index_dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -363,6 +366,7 @@ routing_timeout = "800ms"
 webhook_timeout = "10s"
 webhook_max_attempts = 8
 webhook_check_interval = "5s"
+index_dir = ""
 
 [knowledge]
 locales = ["en", "es", "he", "pl", "ru", "zh"]

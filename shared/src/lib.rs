@@ -22,6 +22,7 @@ pub mod private_files;
 pub mod sealing;
 pub mod server;
 pub mod telemetry;
+pub mod text;
 pub mod ticket_scope;
 pub mod web_tls;
 

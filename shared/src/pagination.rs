@@ -156,6 +156,26 @@ fn decode_token_with(key: &[u8; 32], now: u64, token: &str, fingerprint: &str) -
     Ok(Some(Cursor { sort_key: body.k, id: body.i }))
 }
 
+/// The offset a ranked page's token carries (a search ranks, it has no sort key to resume
+/// after): 0 without a token; INVALID_ARGUMENT `page_token` for one that is not this query's,
+/// or that points at or past `depth`, the deepest a search pages.
+pub fn decode_offset_token(token: &str, fingerprint: &str, depth: usize) -> ApiResult<usize> {
+    match decode_token(token, fingerprint)? {
+        Some(cursor) => cursor
+            .sort_key
+            .parse::<usize>()
+            .ok()
+            .filter(|offset| *offset < depth)
+            .ok_or_else(|| ApiError::invalid("page_token", "is damaged")),
+        None => Ok(0),
+    }
+}
+
+/// The token of the ranked page starting at `offset`.
+pub fn encode_offset_token(fingerprint: &str, offset: usize) -> String {
+    encode_token(fingerprint, &Cursor { sort_key: offset.to_string(), id: String::new() })
+}
+
 /// Trims a page fetched with one item more than `page_size` (so "is there more?" costs no
 /// second query) and returns the token that continues after its last item, or "" at the end.
 pub fn finish_page<T>(

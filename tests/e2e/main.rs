@@ -34,6 +34,7 @@ mod scope_matrix;
 mod service_levels;
 mod shutdown;
 mod surface;
+mod ticket_search;
 mod tickets;
 mod webhook_receiver;
 mod webhooks;

@@ -1,6 +1,6 @@
 //! The database limit on PostgreSQL: `pgbench` running create-ticket's writes — the ticket row
-//! and its tag, its search terms, its audit row and its feed event, the SQL ticketing's store
-//! sends, with the same text, terms and payload — in one transaction, with as many clients as
+//! and its tag, its audit row and its feed event, the SQL ticketing's store
+//! sends, with the same text and payload — in one transaction, with as many clients as
 //! the load generator has callers. Latencies come from pgbench's per-transaction log, so the
 //! limit has percentiles as every other figure does.
 use std::{fmt::Write as _, path::Path, process::Command, time::Duration};
@@ -37,15 +37,6 @@ pub fn script(writes: &CreateWrites) -> String {
     );
     for tag in &fields.tags {
         let _ = writeln!(sql, "INSERT INTO ticket_tags (tag, ticket_id) VALUES ({}, :id);", literal(tag));
-    }
-    let rows: Vec<String> = writes.terms.iter().map(|term| format!("({}, :id)", literal(term))).collect();
-    // The store sends at most 200 terms per statement; so does the script.
-    for chunk in rows.chunks(200) {
-        let _ = writeln!(
-            sql,
-            "INSERT INTO ticket_search_terms (term, ticket_id) VALUES {} ON CONFLICT (term, ticket_id) DO NOTHING;",
-            chunk.join(", ")
-        );
     }
     let _ = writeln!(
         sql,

@@ -1,5 +1,5 @@
 //! The database limit through sqlx: what create-ticket commits — the ticket row and its tag,
-//! its search terms, its audit row and its feed event — in one transaction, written by
+//! its audit row and its feed event — in one transaction, written by
 //! ticketing's own store functions through the same pools (one writer on SQLite), but with no
 //! gRPC, no authentication, no validation and none of the reads the call makes (requester,
 //! SLA policies, rules). The tables are ticketing's, migrated into a database of their own so
@@ -16,7 +16,6 @@ use frontline_ticketing::{
     domain::{
         Customer,
         customer::CustomerFields,
-        search,
         ticket::{Ticket, TicketFields},
     },
     store::{customers, tickets},
@@ -29,10 +28,9 @@ use crate::load;
 pub const DATABASE: &str = "bench_baseline";
 pub const REQUESTER: &str = "bench-baseline-requester";
 
-/// One ticket's writes, prepared once: the same text and terms every time, as pgbench's are.
+/// One ticket's writes, prepared once: the same text every time, as pgbench's is.
 pub struct CreateWrites {
     pub fields: TicketFields,
-    pub terms: std::collections::BTreeSet<String>,
     pub audit: serde_json::Value,
     /// The TicketCreated payload create-ticket puts on the feed, encoded.
     pub payload: pb::TicketCreated,
@@ -49,7 +47,6 @@ impl CreateWrites {
             locale: wire.locale.clone(),
             ..Default::default()
         };
-        let terms = search::index_terms(&format!("{}\n{}", fields.subject, fields.description));
         let audit = serde_json::json!({
             "subject": [null, fields.subject],
             "status": [null, "new"],
@@ -60,7 +57,7 @@ impl CreateWrites {
             "tags": [null, fields.tags],
         });
         let payload = pb::TicketCreated { ticket: Some(wire), by_agent: true };
-        Self { fields, terms, audit, payload }
+        Self { fields, audit, payload }
     }
 
     pub fn payload_bytes(&self) -> Vec<u8> {
@@ -90,7 +87,6 @@ async fn write_once(db: &Database, writes: &CreateWrites) -> Result<(), sqlx::Er
     let mut ticket = Ticket::create(writes.fields.clone(), now).expect("the baseline ticket is valid");
     let mut transaction = db.begin().await?;
     ticket.id = tickets::insert(&mut transaction, &ticket).await?;
-    tickets::add_search_terms(&mut transaction, ticket.id, &writes.terms).await?;
     tickets::insert_audit(&mut transaction, ticket.id, "bench-agent", "created", &writes.audit, now).await?;
     let id = ticket.id.to_string();
     let event = NewEvent {

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod domain;
 pub mod outbound;
+pub mod search;
 pub mod store;
 
 pub use api::{TicketingApi, WebhookWorkerSettings};

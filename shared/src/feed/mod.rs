@@ -11,7 +11,13 @@ mod follower;
 mod service;
 mod store;
 
-use std::sync::Arc;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use frontline_proto::common::v1::FeedEvent;
 use sqlx::AnyConnection;
@@ -82,12 +88,18 @@ struct Inner {
     committed: Notify,
     /// The newest numbered position, for watchers in this process.
     head: watch::Sender<i64>,
+    /// Local commits announced so far ([`Feed::committed`]), and how many of them the
+    /// sequencer has numbered: what [`Feed::settled_head`] waits on.
+    commits: AtomicU64,
+    sequenced: watch::Sender<u64>,
 }
 
 impl Feed {
     pub fn new(db: Database) -> Self {
         let (head, _) = watch::channel(0);
-        Self { inner: Arc::new(Inner { db, committed: Notify::new(), head }) }
+        let inner =
+            Inner { db, committed: Notify::new(), head, commits: AtomicU64::new(0), sequenced: watch::Sender::new(0) };
+        Self { inner: Arc::new(inner) }
     }
 
     pub fn database(&self) -> &Database {
@@ -96,16 +108,43 @@ impl Feed {
 
     /// Call after committing a transaction that appended events.
     pub fn committed(&self) {
+        self.inner.commits.fetch_add(1, Ordering::SeqCst);
         self.inner.committed.notify_one();
+    }
+
+    /// The head once every event this process committed before the call is numbered: what a
+    /// reader of derived data (a search index) must have applied to show the caller every
+    /// change acknowledged before they asked. Waits for the sequencer at most `within`, which
+    /// it needs only when something was committed since its last run; then the head as it is.
+    pub async fn settled_head(&self, within: Duration) -> i64 {
+        let wanted = self.inner.commits.load(Ordering::SeqCst);
+        let mut sequenced = self.inner.sequenced.subscribe();
+        if *sequenced.borrow() < wanted {
+            self.inner.committed.notify_one();
+            let _ = tokio::time::timeout(within, sequenced.wait_for(|&done| done >= wanted)).await;
+        }
+        *self.inner.head.borrow()
     }
 
     /// Numbers every committed, unnumbered event; returns how many it numbered.
     pub async fn sequence(&self) -> sqlx::Result<u64> {
+        // Commits announced before this run are numbered by it.
+        let announced = self.inner.commits.load(Ordering::SeqCst);
         let numbered = store::sequence(&self.inner.db).await?;
         if numbered > 0 {
             let head = store::head(self.inner.db.reader()).await?;
             self.inner.head.send_replace(head);
         }
+        // After the head moved, and only once nothing is left unnumbered (a full batch may
+        // leave some): a waiter then reads a head that includes its commits.
+        if numbered >= store::SEQUENCE_BATCH {
+            return Ok(numbered);
+        }
+        self.inner.sequenced.send_if_modified(|done| {
+            let moved = announced > *done;
+            *done = (*done).max(announced);
+            moved
+        });
         Ok(numbered)
     }
 

@@ -9,8 +9,7 @@ use frontline_shared::{
     auth::{Principal, Role},
     database::time,
     feed::{self, NewEvent},
-    pagination::{self, Cursor},
-    peers,
+    pagination, peers,
 };
 use futures::stream::BoxStream;
 use tonic::Status;
@@ -133,15 +132,7 @@ impl KnowledgeApi {
             principal,
             &["search", &request.query, &format!("{:?}", filters), &format!("{:?}", request.statuses)],
         );
-        let offset = match pagination::decode_token(&request.page_token, &fingerprint)? {
-            Some(cursor) => cursor
-                .sort_key
-                .parse::<usize>()
-                .ok()
-                .filter(|offset| *offset < MAX_SEARCH_DEPTH)
-                .ok_or_else(|| ApiError::invalid("page_token", "is damaged"))?,
-            None => 0,
-        };
+        let offset = pagination::decode_offset_token(&request.page_token, &fingerprint, MAX_SEARCH_DEPTH)?;
         let found = self.index.search(parsed, filters.clone(), audience, offset, page_size).await?;
         // Only first pages count as searches: paging through results is one search.
         if offset == 0 {
@@ -152,7 +143,7 @@ impl KnowledgeApi {
         // Pages stop at a fixed depth: the index collects offset + page_size hits to skip the
         // first `offset`, so an unbounded offset is unbounded memory.
         let next_page_token = if next < found.total && next < MAX_SEARCH_DEPTH {
-            pagination::encode_token(&fingerprint, &Cursor { sort_key: next.to_string(), id: String::new() })
+            pagination::encode_offset_token(&fingerprint, next)
         } else {
             String::new()
         };

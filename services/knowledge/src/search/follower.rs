@@ -2,7 +2,7 @@
 //! position the index committed, whichever replica made the change.
 use std::time::Duration;
 
-use frontline_shared::feed::Feed;
+use frontline_shared::{feed::Feed, text::derived};
 use tokio_util::sync::CancellationToken;
 
 use super::index::SearchIndex;
@@ -11,33 +11,12 @@ use crate::store::{articles, collections};
 const BATCH: usize = 256;
 
 pub async fn follow(index: SearchIndex, feed: Feed, poll_interval: Duration, shutdown: CancellationToken) {
-    let mut head = feed.subscribe();
-    let mut backoff = Duration::from_millis(200);
-    while !shutdown.is_cancelled() {
-        match apply_next(&index, &feed).await {
-            Ok(true) => continue,
-            Ok(false) => backoff = Duration::from_millis(200),
-            Err(error) => {
-                tracing::warn!(error = %format!("{error:#}"), retry_in = ?backoff, "updating the search index from the feed failed");
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.cancelled() => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-                continue;
-            }
-        }
-        tokio::select! {
-            _ = head.changed() => {}
-            _ = tokio::time::sleep(poll_interval) => {}
-            _ = shutdown.cancelled() => {}
-        }
-    }
+    derived::follow("knowledge", feed.clone(), poll_interval, shutdown, || apply_next(&index, &feed)).await
 }
 
 /// Applies the next batch of events; true when there may be more.
 async fn apply_next(index: &SearchIndex, feed: &Feed) -> anyhow::Result<bool> {
-    let position = index.position().await;
+    let position = index.position();
     let (events, head) = feed.list(position, BATCH).await?;
     let Some(last) = events.last().map(|event| event.position) else {
         frontline_shared::metrics::record_feed_lag("knowledge-search-index", head - position);

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use frontline_shared::{ApiError, ApiResult, blocking::Stop};
+use frontline_shared::{ApiError, ApiResult, blocking::Stop, text::Stoppable};
 use tantivy::{
-    DocAddress, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, TantivyError, Term,
-    collector::{Collector, Count, TopDocs},
-    query::{BooleanQuery, Occur, Query, TermQuery, Weight},
+    DocAddress, Searcher, TantivyDocument, Term,
+    collector::{Count, TopDocs},
+    query::{BooleanQuery, Occur, Query, TermQuery},
     schema::{Field, IndexRecordOption, Value},
     snippet::SnippetGenerator,
 };
@@ -115,18 +115,18 @@ impl SearchIndex {
                 [SearchField { field: title, analyzer, boost: 2.0 }, SearchField { field: body, analyzer, boost: 1.0 }]
             })
             .collect();
-        let searcher = self.inner.reader.searcher();
+        let searcher = self.derived.reader().searcher();
         let known = |term: &Term| filters.exact_words_only || searcher.doc_freq(term).is_ok_and(|n| n > 0);
-        let Some(user_query) = query::build(query, &search_fields, self.inner.index.tokenizers(), &known) else {
+        let Some(user_query) =
+            query::build(query, &search_fields, self.derived.index().tokenizers(), &known, query::Words::Any)
+        else {
             return Ok(Found { hits: Vec::new(), total: 0 });
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, user_query.box_clone())];
         clauses.extend(filter_clauses(fields, filters, audience).into_iter().map(|q| (Occur::Must, q)));
         let combined = BooleanQuery::new(clauses);
-        let collector = Stoppable {
-            inner: (Count, TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_score()),
-            stop: stop.clone(),
-        };
+        let collector =
+            Stoppable::new((Count, TopDocs::with_limit(limit.max(1)).and_offset(offset).order_by_score()), stop);
         let (total, top) = searcher.search(&combined, &collector)?;
         let mut snippets: HashMap<Field, SnippetGenerator> = HashMap::new();
         let mut hits = Vec::with_capacity(top.len());
@@ -189,46 +189,6 @@ impl SearchIndex {
     }
 }
 
-/// A collector that gives up between segments once the call's stop is raised. (Within a segment,
-/// tantivy's scorers — block-max WAND for the top documents — run to the end of it: stopping
-/// there would mean giving up that pruning on every search to save time on a rare one.)
-struct Stoppable<C> {
-    inner: C,
-    stop: Stop,
-}
-
-impl<C: Collector> Collector for Stoppable<C> {
-    type Fruit = C::Fruit;
-    type Child = C::Child;
-
-    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<C::Child> {
-        self.inner.for_segment(segment, reader)
-    }
-
-    fn requires_scoring(&self) -> bool {
-        self.inner.requires_scoring()
-    }
-
-    fn merge_fruits(
-        &self,
-        fruits: Vec<<C::Child as tantivy::collector::SegmentCollector>::Fruit>,
-    ) -> tantivy::Result<C::Fruit> {
-        self.inner.merge_fruits(fruits)
-    }
-
-    fn collect_segment(
-        &self,
-        weight: &dyn Weight,
-        segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<<C::Child as tantivy::collector::SegmentCollector>::Fruit> {
-        if self.stop.is_raised() {
-            return Err(TantivyError::InternalError("the search was stopped".into()));
-        }
-        self.inner.collect_segment(weight, segment, reader)
-    }
-}
-
 /// The start of a body when no matched word is in it (the title matched): escaped like a snippet.
 fn opening(body: &str) -> String {
     let mut cut: String = body.chars().take(SNIPPET_CHARS).collect();
@@ -280,32 +240,4 @@ fn filter_clauses(fields: &Fields, filters: &Filters, audience: &Audience) -> Ve
         }
     }
     clauses
-}
-
-#[cfg(test)]
-mod tests {
-    use tantivy::{
-        Index, doc,
-        query::AllQuery,
-        schema::{STORED, Schema, TEXT},
-    };
-
-    use super::*;
-
-    #[test]
-    fn a_search_whose_stop_is_raised_gives_up_before_scoring_a_segment() {
-        let mut schema = Schema::builder();
-        let body = schema.add_text_field("body", TEXT | STORED);
-        let index = Index::create_in_ram(schema.build());
-        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        for n in 0..100 {
-            writer.add_document(doc!(body => format!("printer {n}"))).unwrap();
-        }
-        writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
-        let counted = searcher.search(&AllQuery, &Stoppable { inner: Count, stop: Stop::never() }).unwrap();
-        assert_eq!(counted, 100);
-        let stopped = searcher.search(&AllQuery, &Stoppable { inner: Count, stop: Stop::raised() });
-        assert!(matches!(stopped, Err(TantivyError::InternalError(_))), "{stopped:?}");
-    }
 }

@@ -18,12 +18,11 @@ use crate::{
         Channel,
         access::{self, Action, authorize},
         comment::{AuthorRole, Comment},
-        search,
         sla::Event,
         ticket::Ticket,
         ticket_facts::TicketEvent,
     },
-    store::{comments, sla as sla_store, tickets},
+    store::{comments, sla as sla_store},
 };
 
 /// A comment to add, as the caller gave it.
@@ -157,7 +156,6 @@ impl TicketingApi {
         comment.check()?;
         let change = comment.apply_to(&current, input.requested_status, now)?;
         comment.id = comments::insert(connection, &comment).await?;
-        tickets::add_search_terms(connection, ticket_id, &search::index_terms(&comment.body)).await?;
         let previous_status = change.previous_status;
         if comment.public {
             let at = chrono::DateTime::from_timestamp_micros(now).unwrap_or_default();

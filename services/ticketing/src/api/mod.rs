@@ -77,6 +77,8 @@ pub struct TicketingApi {
     webhooks_due: Arc<Notify>,
     /// Seals webhook signing secrets for the database and opens them to sign.
     sealing: Arc<SealingKeys>,
+    /// This replica's ticket search index; None only where search is not served (unit tests).
+    search: Option<crate::search::TicketIndex>,
 }
 
 impl TicketingApi {
@@ -95,7 +97,14 @@ impl TicketingApi {
             rules: rules_cache::RulesCache::default(),
             webhooks_due: Arc::default(),
             sealing,
+            search: None,
         }
+    }
+
+    /// Search tickets with `index` (kept current by [`crate::search::TicketIndex::run`]).
+    pub fn with_search(mut self, index: crate::search::TicketIndex) -> Self {
+        self.search = Some(index);
+        self
     }
 
     /// Route new tickets with workforce's rosters, through `channel`, waiting at most `timeout`.

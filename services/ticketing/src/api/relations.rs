@@ -16,7 +16,6 @@ use crate::{
         access::{Action, authorize},
         comment::{AuthorRole, Comment},
         escalation::Occurrence,
-        search,
         ticket::{SatisfactionRating, TicketFields},
         ticket_facts::TicketEvent,
     },
@@ -207,12 +206,6 @@ impl TicketingApi {
                 message: format!("ticket {target_id} was changed by another request during the merge; retry"),
             });
         }
-        let mut text = format!("{}\n{}", target.subject, target.description);
-        for comment in comments::all(&mut transaction, target_id).await? {
-            text.push('\n');
-            text.push_str(&comment.body);
-        }
-        tickets::replace_search_terms(&mut transaction, target_id, &search::index_terms(&text)).await?;
         let merged_ids: Vec<i64> = sources.iter().map(|s| s.id).collect();
         tickets::insert_audit(
             &mut transaction,

@@ -1,17 +1,18 @@
 //! Ticket handlers: create (idempotent by request id), get, list with filter / view / order /
 //! page token, update by mask and etag, upsert by external id, bulk update, search and import.
-//! Every write leaves an audit row, a feed event and an up-to-date search index in the
-//! transaction that makes it.
+//! Every write leaves an audit row and a feed event in the transaction that makes it; the
+//! search index follows the feed.
 use chrono::DateTime;
 use frontline_proto::limits::ticketing as limits;
 use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
-    auth::Principal,
+    auth::{Principal, Role},
     database::time,
     feed::{self, NewEvent},
     filter::{self, FieldKind, FilterField, SqlFilter, SqlValue},
     pagination::{self, Cursor},
+    text::Counted,
 };
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -24,12 +25,18 @@ use crate::{
         custom_fields,
         escalation::Occurrence,
         listing::{TicketOrder, TicketSortKey},
-        search, sla,
+        sla,
         ticket::{TicketChange, TicketFields},
         ticket_facts::TicketEvent,
     },
+    search::{IndexScope, Notes},
     store::{comments, custom_fields as field_store, customers, organizations, sla as sla_store, tickets, views},
 };
+
+/// How deep a search pages: the best this many matches (AIP-158 lets a search stop there).
+const MAX_SEARCH_DEPTH: usize = 1000;
+/// How long a search waits for the index to show changes acknowledged before it.
+const SEARCH_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub(super) const FILTER_FIELDS: &[FilterField] = &[
     FilterField { name: "status", column: "status", kind: FieldKind::Enum(convert::status_filter) },
@@ -203,12 +210,6 @@ impl TicketingApi {
             ApiError::permission_denied("you may only create tickets for your own team, the shared inbox or yourself")
         })?;
         ticket.id = tickets::insert(connection, &ticket).await.map_err(concurrent_write)?;
-        tickets::add_search_terms(
-            connection,
-            ticket.id,
-            &search::index_terms(&format!("{}\n{}", ticket.subject, ticket.description)),
-        )
-        .await?;
         let created = json!({
             "subject": [null, ticket.subject],
             "status": [null, ticket.status.name()],
@@ -338,29 +339,81 @@ impl TicketingApi {
         request: pb::SearchTicketsRequest,
     ) -> ApiResult<pb::SearchTicketsResponse> {
         authorize(principal, Action::BrowseTickets)?;
-        if !access::sees_internal_notes(principal) {
-            // The term index holds internal notes' words beside public ones, so a requester's
-            // search would tell which of their tickets carry a word only staff wrote.
+        if principal.role == Role::Portal {
+            // A gateway acts for one requester at a time and names the ticket it writes to;
+            // a search through every customer's tickets is not for it.
             return Err(ApiError::permission_denied(
-                "ticket search is for staff; requesters list their tickets with ListTickets",
+                "ticket search is for staff and signed-in customers; a gateway reads tickets by id",
             ));
         }
+        let Some(index) = &self.search else {
+            return Err(ApiError::Unavailable { message: "ticket search is not served here".into() });
+        };
         let page_size = pagination::page_size(request.page_size)?;
-        let parsed = search::parse_query(&request.query).map_err(|why| ApiError::invalid("query", why))?;
-        let mut filter = visible_filter(principal, &[&request.filter])?;
-        for (term, excluded) in
-            parsed.required.iter().map(|t| (t, false)).chain(parsed.excluded.iter().map(|t| (t, true)))
-        {
-            let clause = tickets::term_clause(&term.term, term.prefix, excluded, filter.values.len() + 1);
-            filter = and(vec![filter, clause]);
+        let parsed = frontline_shared::text::query::parse(&request.query);
+        if !parsed.has_positive() {
+            return Err(ApiError::invalid(
+                "query",
+                "must contain at least one word to search for (not only -exclusions)",
+            ));
         }
-        let order = TicketOrder { key: TicketSortKey::UpdatedAt, descending: true };
-        let query = pagination::query_fingerprint(principal, &["search", &request.query, &request.filter]);
-        let after = pagination::decode_token(&request.page_token, &query)?;
+        // Checked before the search, so a bad filter costs nothing.
+        let filter = visible_filter(principal, &[&request.filter])?;
+        let fingerprint = pagination::query_fingerprint(principal, &["search", &request.query, &request.filter]);
+        let offset = pagination::decode_offset_token(&request.page_token, &fingerprint, MAX_SEARCH_DEPTH)?;
+        // A search shows every change this replica acknowledged before it began.
+        if !index.caught_up(&self.feed, SEARCH_CATCH_UP).await {
+            return Err(ApiError::Unavailable {
+                message: "the ticket search index is catching up with recent changes; retry shortly".into(),
+            });
+        }
+        let scope = self.index_scope(principal).await?;
+        let notes = if access::sees_internal_notes(principal) { Notes::Searched } else { Notes::Hidden };
+        // With a filter, the filter is applied to the best MAX_SEARCH_DEPTH matches in the
+        // database; without one, the index alone decides the page.
+        let filtered = !request.filter.trim().is_empty();
+        let depth = if filtered { MAX_SEARCH_DEPTH } else { (offset + page_size + 1).min(MAX_SEARCH_DEPTH) };
+        let found = index.search(parsed, scope, notes, depth).await?;
         let mut connection = self.db.reader().acquire().await?;
-        let mut page = tickets::list(&mut connection, &filter, order, after.as_ref(), page_size + 1).await?;
-        let next_page_token = next_token(&mut page, page_size, &query, order.key);
-        Ok(pb::SearchTicketsResponse { tickets: page.iter().map(convert::ticket).collect(), next_page_token })
+        let (ranked, total) = if filtered {
+            let passing = tickets::passing(&mut connection, &found.ticket_ids, &filter).await?;
+            let ranked: Vec<i64> = found.ticket_ids.into_iter().filter(|id| passing.contains(id)).collect();
+            let total =
+                Counted { count: ranked.len() as u64, exact: found.total.exact || found.total.count <= depth as u64 };
+            (ranked, total)
+        } else {
+            (found.ticket_ids, found.total)
+        };
+        let page_ids: Vec<i64> = ranked.iter().skip(offset).take(page_size).copied().collect();
+        // The index decided visibility; the database, which holds the truth, decides it again.
+        let mut page = tickets::among(&mut connection, &page_ids, &filter).await?;
+        page.sort_by_key(|ticket| page_ids.iter().position(|id| *id == ticket.id));
+        let next = offset + page_ids.len();
+        let next_page_token = if next < ranked.len() && next < MAX_SEARCH_DEPTH {
+            pagination::encode_offset_token(&fingerprint, next)
+        } else {
+            String::new()
+        };
+        Ok(pb::SearchTicketsResponse {
+            tickets: page.iter().map(convert::ticket).collect(),
+            next_page_token,
+            total_size: i32::try_from(total.count).unwrap_or(i32::MAX),
+            total_size_is_estimate: !total.exact,
+        })
+    }
+
+    /// The caller's scope in the index's terms.
+    async fn index_scope(&self, principal: &Principal) -> ApiResult<IndexScope> {
+        Ok(match access::ticket_scope(principal) {
+            TicketScope::All => IndexScope::All,
+            TicketScope::Team { team_id, person_id } => IndexScope::Team { team_id, person_id },
+            TicketScope::Requester { customer_id } => {
+                let mut connection = self.db.reader().acquire().await?;
+                let shared_organizations = organizations::shared_with(&mut connection, &customer_id).await?;
+                IndexScope::Requester { customer_id, shared_organizations }
+            }
+            TicketScope::Nothing => IndexScope::Nothing,
+        })
     }
 
     pub(super) async fn update_ticket(
@@ -483,9 +536,6 @@ impl TicketingApi {
                 ),
             });
         }
-        if changed_fields.iter().any(|field| matches!(*field, "subject" | "description")) {
-            self.reindex(connection, &ticket).await?;
-        }
         let before = audit_view(current);
         let after = audit_view(&ticket);
         let changes: serde_json::Map<String, serde_json::Value> = changed_fields
@@ -523,17 +573,6 @@ impl TicketingApi {
         )
         .await?;
         Ok((ticket, occurrence))
-    }
-
-    /// Rebuilds a ticket's search terms from its subject, description and every comment.
-    async fn reindex(&self, connection: &mut AnyConnection, ticket: &Ticket) -> ApiResult<()> {
-        let mut text = format!("{}\n{}", ticket.subject, ticket.description);
-        for comment in comments::all(connection, ticket.id).await? {
-            text.push('\n');
-            text.push_str(&comment.body);
-        }
-        tickets::replace_search_terms(connection, ticket.id, &search::index_terms(&text)).await?;
-        Ok(())
     }
 
     pub(super) async fn upsert_ticket(
@@ -690,7 +729,6 @@ impl TicketingApi {
             });
         }
         let mut ticket = self.insert_ticket(&mut *transaction, principal, fields, created_at, "imported").await?;
-        let mut text = String::new();
         let mut public_replies = Vec::new();
         let comment_count = record.comments.len() as i32;
         for (index, imported) in record.comments.into_iter().enumerate() {
@@ -711,8 +749,6 @@ impl TicketingApi {
                     by_agent: comment.author_role != crate::domain::comment::AuthorRole::Requester,
                 });
             }
-            text.push_str(&comment.body);
-            text.push('\n');
         }
         // History keeps its own times and final state: the import is a record of the past.
         let before = ticket.clone();
@@ -728,7 +764,6 @@ impl TicketingApi {
         if ticket != before {
             tickets::update(&mut *transaction, &ticket, before.revision, false).await?;
         }
-        tickets::add_search_terms(&mut *transaction, ticket.id, &search::index_terms(&text)).await?;
         let wire = convert::ticket(&ticket);
         feed::append(
             &mut *transaction,

@@ -32,7 +32,6 @@ pub mod listing;
 pub mod organization;
 pub mod routing;
 pub mod rules;
-pub mod search;
 pub mod service_level;
 pub mod sla;
 pub mod status;

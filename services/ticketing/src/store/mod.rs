@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod links;
 pub mod organizations;
 pub mod routing;
+pub mod search_source;
 pub mod sla;
 pub mod sla_policies;
 pub mod suggestions;
@@ -62,6 +63,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             description: "shared organisations",
             sql: include_str!("../../migrations/0107_shared_organizations.sql"),
         },
+        MigrationFile {
+            version: 108,
+            description: "ticket search on tantivy",
+            sql: include_str!("../../migrations/0108_ticket_search_on_tantivy.sql"),
+        },
     ],
     &[
         MigrationFile {
@@ -99,6 +105,11 @@ pub const MIGRATIONS: Migrations = Migrations::new(
             version: 107,
             description: "shared organisations",
             sql: include_str!("../../migrations/0107_shared_organizations.sql"),
+        },
+        MigrationFile {
+            version: 108,
+            description: "ticket search on tantivy",
+            sql: include_str!("../../migrations/0108_ticket_search_on_tantivy.sql"),
         },
     ],
 );

@@ -73,6 +73,17 @@ async fn insert_domains(connection: &mut AnyConnection, organization: &Organizat
 
 /// Whether `customer_id` belongs to organisation `organization_id` and it shares its tickets
 /// with its people.
+/// The organisations whose tickets this customer may read: theirs, when it shares them.
+pub async fn shared_with(connection: &mut AnyConnection, customer_id: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT o.id FROM organizations o JOIN customers c ON c.organization_id = o.id
+         WHERE c.id = $1 AND o.shared_tickets = 1",
+    )
+    .bind(customer_id)
+    .fetch_all(connection)
+    .await
+}
+
 pub async fn shares_tickets_with(
     connection: &mut AnyConnection,
     organization_id: &str,

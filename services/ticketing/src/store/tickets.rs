@@ -1,10 +1,7 @@
 //! Tickets, their tag index, their search index and their audit trail.
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
-use frontline_shared::{
-    filter::{SqlFilter, SqlValue},
-    pagination::Cursor,
-};
+use frontline_shared::{filter::SqlFilter, pagination::Cursor};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{bind_all, decode_enum, json_list, optional_text, parse_json, parse_json_list};
@@ -141,42 +138,6 @@ async fn insert_tags(connection: &mut AnyConnection, ticket_id: i64, tags: &[Str
     Ok(())
 }
 
-/// Adds `terms` to the ticket's search index (terms already there are kept).
-pub async fn add_search_terms(
-    connection: &mut AnyConnection,
-    ticket_id: i64,
-    terms: &BTreeSet<String>,
-) -> sqlx::Result<()> {
-    // Many rows per statement: a long description has hundreds of terms.
-    let terms: Vec<&String> = terms.iter().collect();
-    for chunk in terms.chunks(200) {
-        let rows: Vec<String> = (0..chunk.len()).map(|n| format!("(${}, ${})", 2 * n + 1, 2 * n + 2)).collect();
-        let sql = format!(
-            "INSERT INTO ticket_search_terms (term, ticket_id) VALUES {} ON CONFLICT (term, ticket_id) DO NOTHING",
-            rows.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for term in chunk {
-            query = query.bind(term.as_str()).bind(ticket_id);
-        }
-        query.execute(&mut *connection).await?;
-    }
-    Ok(())
-}
-
-/// Replaces the ticket's search index (after its subject or description changed).
-pub async fn replace_search_terms(
-    connection: &mut AnyConnection,
-    ticket_id: i64,
-    terms: &BTreeSet<String>,
-) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM ticket_search_terms WHERE ticket_id = $1")
-        .bind(ticket_id)
-        .execute(&mut *connection)
-        .await?;
-    add_search_terms(connection, ticket_id, terms).await
-}
-
 /// Records who did what to a ticket; `changes` is a JSON object of field → [before, after].
 pub async fn insert_audit(
     connection: &mut AnyConnection,
@@ -273,6 +234,42 @@ pub async fn ids_requested_by(connection: &mut AnyConnection, customer_id: &str)
         .await
 }
 
+/// Which of `ids` pass `filter` (a search's candidates, narrowed by the caller's filter).
+pub async fn passing(connection: &mut AnyConnection, ids: &[i64], filter: &SqlFilter) -> sqlx::Result<HashSet<i64>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let sql = format!("SELECT id FROM tickets WHERE id IN ({}) AND ({})", id_list(ids, filter), filter.clause);
+    let rows = bind_ids(bind_all(sqlx::query(&sql), &filter.values), ids).fetch_all(connection).await?;
+    rows.iter().map(|row| row.try_get("id")).collect()
+}
+
+/// The tickets among `ids` that pass `filter`, in no particular order.
+pub async fn among(connection: &mut AnyConnection, ids: &[i64], filter: &SqlFilter) -> sqlx::Result<Vec<Ticket>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {COLUMNS} FROM tickets WHERE id IN ({}) AND ({})", id_list(ids, filter), filter.clause);
+    let rows = bind_ids(bind_all(sqlx::query(&sql), &filter.values), ids).fetch_all(connection).await?;
+    rows.iter().map(decode).collect()
+}
+
+/// Placeholders for `ids`, numbered after the filter's own.
+fn id_list(ids: &[i64], filter: &SqlFilter) -> String {
+    let first = filter.values.len() + 1;
+    (first..first + ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+fn bind_ids<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ids: &[i64],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query
+}
+
 pub async fn count(connection: &mut AnyConnection, filter: &SqlFilter) -> sqlx::Result<i64> {
     let sql = format!("SELECT COUNT(*) AS tickets FROM tickets WHERE {}", filter.clause);
     let row = bind_all(sqlx::query(&sql), &filter.values).fetch_one(connection).await?;
@@ -327,30 +324,6 @@ pub async fn list(
         query = query.bind(sort_value).bind(id);
     }
     query.fetch_all(connection).await?.iter().map(decode).collect()
-}
-
-/// A WHERE fragment requiring (or excluding) a search term, exact or as a prefix, numbered
-/// from `next_placeholder`.
-pub fn term_clause(term: &str, prefix: bool, excluded: bool, next_placeholder: usize) -> SqlFilter {
-    let negation = if excluded { "NOT " } else { "" };
-    if prefix {
-        // A range rather than LIKE: it uses the index on both backends (byte-ordered terms).
-        SqlFilter {
-            clause: format!(
-                "{negation}EXISTS (SELECT 1 FROM ticket_search_terms s WHERE s.ticket_id = tickets.id AND s.term >= ${} AND s.term < ${})",
-                next_placeholder,
-                next_placeholder + 1
-            ),
-            values: vec![SqlValue::Text(term.to_string()), SqlValue::Text(format!("{term}\u{10FFFF}"))],
-        }
-    } else {
-        SqlFilter {
-            clause: format!(
-                "{negation}EXISTS (SELECT 1 FROM ticket_search_terms s WHERE s.ticket_id = tickets.id AND s.term = ${next_placeholder})"
-            ),
-            values: vec![SqlValue::Text(term.to_string())],
-        }
-    }
 }
 
 fn decode(row: &AnyRow) -> sqlx::Result<Ticket> {

@@ -1,4 +1,5 @@
-//! Per-language text analyzers for knowledge search.
+//! Per-language text analyzers: the one way Frontline turns text into search terms, for
+//! knowledge articles and tickets alike.
 //!
 //! Every analyzer is registered under a fixed name so the schema (index time) and the query
 //! builder (search time) run exactly the same pipeline over a field.
@@ -7,7 +8,8 @@ use std::borrow::Cow;
 
 use frostem::{Algorithm, Stemmer};
 use tantivy::tokenizer::{
-    LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, TextAnalyzerBuilder, Token, TokenFilter,
+    TokenStream, Tokenizer, TokenizerManager,
 };
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -19,6 +21,12 @@ pub const FL_HE: &str = "fl_he";
 pub const FL_ZH: &str = "fl_zh";
 pub const FL_DEFAULT: &str = "fl_default";
 
+/// Words lower-cased with their diacritics folded away ("zalogować" → "zalogowac", "ёлка" →
+/// "елка"), unstemmed: what a person types without the right keyboard finds what was written
+/// with it, in any Latin or Cyrillic language.
+pub const FL_FOLD: &str = "fl_fold";
+
+/// The language analyzers, one per seed language and a catch-all.
 pub const ANALYZERS: [&str; 6] = [FL_EN, FL_RU, FL_PL, FL_HE, FL_ZH, FL_DEFAULT];
 
 /// Longer tokens are almost always junk (base64, glued URLs) and bloat the term dictionary.
@@ -35,35 +43,60 @@ pub fn register_analyzers(manager: &TokenizerManager) {
     manager.register(FL_PL, stemmed(Algorithm::Polish, None));
     manager.register(
         FL_HE,
-        TextAnalyzer::builder(ScriptTokenizer::new(Script::Hebrew))
-            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES + 1))
-            .filter(LowerCaser)
-            .filter(CharFoldFilter::new(fold_hebrew_final))
-            .filter(HebrewPrefixFilter)
-            .build(),
+        lowercased(Script::Hebrew).filter(CharFoldFilter::new(fold_hebrew_final)).filter(HebrewPrefixFilter).build(),
     );
     // No ASCII folding here: it mangles CJK and is not wanted for the other scripts either.
+    manager.register(FL_ZH, lowercased(Script::Cjk).build());
+    manager.register(FL_DEFAULT, lowercased(Script::Words).build());
     manager.register(
-        FL_ZH,
-        TextAnalyzer::builder(ScriptTokenizer::new(Script::Cjk))
-            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES + 1))
-            .filter(LowerCaser)
-            .build(),
-    );
-    manager.register(
-        FL_DEFAULT,
-        TextAnalyzer::builder(ScriptTokenizer::new(Script::Words))
-            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES + 1))
-            .filter(LowerCaser)
-            .build(),
+        FL_FOLD,
+        lowercased(Script::Words).filter(AsciiFoldingFilter).filter(CharFoldFilter::new(fold_yo)).build(),
     );
 }
 
-fn stemmed(algorithm: Algorithm, fold: Option<fn(char) -> char>) -> TextAnalyzer {
-    // RemoveLongFilter keeps tokens strictly shorter than its limit.
-    let builder = TextAnalyzer::builder(ScriptTokenizer::new(Script::Words))
+/// Tokens of `script`, junk-long ones dropped (RemoveLongFilter keeps tokens strictly shorter
+/// than its limit), lower-cased: where every analyzer starts.
+fn lowercased(script: Script) -> TextAnalyzerBuilder<impl Tokenizer> {
+    TextAnalyzer::builder(ScriptTokenizer::new(script))
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES + 1))
-        .filter(LowerCaser);
+        .filter(LowerCaser)
+}
+
+/// The language analyzers for a text whose author said it is in `locale` (may be empty or
+/// wrong: a ticket's locale is the requester's preference, not a promise about every word):
+/// the locale's, and those of the text itself. Its script decides first — Cyrillic is stemmed
+/// as Russian, Hebrew and CJK get theirs — and for Latin text, English always (the language
+/// support teams share, often mixed into others) plus the language detection finds (whatlang,
+/// trigram statistics), which settles untagged text such as tickets from email. A CJK
+/// character anywhere brings in the bigram analyzer: a Chinese product name in an English
+/// sentence is not what detection reports.
+pub fn analyzers_for(locale: &str, text: &str) -> Vec<&'static str> {
+    use whatlang::Script;
+    let mut chosen = vec![analyzer_for_locale(locale)];
+    if let Some(info) = whatlang::detect(text) {
+        chosen.push(match info.script() {
+            Script::Latin => FL_EN,
+            Script::Cyrillic => FL_RU,
+            Script::Hebrew => FL_HE,
+            Script::Mandarin | Script::Hiragana | Script::Katakana | Script::Hangul => FL_ZH,
+            _ => FL_DEFAULT,
+        });
+        chosen.push(analyzer_for_locale(info.lang().code()));
+    }
+    if text.chars().any(is_cjk_char) {
+        chosen.push(FL_ZH);
+    }
+    chosen.retain(|&analyzer| analyzer != FL_DEFAULT);
+    chosen.sort_unstable();
+    chosen.dedup();
+    if chosen.is_empty() {
+        chosen.push(FL_DEFAULT);
+    }
+    chosen
+}
+
+fn stemmed(algorithm: Algorithm, fold: Option<fn(char) -> char>) -> TextAnalyzer {
+    let builder = lowercased(Script::Words);
     match fold {
         Some(fold) => builder.filter(CharFoldFilter::new(fold)).filter(SnowballStemFilter::new(algorithm)).build(),
         None => builder.filter(SnowballStemFilter::new(algorithm)).build(),

@@ -10,7 +10,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenizerManager;
 
-use super::analysis::{FL_EN, FL_HE, FL_PL, FL_RU, is_cjk_analyzer};
+use super::analysis::{FL_EN, FL_FOLD, FL_HE, FL_PL, FL_RU, is_cjk_analyzer};
 
 /// Shorter words are not fuzzed: one edit on "teh" reaches "the", "tea", "ten"...
 const FUZZY_MIN_CHARS: usize = 5;
@@ -100,6 +100,15 @@ pub fn parse(input: &str) -> UserQuery {
 /// dictionary of every field, so this keeps them to the rare words that need them.
 pub type Known<'a> = &'a dyn Fn(&Term) -> bool;
 
+/// How the words of a query combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Words {
+    /// Any word may match; BM25 ranks those that match more (a help centre's search box).
+    Any,
+    /// Every word must match (an agent looking for one ticket among a million).
+    All,
+}
+
 /// Builds the query over `fields`. `None` when nothing positive is left after analysis (for
 /// example only stop characters, or only exclusions), so the caller can show "no query".
 pub fn build(
@@ -107,15 +116,16 @@ pub fn build(
     fields: &[SearchField],
     tokenizers: &TokenizerManager,
     known: Known<'_>,
+    words: Words,
 ) -> Option<Box<dyn Query>> {
     let mut subqueries: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for clause in &query.clauses {
         let Some(clause_query) = clause_query(clause, fields, tokenizers, known) else { continue };
-        let occur = match (clause.excluded, clause.phrase) {
-            (true, _) => Occur::MustNot,
-            (false, true) => Occur::Must,
+        let occur = match (clause.excluded, clause.phrase, words) {
+            (true, _, _) => Occur::MustNot,
+            (false, true, _) | (false, false, Words::All) => Occur::Must,
             // BM25 ranks the words; a BooleanQuery without MUST needs at least one SHOULD.
-            (false, false) => Occur::Should,
+            (false, false, Words::Any) => Occur::Should,
         };
         subqueries.push((occur, clause_query));
     }
@@ -196,6 +206,7 @@ fn fuzzy_fits(analyzer: &str, word: &str) -> bool {
         FL_RU => cyrillic,
         FL_HE => hebrew,
         FL_EN | FL_PL => !cyrillic && !hebrew,
+        FL_FOLD => !hebrew,
         _ => true,
     }
 }
@@ -342,7 +353,7 @@ mod tests {
         fn search(&self, input: &str) -> Vec<u64> {
             let searcher = self.reader.searcher();
             let known = |term: &Term| searcher.doc_freq(term).is_ok_and(|n| n > 0);
-            let Some(query) = build(&parse(input), &self.fields, self.index.tokenizers(), &known) else {
+            let Some(query) = build(&parse(input), &self.fields, self.index.tokenizers(), &known, Words::Any) else {
                 return Vec::new();
             };
             let hits = searcher.search(&query, &TopDocs::with_limit(20).order_by_score()).unwrap();
@@ -393,10 +404,10 @@ mod tests {
     fn nothing_positive_builds_nothing() {
         let f = fixture();
         let tokenizers = f.index.tokenizers();
-        assert!(build(&parse(""), &f.fields, tokenizers, &|_| false).is_none());
-        assert!(build(&parse("-refund"), &f.fields, tokenizers, &|_| false).is_none());
-        assert!(build(&parse("?! - ..."), &f.fields, tokenizers, &|_| false).is_none());
-        assert!(build(&parse("refund"), &[], tokenizers, &|_| false).is_none());
+        assert!(build(&parse(""), &f.fields, tokenizers, &|_| false, Words::Any).is_none());
+        assert!(build(&parse("-refund"), &f.fields, tokenizers, &|_| false, Words::Any).is_none());
+        assert!(build(&parse("?! - ..."), &f.fields, tokenizers, &|_| false, Words::Any).is_none());
+        assert!(build(&parse("refund"), &[], tokenizers, &|_| false, Words::Any).is_none());
     }
 
     #[test]
