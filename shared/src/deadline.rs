@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 tokio::task_local! {
     static CALL_DEADLINE: Instant;
+    static STREAM_IDLE_LIMIT: Duration;
 }
 
 /// Runs `work` as the work of a call that must be finished by `deadline`.
@@ -24,6 +25,28 @@ pub async fn within<F: Future>(deadline: Instant, work: F) -> F::Output {
 /// What is left of the current call's deadline (zero once it passed), or None outside a call.
 pub fn remaining() -> Option<Duration> {
     CALL_DEADLINE.try_with(|deadline| deadline.saturating_duration_since(Instant::now())).ok()
+}
+
+/// How long a client stream may go without a message outside a served call (tests, tools).
+const DEFAULT_STREAM_IDLE: Duration = Duration::from_secs(30);
+
+/// Runs `work`, a client-streaming call, allowing `idle` between its messages.
+pub async fn streaming<F: Future>(idle: Duration, work: F) -> F::Output {
+    STREAM_IDLE_LIMIT.scope(idle, work).await
+}
+
+/// The next message of a client stream: None at its end, DEADLINE_EXCEEDED when nothing
+/// arrives for as long as a call may take (`server.request_timeout`): a client that stopped
+/// sending must not hold a call open forever, though an import that keeps sending runs for as
+/// long as it takes.
+pub async fn next_message<T>(stream: &mut tonic::Streaming<T>) -> Result<Option<T>, tonic::Status> {
+    let idle = STREAM_IDLE_LIMIT.try_with(|idle| *idle).unwrap_or(DEFAULT_STREAM_IDLE);
+    match tokio::time::timeout(idle, stream.message()).await {
+        Ok(next) => next,
+        Err(_) => Err(tonic::Status::deadline_exceeded(format!(
+            "no message arrived for {idle:?} (server.request_timeout); the stream was closed: send records without long pauses"
+        ))),
+    }
 }
 
 /// The `grpc-timeout` header's value (1–8 digits and a unit, as the gRPC-over-HTTP/2 spec

@@ -100,12 +100,13 @@ where
         .layer(shed_beyond(limit))
         .layer(outcome::OutcomeLayer)
         .layer(drain)
-        .layer(deadline::DeadlineLayer { request_timeout: settings.request_timeout })
+        .layer(deadline::DeadlineLayer::new(settings.request_timeout))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(PanicIsInternal))
         .into_inner();
     Server::builder()
         .accept_http1(true) // gRPC-Web arrives over HTTP/1.1
-        .timeout(settings.request_timeout)
+        // No `.timeout()`: the deadline layer bounds each call, except the client streams it
+        // must not cut off.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .trace_fn(crate::telemetry::server_span)
         .layer(layers)

@@ -248,7 +248,7 @@ macro_rules! ticketing_service {
                 let mut batch = Vec::new();
                 let mut more = true;
                 while more {
-                    match records.message().await? {
+                    match frontline_shared::deadline::next_message(&mut records).await? {
                         Some(record) => batch.push(record),
                         None => more = false,
                     }
