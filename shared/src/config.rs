@@ -89,7 +89,8 @@ pub struct TicketingSettings {
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub addr: SocketAddr,
-    /// Upper bound for any call; a caller's shorter grpc-timeout wins.
+    /// Upper bound for any call; a caller's shorter grpc-timeout wins. A client-streaming call
+    /// (an import) is bounded between its messages instead, so a long import is not cut off.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
     /// Calls in flight across all connections; beyond it calls are shed with RESOURCE_EXHAUSTED.
