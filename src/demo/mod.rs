@@ -529,6 +529,7 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
         knowledge.locales,
         knowledge.verified
     );
+    println!("{}", search_sample(&mut ticketing).await?);
     // Kowalski Logistyka shares its tickets: Zofia sees her colleagues' too.
     if let Some(zofia) = customer_ids.get("crm-1001") {
         println!(
@@ -536,6 +537,20 @@ pub async fn load(target: &str, token: &str, portal_token: &str, director_token:
         );
     }
     Ok(())
+}
+
+/// A few searches as agents type them — another form of the word, no diacritics, another script
+/// — and what each finds, so a newcomer sees search work across the desk's languages.
+async fn search_sample(ticketing: &mut Client) -> anyhow::Result<String> {
+    let mut found = Vec::new();
+    for query in ["zalogowac", "faktury", "пароль", "发货", "exporting 502"] {
+        let request = pb::SearchTicketsRequest { query: query.into(), page_size: 1, ..Default::default() };
+        let answer = ticketing.search_tickets(request).await.with_context(|| format!("searching for {query:?}"))?;
+        let answer = answer.into_inner();
+        let first = answer.tickets.first().map(|t| t.subject.as_str()).unwrap_or("nothing");
+        found.push(format!("{query:?} → {} ({first})", answer.total_size));
+    }
+    Ok(format!("Ticket search, as agents type (SearchTickets): {}.", found.join("; ")))
 }
 
 /// The export outage: the API ticket is the problem, the later report ticket one of its incidents.

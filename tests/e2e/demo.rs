@@ -31,6 +31,10 @@ on_both_backends! {
         assert_eq!(hers, expected);
         assert!(all.iter().any(|t| t.organization_id == zofia.organization_id && t.requester_id != zofia.id && hers.contains(&t.id)), "a colleague's ticket is among them");
 
+        // The demo desk is searchable as agents type: another form of the word finds the invoice.
+        let invoices = ticketing.search_tickets(pb::SearchTicketsRequest { query: "faktury".into(), ..Default::default() }).await.unwrap().into_inner();
+        assert!(invoices.tickets.iter().any(|t| t.subject == "Faktura za październik zawiera błędną kwotę"), "{invoices:?}");
+
         let (past, today): (Vec<pb::Ticket>, Vec<pb::Ticket>) = all.into_iter().partition(|t| t.tags.iter().any(|tag| tag == "imported"));
         assert_eq!(today.len(), 14);
         assert_eq!(past.len(), 282, "six weeks of history, imported once");

@@ -12,7 +12,6 @@ use frontline_shared::{
     feed::{self, NewEvent},
     filter::{self, FieldKind, FilterField, SqlFilter, SqlValue},
     pagination::{self, Cursor},
-    text::Counted,
 };
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -378,8 +377,7 @@ impl TicketingApi {
         let (ranked, total) = if filtered {
             let passing = tickets::passing(&mut connection, &found.ticket_ids, &filter).await?;
             let ranked: Vec<i64> = found.ticket_ids.into_iter().filter(|id| passing.contains(id)).collect();
-            let total =
-                Counted { count: ranked.len() as u64, exact: found.total.exact || found.total.count <= depth as u64 };
+            let total = ranked.len() as u64;
             (ranked, total)
         } else {
             (found.ticket_ids, found.total)
@@ -397,8 +395,7 @@ impl TicketingApi {
         Ok(pb::SearchTicketsResponse {
             tickets: page.iter().map(convert::ticket).collect(),
             next_page_token,
-            total_size: i32::try_from(total.count).unwrap_or(i32::MAX),
-            total_size_is_estimate: !total.exact,
+            total_size: i32::try_from(total).unwrap_or(i32::MAX),
         })
     }
 

@@ -4,6 +4,7 @@
 pub mod documents;
 pub mod index;
 pub mod schema;
+pub mod scoped;
 pub mod searching;
 
 pub use index::TicketIndex;

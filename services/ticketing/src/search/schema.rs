@@ -1,7 +1,7 @@
 //! The ticket index's fields: per analyzer, the subject, the public text (description and public
 //! replies) and the internal notes, kept apart so a reader who may not see notes never matches
 //! on them; one field of identifiers (requester, addresses, order reference, tags); and the
-//! scope fields that visibility is decided on inside the index.
+//! scope fields (fast fields) that visibility is decided on inside the index.
 use std::collections::HashMap;
 
 use frontline_shared::text::analysis::{ANALYZERS, FL_FOLD};
@@ -11,7 +11,7 @@ use tantivy::schema::{
 
 /// Bumped whenever the fields or analyzers change: an index written with another version is
 /// rebuilt from the database at start.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The value a scope field holds when the ticket has none (no team: the shared inbox). No id
 /// can be it: every request refuses NUL in text before it is read.
@@ -67,10 +67,11 @@ pub fn build() -> (Schema, Fields) {
     }
     let fields = Fields {
         ticket_id: builder.add_u64_field("ticket_id", INDEXED | FAST),
-        team: builder.add_text_field("team", STRING),
-        assignee: builder.add_text_field("assignee", STRING),
-        requester: builder.add_text_field("requester", STRING),
-        organization: builder.add_text_field("organization", STRING),
+        // Fast fields: a search checks each match's scope in these columns.
+        team: builder.add_text_field("team", STRING | FAST),
+        assignee: builder.add_text_field("assignee", STRING | FAST),
+        requester: builder.add_text_field("requester", STRING | FAST),
+        organization: builder.add_text_field("organization", STRING | FAST),
         keys: builder.add_text_field("keys", text_options(FL_FOLD)),
         text,
     };

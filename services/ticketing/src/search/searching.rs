@@ -1,23 +1,18 @@
 //! Running a ticket search: the search box's words (every one required) over the fields the
-//! caller may match on, and the caller's scope as a clause of the same query, so a ticket the
-//! caller may not see is never scored, counted or returned.
+//! caller may match on, with the caller's scope checked on every match in the same pass (see
+//! [`super::scoped`]), so a ticket the caller may not see is never returned or counted.
 use frontline_shared::{
     ApiError, ApiResult,
     blocking::Stop,
     text::{
-        CappedCount, Counted, Stoppable,
+        Stoppable,
         analysis::FL_FOLD,
         query::{self, SearchField, UserQuery, Words},
     },
 };
-use tantivy::{
-    Term,
-    collector::TopDocs,
-    query::{BooleanQuery, Occur, Query, TermQuery},
-    schema::{Field, IndexRecordOption},
-};
+use tantivy::Term;
 
-use super::{index::TicketIndex, schema};
+use super::{index::TicketIndex, schema, scoped::ScopedTop};
 
 /// Whose tickets a search may find, as the index knows them.
 #[derive(Debug, Clone)]
@@ -43,15 +38,12 @@ pub enum Notes {
     Hidden,
 }
 
-/// The best matches, best first, and how many match in all.
+/// The best matches, best first, and how many match in all (within the scope).
 #[derive(Debug)]
 pub struct Found {
     pub ticket_ids: Vec<i64>,
-    pub total: Counted,
+    pub total: u64,
 }
-
-/// Counting is exact up to this many matches in a segment; beyond, it is an estimate.
-pub const EXACT_COUNT_UP_TO: u64 = 1000;
 
 impl TicketIndex {
     /// The `depth` best matches of `query` within `scope`. INVALID_ARGUMENT `query` when no
@@ -75,23 +67,12 @@ impl TicketIndex {
         let Some(words) = query::build(query, &fields, self.derived.index().tokenizers(), &known, Words::All) else {
             return Err(ApiError::invalid("query", "must contain at least one word to search for"));
         };
-        let Some(scope) = self.scope_clause(scope) else {
-            return Ok(Found { ticket_ids: Vec::new(), total: Counted { count: 0, exact: true } });
-        };
-        let combined: Box<dyn Query> = match scope {
-            Some(scope) => Box::new(BooleanQuery::new(vec![(Occur::Must, words), (Occur::Must, scope)])),
-            None => words,
-        };
         // A search stopped by its deadline is reported as such by `blocking::run`.
         let internal = |error: tantivy::TantivyError| {
             ApiError::Internal(anyhow::Error::new(error).context("searching the ticket index"))
         };
-        let top = searcher
-            .search(&*combined, &Stoppable::new(TopDocs::with_limit(depth.max(1)).order_by_score(), stop))
-            .map_err(internal)?;
-        let total = searcher
-            .search(&*combined, &Stoppable::new(CappedCount::new(EXACT_COUNT_UP_TO), stop))
-            .map_err(internal)?;
+        let collector = ScopedTop { scope, fields: &self.fields, depth };
+        let (top, total) = searcher.search(&*words, &Stoppable::new(collector, stop)).map_err(internal)?;
         let mut ticket_ids = Vec::with_capacity(top.len());
         for (_, address) in top {
             let column =
@@ -113,28 +94,5 @@ impl TicketIndex {
             }
         }
         fields
-    }
-
-    /// The scope as a clause every hit must satisfy: Some(None) when it admits every ticket,
-    /// None when it admits none.
-    fn scope_clause(&self, scope: &IndexScope) -> Option<Option<Box<dyn Query>>> {
-        let term = |field: Field, value: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
-        };
-        let fields = &self.fields;
-        match scope {
-            IndexScope::All => Some(None),
-            IndexScope::Nothing => None,
-            IndexScope::Team { team_id, person_id } => {
-                let mut any = vec![term(fields.team, schema::NONE), term(fields.assignee, person_id)];
-                any.extend(team_id.as_deref().map(|team| term(fields.team, team)));
-                Some(Some(Box::new(BooleanQuery::union(any))))
-            }
-            IndexScope::Requester { customer_id, shared_organizations } => {
-                let mut any = vec![term(fields.requester, customer_id)];
-                any.extend(shared_organizations.iter().map(|organization| term(fields.organization, organization)));
-                Some(Some(Box::new(BooleanQuery::union(any))))
-            }
-        }
     }
 }
