@@ -82,18 +82,27 @@ on_both_backends! {
 
 on_both_backends! {
     /// A 50,000-word search once kept a core busy long after its caller's deadline; the search
-    /// box now takes at most 500 characters and 32 words.
+    /// box (articles and tickets alike) now takes at most 500 characters and 32 words, and
+    /// something to look for.
     async fn a_search_longer_than_a_search_box_is_refused(app) {
         let mut knowledge = app.knowledge(Role::Portal, "portal", None).await;
         let words = vec!["printer"; 50_000].join(" ");
         let started = Instant::now();
-        refused_naming(knowledge.search_articles(kn::SearchArticlesRequest { query: words, ..Default::default() }).await, "query");
+        refused_naming(knowledge.search_articles(kn::SearchArticlesRequest { query: words.clone(), ..Default::default() }).await, "query");
         let thirty_three = vec!["printer"; 33].join(" ");
-        refused_naming(knowledge.search_articles(kn::SearchArticlesRequest { query: thirty_three, ..Default::default() }).await, "query");
+        refused_naming(knowledge.search_articles(kn::SearchArticlesRequest { query: thirty_three.clone(), ..Default::default() }).await, "query");
         refused_naming(knowledge.search_articles(kn::SearchArticlesRequest { query: "打印机".repeat(200), ..Default::default() }).await, "query");
         assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
         let fine = vec!["printer"; 32].join(" ");
         knowledge.search_articles(kn::SearchArticlesRequest { query: fine, ..Default::default() }).await.unwrap();
+
+        // Ticket search takes the same search box.
+        let mut ticketing = app.ticketing(Role::Manager).await;
+        let search = |query: String| pb::SearchTicketsRequest { query, ..Default::default() };
+        refused_naming(ticketing.search_tickets(search(words.clone())).await, "query");
+        refused_naming(ticketing.search_tickets(search(thirty_three.clone())).await, "query");
+        refused_naming(ticketing.search_tickets(search("-printer -toner".into())).await, "query");
+        ticketing.search_tickets(search(vec!["printer"; 32].join(" "))).await.unwrap();
     }
 }
 

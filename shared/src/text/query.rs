@@ -11,6 +11,26 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TokenizerManager;
 
 use super::analysis::{FL_EN, FL_FOLD, FL_HE, FL_PL, FL_RU, is_cjk_analyzer};
+use crate::error::{ApiError, ApiResult};
+
+/// What a search box takes: a search of more words than this is not a question but a document,
+/// and each word is a clause the index must evaluate (with typo tolerance, several). Its length
+/// in characters is the request field's declared limit, checked before the call is decoded.
+pub const MAX_WORDS: usize = 32;
+
+/// Parses a search box's text as every search in Frontline takes it: INVALID_ARGUMENT `query`
+/// for more than [`MAX_WORDS`] words (before any of it is analysed), or for nothing to look
+/// for (empty, or only -exclusions).
+pub fn parse_search_box(input: &str) -> ApiResult<UserQuery> {
+    if input.split_whitespace().count() > MAX_WORDS {
+        return Err(ApiError::invalid("query", format!("has more than {MAX_WORDS} words")));
+    }
+    let parsed = parse(input);
+    if !parsed.has_positive() {
+        return Err(ApiError::invalid("query", "needs at least one word to look for (not only -exclusions)"));
+    }
+    Ok(parsed)
+}
 
 /// Shorter words are not fuzzed: one edit on "teh" reaches "the", "tea", "ten"...
 const FUZZY_MIN_CHARS: usize = 5;

@@ -29,22 +29,6 @@ use crate::{
     store::feedback,
 };
 
-/// What a search box takes: a search of more words than this is not a question but a document,
-/// and each word is a clause the index must evaluate (with typo tolerance, several).
-pub const MAX_QUERY_CHARS: usize = limits::SEARCH_ARTICLES_REQUEST_QUERY_MAX_CHARS;
-pub const MAX_QUERY_WORDS: usize = 32;
-
-/// Refuses a query beyond the search box's limits before any of it is analysed.
-fn check_query_size(query: &str) -> ApiResult<()> {
-    if query.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::invalid("query", format!("is longer than {MAX_QUERY_CHARS} characters")));
-    }
-    if query.split_whitespace().count() > MAX_QUERY_WORDS {
-        return Err(ApiError::invalid("query", format!("has more than {MAX_QUERY_WORDS} words")));
-    }
-    Ok(())
-}
-
 /// Suggestions and duplicates look at this many candidates before scoring them.
 const CANDIDATES: usize = 20;
 /// ListReadableArticles answers for a page of references at a time.
@@ -98,11 +82,7 @@ impl KnowledgeApi {
         request: pb::SearchArticlesRequest,
     ) -> ApiResult<pb::SearchArticlesResponse> {
         let audience = audience(principal)?;
-        check_query_size(&request.query)?;
-        let parsed = query::parse(&request.query);
-        if !parsed.has_positive() {
-            return Err(ApiError::invalid("query", "needs at least one word to look for (not only -exclusions)"));
-        }
+        let parsed = query::parse_search_box(&request.query)?;
         let mut filters = Filters {
             locales: locales("locales", &request.locales)?,
             collection_id: Some(request.collection_id.trim().to_owned()).filter(|c| !c.is_empty()),

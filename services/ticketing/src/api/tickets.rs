@@ -349,13 +349,7 @@ impl TicketingApi {
             return Err(ApiError::Unavailable { message: "ticket search is not served here".into() });
         };
         let page_size = pagination::page_size(request.page_size)?;
-        let parsed = frontline_shared::text::query::parse(&request.query);
-        if !parsed.has_positive() {
-            return Err(ApiError::invalid(
-                "query",
-                "must contain at least one word to search for (not only -exclusions)",
-            ));
-        }
+        let parsed = frontline_shared::text::query::parse_search_box(&request.query)?;
         // Checked before the search, so a bad filter costs nothing.
         let filter = visible_filter(principal, &[&request.filter])?;
         let fingerprint = pagination::query_fingerprint(principal, &["search", &request.query, &request.filter]);

@@ -65,7 +65,7 @@ impl TicketIndex {
         let known = |term: &Term| searcher.doc_freq(term).is_ok_and(|n| n > 0);
         let fields = self.search_fields(notes);
         let Some(words) = query::build(query, &fields, self.derived.index().tokenizers(), &known, Words::All) else {
-            return Err(ApiError::invalid("query", "must contain at least one word to search for"));
+            return Err(ApiError::invalid("query", "needs at least one word to look for (not only -exclusions)"));
         };
         // A search stopped by its deadline is reported as such by `blocking::run`.
         let internal = |error: tantivy::TantivyError| {
