@@ -190,3 +190,40 @@ impl Feed {
         self.inner.db.backend()
     }
 }
+
+/// Follows this service's own `feed` until `shutdown`, calling `apply_next` (which applies the next batch of events
+/// and says whether more may be waiting) whenever the feed moves, and every `poll_interval` for
+/// other replicas' events. Failures are logged and retried with backoff.
+pub async fn follow_own<F, Fut>(
+    name: &str,
+    feed: Feed,
+    poll_interval: Duration,
+    shutdown: CancellationToken,
+    apply_next: F,
+) where
+    F: Fn() -> Fut,
+    Fut: Future<Output = anyhow::Result<bool>>,
+{
+    let mut head = feed.subscribe();
+    let mut backoff = Duration::from_millis(200);
+    while !shutdown.is_cancelled() {
+        match apply_next().await {
+            Ok(true) => continue,
+            Ok(false) => backoff = Duration::from_millis(200),
+            Err(error) => {
+                tracing::warn!(follower = name, error = %format!("{error:#}"), retry_in = ?backoff, "applying the service's own feed failed");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.cancelled() => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        }
+        tokio::select! {
+            _ = head.changed() => {}
+            _ = tokio::time::sleep(poll_interval) => {}
+            _ = shutdown.cancelled() => {}
+        }
+    }
+}

@@ -16,9 +16,8 @@ use tantivy::{
     Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, directory::MmapDirectory, schema::Schema,
 };
 use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 
-use crate::{feed::Feed, text::analysis};
+use crate::text::analysis;
 
 /// What the index commits beside its documents.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -204,36 +203,4 @@ fn commit(writer: &mut IndexWriter<TantivyDocument>, schema: u32, position: i64)
     prepared.set_payload(&payload);
     prepared.commit()?;
     Ok(())
-}
-
-/// Follows `feed` until `shutdown`, calling `apply_next` (which applies the next batch of events
-/// and says whether more may be waiting) whenever the feed moves, and every `poll_interval` for
-/// other replicas' events. Failures are logged and retried with backoff.
-pub async fn follow<F, Fut>(name: &str, feed: Feed, poll_interval: Duration, shutdown: CancellationToken, apply_next: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = anyhow::Result<bool>>,
-{
-    let mut head = feed.subscribe();
-    let mut backoff = Duration::from_millis(200);
-    while !shutdown.is_cancelled() {
-        match apply_next().await {
-            Ok(true) => continue,
-            Ok(false) => backoff = Duration::from_millis(200),
-            Err(error) => {
-                tracing::warn!(index = name, error = %format!("{error:#}"), retry_in = ?backoff, "updating the search index from the feed failed");
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.cancelled() => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-                continue;
-            }
-        }
-        tokio::select! {
-            _ = head.changed() => {}
-            _ = tokio::time::sleep(poll_interval) => {}
-            _ = shutdown.cancelled() => {}
-        }
-    }
 }

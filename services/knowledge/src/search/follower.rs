@@ -2,7 +2,7 @@
 //! position the index committed, whichever replica made the change.
 use std::time::Duration;
 
-use frontline_shared::{feed::Feed, text::derived};
+use frontline_shared::feed::Feed;
 use tokio_util::sync::CancellationToken;
 
 use super::index::SearchIndex;
@@ -11,7 +11,10 @@ use crate::store::{articles, collections};
 const BATCH: usize = 256;
 
 pub async fn follow(index: SearchIndex, feed: Feed, poll_interval: Duration, shutdown: CancellationToken) {
-    derived::follow("knowledge", feed.clone(), poll_interval, shutdown, || apply_next(&index, &feed)).await
+    frontline_shared::feed::follow_own("knowledge-search-index", feed.clone(), poll_interval, shutdown, || {
+        apply_next(&index, &feed)
+    })
+    .await
 }
 
 /// Applies the next batch of events; true when there may be more.

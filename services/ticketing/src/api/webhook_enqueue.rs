@@ -34,28 +34,11 @@ impl TicketingApi {
     /// numbers events, and every `poll_interval` for events numbered by other replicas.
     pub async fn run_webhook_enqueuer(self, poll_interval: Duration, shutdown: CancellationToken) {
         let follower = Follower::new(ENQUEUER, self.db.clone(), OwnFeed, Enqueuer(self.clone()));
-        let mut numbered = self.feed.subscribe();
-        let mut backoff = Duration::from_millis(200);
-        while !shutdown.is_cancelled() {
-            match self.enqueue_next_batch(&follower).await {
-                Ok(true) => continue,
-                Ok(false) => backoff = Duration::from_millis(200),
-                Err(error) => {
-                    tracing::warn!(error = %format!("{error:#}"), retry_in = ?backoff, "enqueuing webhook deliveries failed");
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.cancelled() => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                    continue;
-                }
-            }
-            tokio::select! {
-                _ = numbered.changed() => {}
-                _ = tokio::time::sleep(poll_interval) => {}
-                _ = shutdown.cancelled() => {}
-            }
-        }
+        let feed = self.feed.clone();
+        frontline_shared::feed::follow_own(ENQUEUER, feed, poll_interval, shutdown, || {
+            self.enqueue_next_batch(&follower)
+        })
+        .await
     }
 
     /// Applies the next batch of events; true when there may be more.

@@ -10,7 +10,7 @@ use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     database::Database,
     feed::Feed,
-    text::derived::{self, DerivedIndex, Opened},
+    text::derived::{DerivedIndex, Opened},
 };
 use prost::Message;
 use tokio_util::sync::CancellationToken;
@@ -120,7 +120,10 @@ impl TicketIndex {
             }
             Opened::Resumed { position } => tracing::info!(position, "ticket search index opened"),
         }
-        derived::follow("tickets", feed.clone(), poll_interval, shutdown, || self.apply_next(&feed)).await
+        frontline_shared::feed::follow_own("ticket-search-index", feed.clone(), poll_interval, shutdown, || {
+            self.apply_next(&feed)
+        })
+        .await
     }
 
     /// Waits until the index shows every change this replica acknowledged before the call
