@@ -148,3 +148,40 @@ on_both_backends! {
         assert_eq!(subjects(&mut agent, "printer offline").await.len(), 2, "resumed where it committed");
     }
 }
+
+on_both_backends! {
+    /// A common word among many tickets: the best matches still come first though most matches
+    /// are never scored (block-max pruning), the count is exact within a scope of fewer than
+    /// 1,000 matches, and beyond that it is an estimate that says so (AIP-158).
+    async fn a_common_word_is_counted_exactly_to_a_thousand_and_estimated_beyond(app) {
+        let mut crm = app.ticketing(Role::CrmSync).await;
+        let requester = tickets::requester(&mut crm).await;
+        let records = (0..1_600).map(move |n| {
+            let team = if n % 2 == 0 { "t-billing" } else { "t-tech" };
+            // Two tickets say it in the subject, the rest only in a long description.
+            let (subject, description) = if n == 400 || n == 1_201 {
+                (format!("Refund for order {n}"), "Refund please.".to_string())
+            } else {
+                (format!("Order {n}"), format!("Order {n} arrived. Could you look at a refund for the late delivery of it?"))
+            };
+            let ticket = pb::Ticket { external_id: format!("many-{n}"), team_id: team.into(), description, ..tickets::ticket(&requester, &subject) };
+            pb::ImportTicketRecord { ticket: Some(ticket), comments: Vec::new() }
+        });
+        let report = crm.import_tickets(tokio_stream::iter(records)).await.unwrap().into_inner();
+        assert_eq!((report.imported, report.failed), (1_600, 0));
+
+        let search = |query: &str| pb::SearchTicketsRequest { query: query.into(), page_size: 5, ..Default::default() };
+        let mut admin = app.ticketing(Role::Administrator).await;
+        let everything = admin.search_tickets(search("refund")).await.unwrap().into_inner();
+        let best: Vec<&str> = everything.tickets.iter().take(2).map(|t| t.subject.as_str()).collect();
+        assert!(best.contains(&"Refund for order 400") && best.contains(&"Refund for order 1201"), "{best:?}");
+        assert!(everything.total_size_estimated, "1,600 matches are more than are counted one by one");
+        assert!((1_440..=1_760).contains(&everything.total_size), "about 1,600: {}", everything.total_size);
+
+        let mut billing = app.ticketing_in_team(Role::Agent, "agent-ola", "t-billing").await;
+        let team = billing.search_tickets(search("refund")).await.unwrap().into_inner();
+        assert_eq!(team.tickets[0].subject, "Refund for order 400", "the other subject match is t-tech's");
+        assert_eq!((team.total_size, team.total_size_estimated), (800, false), "the team's half, counted");
+        assert!(team.tickets.iter().all(|t| t.team_id == "t-billing"));
+    }
+}

@@ -129,6 +129,18 @@ pub enum Words {
     All,
 }
 
+/// How a word's matches in several fields (and analyzers) make its score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldScores {
+    /// The best field decides, the others only nudge (dis_max with a tie breaker): a word in
+    /// title and body is one match. Every match of the query is scored.
+    BestField,
+    /// Every field's BM25 adds up. A word's query is then a plain union of terms, which tantivy
+    /// prunes with block-max WAND: the best matches of a common word among a million documents
+    /// are found without scoring every one (dis_max cannot be pruned that way).
+    Summed,
+}
+
 /// Builds the query over `fields`. `None` when nothing positive is left after analysis (for
 /// example only stop characters, or only exclusions), so the caller can show "no query".
 pub fn build(
@@ -137,17 +149,27 @@ pub fn build(
     tokenizers: &TokenizerManager,
     known: Known<'_>,
     words: Words,
+    scores: FieldScores,
 ) -> Option<Box<dyn Query>> {
     let mut subqueries: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for clause in &query.clauses {
-        let Some(clause_query) = clause_query(clause, fields, tokenizers, known) else { continue };
+        let alternatives = clause_alternatives(clause, fields, tokenizers, known, scores);
+        if alternatives.is_empty() {
+            continue;
+        }
         let occur = match (clause.excluded, clause.phrase, words) {
             (true, _, _) => Occur::MustNot,
             (false, true, _) | (false, false, Words::All) => Occur::Must,
             // BM25 ranks the words; a BooleanQuery without MUST needs at least one SHOULD.
             (false, false, Words::Any) => Occur::Should,
         };
-        subqueries.push((occur, clause_query));
+        if occur == Occur::Should && scores == FieldScores::Summed {
+            // Flattened into the top level, so that words of which any may match stay one union
+            // of terms (the shape block-max WAND prunes).
+            subqueries.extend(alternatives.into_iter().map(|alternative| (Occur::Should, alternative)));
+        } else {
+            subqueries.push((occur, any_of(alternatives)));
+        }
     }
     if !subqueries.iter().any(|(occur, _)| *occur != Occur::MustNot) {
         return None;
@@ -158,24 +180,35 @@ pub fn build(
     Some(Box::new(BooleanQuery::new(subqueries)))
 }
 
-fn clause_query(
+/// The queries any of which matches the clause: with [`FieldScores::Summed`], every field's
+/// alternatives side by side; with [`FieldScores::BestField`], one dis_max over the fields.
+fn clause_alternatives(
     clause: &Clause,
     fields: &[SearchField],
     tokenizers: &TokenizerManager,
     known: Known<'_>,
-) -> Option<Box<dyn Query>> {
+    scores: FieldScores,
+) -> Vec<Box<dyn Query>> {
     let analysed: Vec<(&SearchField, Vec<Slot>)> =
         fields.iter().map(|field| (field, analyze(&clause.text, field.analyzer, tokenizers))).collect();
     let meant_as_typed = analysed.iter().any(|(field, slots)| {
         slots.iter().flat_map(|slot| &slot.terms).any(|text| known(&Term::from_field_text(field.field, text)))
     });
-    let mut per_field: Vec<Box<dyn Query>> =
-        analysed.into_iter().filter_map(|(field, slots)| field_query(clause, field, slots, !meant_as_typed)).collect();
-    match per_field.len() {
-        0 => None,
-        1 => per_field.pop(),
-        // The best field decides, the others only nudge: a word in title and body is one match.
-        _ => Some(Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, FIELD_TIE_BREAKER))),
+    let per_field = analysed
+        .into_iter()
+        .map(|(field, slots)| field_alternatives(clause, field, slots, !meant_as_typed))
+        .filter(|alternatives| !alternatives.is_empty());
+    match scores {
+        FieldScores::Summed => per_field.flatten().collect(),
+        FieldScores::BestField => {
+            let per_field: Vec<Box<dyn Query>> = per_field.map(any_of).collect();
+            match per_field.len() {
+                0 | 1 => per_field,
+                // The best field decides, the others only nudge: a word in title and body is one
+                // match.
+                _ => vec![Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, FIELD_TIE_BREAKER))],
+            }
+        }
     }
 }
 
@@ -239,18 +272,21 @@ fn any_of(mut queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     if queries.len() == 1 { queries.pop().expect("one query") } else { Box::new(BooleanQuery::union(queries)) }
 }
 
-fn field_query(
+/// The queries any of which matches the clause in one field: its analysed forms, a typo's
+/// neighbours, or for several tokens the phrase and its loose terms. Empty when the analyzer
+/// leaves nothing of the clause.
+fn field_alternatives(
     clause: &Clause,
     search: &SearchField,
     slots: Vec<Slot>,
     typo_suspected: bool,
-) -> Option<Box<dyn Query>> {
+) -> Vec<Box<dyn Query>> {
     let term = |text: &str| Term::from_field_text(search.field, text);
     let term_query = |text: &str| {
         boosted(Box::new(TermQuery::new(term(text), IndexRecordOption::WithFreqsAndPositions)), search.boost)
     };
     match slots.as_slice() {
-        [] => None,
+        [] => Vec::new(),
         [slot] => {
             let mut alternatives: Vec<Box<dyn Query>> = slot.terms.iter().map(|t| term_query(t)).collect();
             // Fuzz the analysed term (the index holds stems), and only when both the typed word and
@@ -268,7 +304,7 @@ fn field_query(
                 let fuzzy = FuzzyTermQuery::new(term(primary), distance, true);
                 alternatives.push(boosted(Box::new(fuzzy), search.boost * FUZZY_BOOST));
             }
-            Some(any_of(alternatives))
+            alternatives
         }
         slots => {
             // One term per position; the most general alternative also matches the others'
@@ -276,12 +312,12 @@ fn field_query(
             let terms = slots.iter().filter_map(|s| Some((s.offset, term(s.terms.last()?)))).collect();
             let phrase = boosted(Box::new(PhraseQuery::new_with_offset(terms)), search.boost * PHRASE_BOOST);
             if clause.phrase || clause.excluded {
-                return Some(phrase);
+                return vec![phrase];
             }
             // Unquoted multi-token input (a CJK run, "e-mail"): the phrase ranks exact runs first,
             // the loose terms keep partial overlaps findable.
             let loose = any_of(slots.iter().flat_map(|s| &s.terms).map(|t| term_query(t)).collect());
-            Some(Box::new(BooleanQuery::union(vec![phrase, loose])))
+            vec![phrase, loose]
         }
     }
 }
@@ -369,11 +405,20 @@ mod tests {
     }
 
     impl Fixture {
-        /// Ids of matching documents, best first.
+        /// Ids of matching documents, best first. Both ways of scoring fields must agree on
+        /// every case here: knowledge ranks by the best field, tickets by the sum.
         fn search(&self, input: &str) -> Vec<u64> {
+            let best_field = self.search_scored(input, FieldScores::BestField);
+            let summed = self.search_scored(input, FieldScores::Summed);
+            assert_eq!(best_field, summed, "{input}: best field and summed scoring disagree");
+            best_field
+        }
+
+        fn search_scored(&self, input: &str, scores: FieldScores) -> Vec<u64> {
             let searcher = self.reader.searcher();
             let known = |term: &Term| searcher.doc_freq(term).is_ok_and(|n| n > 0);
-            let Some(query) = build(&parse(input), &self.fields, self.index.tokenizers(), &known, Words::Any) else {
+            let tokenizers = self.index.tokenizers();
+            let Some(query) = build(&parse(input), &self.fields, tokenizers, &known, Words::Any, scores) else {
                 return Vec::new();
             };
             let hits = searcher.search(&query, &TopDocs::with_limit(20).order_by_score()).unwrap();
@@ -424,10 +469,14 @@ mod tests {
     fn nothing_positive_builds_nothing() {
         let f = fixture();
         let tokenizers = f.index.tokenizers();
-        assert!(build(&parse(""), &f.fields, tokenizers, &|_| false, Words::Any).is_none());
-        assert!(build(&parse("-refund"), &f.fields, tokenizers, &|_| false, Words::Any).is_none());
-        assert!(build(&parse("?! - ..."), &f.fields, tokenizers, &|_| false, Words::Any).is_none());
-        assert!(build(&parse("refund"), &[], tokenizers, &|_| false, Words::Any).is_none());
+        assert!(build(&parse(""), &f.fields, tokenizers, &|_| false, Words::Any, FieldScores::BestField).is_none());
+        assert!(
+            build(&parse("-refund"), &f.fields, tokenizers, &|_| false, Words::Any, FieldScores::BestField).is_none()
+        );
+        assert!(
+            build(&parse("?! - ..."), &f.fields, tokenizers, &|_| false, Words::Any, FieldScores::BestField).is_none()
+        );
+        assert!(build(&parse("refund"), &[], tokenizers, &|_| false, Words::Any, FieldScores::BestField).is_none());
     }
 
     #[test]
@@ -549,7 +598,9 @@ mod tests {
 
             #[test]
             fn any_text_searches_without_panicking(input in prop_oneof![any::<String>(), SYMBOLS]) {
-                let _ = FIXTURE.search(&input);
+                // Any text, scored either way; the rankings may differ on gibberish.
+                let _ = FIXTURE.search_scored(&input, FieldScores::BestField);
+                let _ = FIXTURE.search_scored(&input, FieldScores::Summed);
             }
 
             /// Plain words separated by spaces read back as themselves.

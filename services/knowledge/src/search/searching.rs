@@ -117,9 +117,14 @@ impl SearchIndex {
             .collect();
         let searcher = self.derived.reader().searcher();
         let known = |term: &Term| filters.exact_words_only || searcher.doc_freq(term).is_ok_and(|n| n > 0);
-        let Some(user_query) =
-            query::build(query, &search_fields, self.derived.index().tokenizers(), &known, query::Words::Any)
-        else {
+        let Some(user_query) = query::build(
+            query,
+            &search_fields,
+            self.derived.index().tokenizers(),
+            &known,
+            query::Words::Any,
+            query::FieldScores::BestField,
+        ) else {
             return Ok(Found { hits: Vec::new(), total: 0 });
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, user_query.box_clone())];

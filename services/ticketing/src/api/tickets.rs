@@ -28,7 +28,7 @@ use crate::{
         ticket::{TicketChange, TicketFields},
         ticket_facts::TicketEvent,
     },
-    search::{IndexScope, Notes},
+    search::{Count, IndexScope, Notes},
     store::{comments, custom_fields as field_store, customers, organizations, sla as sla_store, tickets, views},
 };
 
@@ -371,7 +371,7 @@ impl TicketingApi {
         let (ranked, total) = if filtered {
             let passing = tickets::passing(&mut connection, &found.ticket_ids, &filter).await?;
             let ranked: Vec<i64> = found.ticket_ids.into_iter().filter(|id| passing.contains(id)).collect();
-            let total = ranked.len() as u64;
+            let total = Count::exact(ranked.len() as u64);
             (ranked, total)
         } else {
             (found.ticket_ids, found.total)
@@ -389,7 +389,8 @@ impl TicketingApi {
         Ok(pb::SearchTicketsResponse {
             tickets: page.iter().map(convert::ticket).collect(),
             next_page_token,
-            total_size: i32::try_from(total).unwrap_or(i32::MAX),
+            total_size: i32::try_from(total.value).unwrap_or(i32::MAX),
+            total_size_estimated: total.estimated,
         })
     }
 

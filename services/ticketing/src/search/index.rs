@@ -21,8 +21,9 @@ use super::{
 };
 use crate::store::{search_source, tickets};
 
-/// Events applied per index commit when catching up.
-const BATCH: usize = 256;
+/// Events applied per index commit when catching up (an import's thousands of events are a few
+/// commits, not one per few hundred).
+const BATCH: usize = 2_048;
 /// Tickets read from the database per batch when rebuilding.
 const REBUILD_BATCH: usize = 500;
 

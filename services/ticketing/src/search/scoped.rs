@@ -12,9 +12,11 @@ use tantivy::{
     DocAddress, DocId, Score, SegmentOrdinal, SegmentReader,
     collector::{Collector, SegmentCollector},
     columnar::{Column, StrColumn},
+    query::Weight,
 };
 
 use super::{
+    count::{Count, Tally},
     schema::{self, Fields},
     searching::IndexScope,
 };
@@ -24,6 +26,7 @@ pub struct ScopedTop<'a> {
     pub scope: &'a IndexScope,
     pub fields: &'a Fields,
     pub depth: usize,
+    pub tally: Tally,
 }
 
 /// What a segment's scope check reads: the ordinals, in that segment's dictionaries, of the
@@ -123,23 +126,40 @@ impl PartialEq for Ranked {
 
 impl Eq for Ranked {}
 
+/// One segment's best matches within the scope, and how many matches within it were seen.
 pub struct SegmentTop {
     segment: SegmentOrdinal,
     scope: SegmentScope,
     depth: usize,
     /// The best so far, worst on top (a min-heap by way of `Reverse`).
     best: BinaryHeap<std::cmp::Reverse<Ranked>>,
-    count: u64,
+    seen: u64,
+}
+
+impl SegmentTop {
+    /// The score a match must reach to be kept: any while the heap has room; then just below
+    /// the worst kept, so a later (newer) document scoring the same still displaces it.
+    fn threshold(&self) -> Score {
+        match self.best.peek() {
+            Some(worst) if self.best.len() >= self.depth => worst.0.score.next_down(),
+            _ => Score::MIN,
+        }
+    }
+
+    /// Whether every match within the scope was seen: pruning starts only once the heap is full.
+    fn saw_everything(&self) -> bool {
+        self.best.len() < self.depth
+    }
 }
 
 impl SegmentCollector for SegmentTop {
-    type Fruit = (Vec<(Score, DocAddress)>, u64);
+    type Fruit = SegmentFruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
         if !self.scope.admits(doc) {
             return;
         }
-        self.count += 1;
+        self.seen += 1;
         let ranked = Ranked { score, address: DocAddress::new(self.segment, doc) };
         if self.best.len() < self.depth {
             self.best.push(std::cmp::Reverse(ranked));
@@ -149,14 +169,16 @@ impl SegmentCollector for SegmentTop {
         }
     }
 
-    fn harvest(self) -> Self::Fruit {
+    fn harvest(self) -> SegmentFruit {
         let ranked = self.best.into_iter().map(|std::cmp::Reverse(r)| (r.score, r.address)).collect();
-        (ranked, self.count)
+        (ranked, Count::exact(self.seen))
     }
 }
 
+type SegmentFruit = (Vec<(Score, DocAddress)>, Count);
+
 impl Collector for ScopedTop<'_> {
-    type Fruit = (Vec<(Score, DocAddress)>, u64);
+    type Fruit = (Vec<(Score, DocAddress)>, Count);
     type Child = SegmentTop;
 
     fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<SegmentTop> {
@@ -165,7 +187,7 @@ impl Collector for ScopedTop<'_> {
             scope: SegmentScope::of(self.scope, self.fields, reader)?,
             depth: self.depth.max(1),
             best: BinaryHeap::new(),
-            count: 0,
+            seen: 0,
         })
     }
 
@@ -173,8 +195,38 @@ impl Collector for ScopedTop<'_> {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
-        let count = fruits.iter().map(|(_, count)| count).sum();
+    /// The best matches by block-max pruning (tantivy skips blocks of postings that cannot
+    /// beat the worst kept), then the count (see [`super::count`]).
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentFruit> {
+        let mut top = self.for_segment(segment, reader)?;
+        if matches!(top.scope, SegmentScope::Nothing) {
+            return Ok((Vec::new(), Count::default()));
+        }
+        let alive = reader.alive_bitset();
+        weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+            if alive.is_none_or(|alive| alive.is_alive(doc)) {
+                top.collect(doc, score);
+            }
+            top.threshold()
+        })?;
+        if top.saw_everything() {
+            return Ok(top.harvest());
+        }
+        let seen = top.seen;
+        let count = {
+            let visible = |doc: DocId| alive.is_none_or(|alive| alive.is_alive(doc)) && top.scope.admits(doc);
+            self.tally.count_segment(weight, reader, &visible, seen)?
+        };
+        Ok((top.harvest().0, count))
+    }
+
+    fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<Self::Fruit> {
+        let count = fruits.iter().fold(Count::default(), |total, (_, count)| total.add(*count));
         let mut all: Vec<Ranked> = fruits
             .into_iter()
             .flat_map(|(ranked, _)| ranked)

@@ -7,12 +7,17 @@ use frontline_shared::{
     text::{
         Stoppable,
         analysis::FL_FOLD,
-        query::{self, SearchField, UserQuery, Words},
+        query::{self, FieldScores, SearchField, UserQuery, Words},
     },
 };
 use tantivy::Term;
 
-use super::{index::TicketIndex, schema, scoped::ScopedTop};
+use super::{
+    count::{Count, Tally},
+    index::TicketIndex,
+    schema,
+    scoped::ScopedTop,
+};
 
 /// Whose tickets a search may find, as the index knows them.
 #[derive(Debug, Clone)]
@@ -42,7 +47,7 @@ pub enum Notes {
 #[derive(Debug)]
 pub struct Found {
     pub ticket_ids: Vec<i64>,
-    pub total: u64,
+    pub total: Count,
 }
 
 impl TicketIndex {
@@ -64,14 +69,16 @@ impl TicketIndex {
         let searcher = self.derived.reader().searcher();
         let known = |term: &Term| searcher.doc_freq(term).is_ok_and(|n| n > 0);
         let fields = self.search_fields(notes);
-        let Some(words) = query::build(query, &fields, self.derived.index().tokenizers(), &known, Words::All) else {
+        let Some(words) =
+            query::build(query, &fields, self.derived.index().tokenizers(), &known, Words::All, FieldScores::Summed)
+        else {
             return Err(ApiError::invalid("query", "needs at least one word to look for (not only -exclusions)"));
         };
         // A search stopped by its deadline is reported as such by `blocking::run`.
         let internal = |error: tantivy::TantivyError| {
             ApiError::Internal(anyhow::Error::new(error).context("searching the ticket index"))
         };
-        let collector = ScopedTop { scope, fields: &self.fields, depth };
+        let collector = ScopedTop { scope, fields: &self.fields, depth, tally: Tally::default() };
         let (top, total) = searcher.search(&*words, &Stoppable::new(collector, stop)).map_err(internal)?;
         let mut ticket_ids = Vec::with_capacity(top.len());
         for (_, address) in top {
