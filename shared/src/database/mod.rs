@@ -4,18 +4,21 @@
 //! [`Database::backend`]. SQLite gets a single-connection writer pool — SQLite allows one
 //! writer at a time anyway, and queueing writers in-process avoids SQLITE_BUSY storms — and a
 //! separate pool of readers.
+mod group_commit;
 mod migrations;
 pub mod time;
+mod write;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use futures::future::BoxFuture;
-use sqlx::{
-    Any, AnyConnection, AnyPool, Connection, Executor, Transaction, any::AnyPoolOptions, pool::PoolConnectionMetadata,
-};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor, any::AnyPoolOptions, pool::PoolConnectionMetadata};
+
+use group_commit::GroupCommit;
 
 pub use migrations::{MigrationFile, Migrations};
+pub use write::Write;
 
 use crate::config::Settings;
 
@@ -30,6 +33,8 @@ pub struct Database {
     backend: Backend,
     reader: AnyPool,
     writer: AnyPool,
+    /// SQLite: commits share fsyncs (PostgreSQL groups its commits itself).
+    group_commit: Option<Arc<GroupCommit>>,
     /// Postgres schema (or SQLite file stem) this service owns.
     name: String,
 }
@@ -69,7 +74,13 @@ impl Database {
                 .connect(url)
                 .await
                 .with_context(|| format!("connecting to PostgreSQL for {service} (database.url)"))?;
-            Ok(Self { backend: Backend::Postgres, reader: pool.clone(), writer: pool, name: service.into() })
+            Ok(Self {
+                backend: Backend::Postgres,
+                reader: pool.clone(),
+                writer: pool,
+                group_commit: None,
+                name: service.into(),
+            })
         } else {
             crate::private_files::private_dir(&settings.data_dir)
                 .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
@@ -80,7 +91,7 @@ impl Database {
             let url = format!("sqlite://{}?mode=rwc", path.display());
             let writer = options()
                 .max_connections(1)
-                .after_connect(sqlite_pragmas)
+                .after_connect(sqlite_writer_pragmas)
                 .connect(&url)
                 .await
                 .with_context(|| format!("opening SQLite database {}", path.display()))?;
@@ -91,7 +102,13 @@ impl Database {
                 .after_connect(sqlite_pragmas)
                 .connect(&url)
                 .await?;
-            Ok(Self { backend: Backend::Sqlite, reader, writer, name: service.into() })
+            Ok(Self {
+                backend: Backend::Sqlite,
+                reader,
+                writer,
+                group_commit: Some(GroupCommit::new(&path)),
+                name: service.into(),
+            })
         }
     }
 
@@ -118,16 +135,18 @@ impl Database {
     /// server cancels the statement (and the transaction rolls back) instead of finishing work
     /// nobody awaits, still holding row locks and a pooled connection. Sent with BEGIN in one
     /// round trip. Background work carries no deadline and is not limited. On SQLite a dropped
-    /// transaction simply rolls back when its future is dropped.
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        match (self.backend, crate::deadline::remaining()) {
+    /// transaction simply rolls back when its future is dropped. Its commit returns once the
+    /// transaction is on disk (see [`Write::commit`]).
+    pub async fn begin(&self) -> Result<Write, sqlx::Error> {
+        let transaction = match (self.backend, crate::deadline::remaining()) {
             (Backend::Postgres, Some(left)) => {
                 // At least 1 ms: a statement_timeout of 0 would mean no limit at all.
                 let millis = left.as_millis().clamp(1, i32::MAX as u128);
-                self.writer.begin_with(format!("BEGIN; SET LOCAL statement_timeout = {millis}")).await
+                self.writer.begin_with(format!("BEGIN; SET LOCAL statement_timeout = {millis}")).await?
             }
-            _ => self.writer.begin().await,
-        }
+            _ => self.writer.begin().await?,
+        };
+        Ok(Write::new(transaction, self.group_commit.clone()))
     }
 
     /// Applies the shared change-feed tables and then the service's own migrations.
@@ -143,6 +162,20 @@ impl Database {
         self.writer.close().await;
         self.reader.close().await;
     }
+}
+
+// The writer: NORMAL, under which a commit reaches the log (and survives the process dying)
+// but is not fsynced by SQLite; `Write::commit` fsyncs the log for every caller waiting, so a
+// committed ticket still survives a power cut, and concurrent commits share the fsync.
+fn sqlite_writer_pragmas(
+    connection: &mut AnyConnection,
+    metadata: PoolConnectionMetadata,
+) -> BoxFuture<'_, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        sqlite_pragmas(connection, metadata).await?;
+        connection.execute("PRAGMA synchronous = NORMAL").await?;
+        Ok(())
+    })
 }
 
 // FULL: a committed ticket survives a power cut, not just a crash. mmap_size: pages are read

@@ -2,7 +2,6 @@
 //! On a published article, a writer who may not publish saves a pending revision instead.
 use frontline_proto::knowledge::v1 as pb;
 use frontline_shared::{ApiError, ApiResult, auth::Principal, database::time};
-use sqlx::{Any, Transaction};
 
 use super::{
     KnowledgeApi,
@@ -105,7 +104,7 @@ impl KnowledgeApi {
     /// caller's transaction: the article's etag moves, the text readers see does not.
     pub(super) async fn propose_revision(
         &self,
-        mut transaction: Transaction<'static, Any>,
+        mut transaction: frontline_shared::database::Write,
         principal: &Principal,
         loaded: Loaded,
         revision: Revision,

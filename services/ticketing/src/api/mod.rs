@@ -60,9 +60,9 @@ pub struct TicketingApi {
     db: Database,
     feed: Feed,
     events: FeedEndpoint,
-    /// Where article suggestions for new tickets come from; None when knowledge is neither
-    /// here nor configured.
-    knowledge: Option<suggestions::KnowledgeClient>,
+    /// Where article suggestions for new tickets come from, and where they go to be recorded;
+    /// None when knowledge is neither here nor configured.
+    knowledge: Option<suggestions::Suggester>,
     /// Who is on shift, for routing; None when workforce is neither here nor configured.
     workforce: Option<routing::WorkforceClient>,
     /// The deadline of the routing call.
@@ -138,9 +138,10 @@ impl TicketingApi {
         self.webhooks_due.notify_one();
     }
 
-    /// Suggest knowledge articles for every new ticket, through `channel`.
+    /// Suggest knowledge articles for every new ticket, through `channel`. Starts the task that
+    /// records them (so it must be called within the runtime).
     pub fn with_knowledge(mut self, channel: Option<frontline_shared::peers::PeerChannel>) -> Self {
-        self.knowledge = channel.map(suggestions::KnowledgeClient::new);
+        self.knowledge = channel.map(|channel| suggestions::Suggester::start(self.clone(), channel));
         self
     }
 }

@@ -3,6 +3,10 @@
 //! the background, and when knowledge is slow or down the ticket simply has no suggestions and
 //! the feed records why.
 //!
+//! What knowledge answers is recorded in batches: one transaction (and one fsync) for the
+//! suggestions of every ticket answered meanwhile, so that under load a new ticket costs one
+//! commit, its own, and not a second one for its suggestions.
+//!
 //! No caller is behind that background call, so ticketing asks as itself and may be given
 //! articles some readers must not see (internal ones, other teams' collections). What is stored
 //! is therefore never shown as it is: each reader's GetTicket asks knowledge, on the reader's
@@ -21,6 +25,8 @@ use frontline_shared::{
     feed::{self, NewEvent},
     peers::{self, PeerChannel},
 };
+use sqlx::AnyConnection;
+use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use super::TicketingApi;
@@ -32,12 +38,44 @@ const SUGGESTIONS: i32 = 3;
 /// ticket is served without them after that.
 const READABLE_CHECK_DEADLINE: Duration = Duration::from_secs(1);
 
+/// Tickets' suggestions recorded per transaction at most.
+const RECORD_BATCH: usize = 256;
+/// Answers waiting to be recorded; past this, asking knowledge waits for the recorder.
+const RECORD_QUEUE: usize = 4_096;
+
 pub type KnowledgeClient = KnowledgeServiceClient<PeerChannel>;
+
+/// What knowledge answered for a ticket: its suggestions, or why there are none.
+type Answer = (i64, Result<Vec<pb::SuggestedArticle>, String>);
+
+/// Knowledge, and the queue to the task that records its answers.
+#[derive(Clone)]
+pub struct Suggester {
+    knowledge: KnowledgeClient,
+    answers: mpsc::Sender<Answer>,
+}
+
+impl Suggester {
+    /// Starts recording answers with `api`'s database, until the last sender is dropped.
+    pub(super) fn start(api: TicketingApi, channel: PeerChannel) -> Self {
+        let (answers, mut queue) = mpsc::channel::<Answer>(RECORD_QUEUE);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(RECORD_BATCH);
+            while queue.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+                let count = batch.len();
+                if let Err(error) = api.record_suggestions(std::mem::take(&mut batch)).await {
+                    tracing::warn!(tickets = count, %error, "could not record article suggestions");
+                }
+            }
+        });
+        Self { knowledge: KnowledgeClient::new(channel), answers }
+    }
+}
 
 impl TicketingApi {
     /// Asks knowledge for suggestions in the background; returns at once.
     pub(super) fn suggest_for(&self, ticket: &Ticket) {
-        let Some(knowledge) = self.knowledge.clone() else { return };
+        let Some(suggester) = self.knowledge.clone() else { return };
         let api = self.clone();
         let request = SuggestArticlesRequest {
             subject: ticket.subject.clone(),
@@ -51,10 +89,9 @@ impl TicketingApi {
         let span = tracing::info_span!("ticket.suggest_articles", ticket.id = ticket_id);
         tokio::spawn(
             async move {
-                let outcome = api.fetch_suggestions(knowledge, request).await;
-                if let Err(error) = api.record_suggestions(ticket_id, outcome).await {
-                    tracing::warn!(ticket = ticket_id, %error, "could not record article suggestions");
-                }
+                let outcome = api.fetch_suggestions(suggester.knowledge, request).await;
+                // Only a stopping server has closed the queue; the ticket then has no suggestions.
+                let _ = suggester.answers.send((ticket_id, outcome)).await;
             }
             .instrument(span),
         );
@@ -71,7 +108,7 @@ impl TicketingApi {
         if stored.is_empty() {
             return stored;
         }
-        let Some(mut knowledge) = self.knowledge.clone() else { return Vec::new() };
+        let Some(mut knowledge) = self.knowledge.as_ref().map(|s| s.knowledge.clone()) else { return Vec::new() };
         let request = ListReadableArticlesRequest {
             ids: stored.iter().map(|suggestion| suggestion.article_id.clone()).collect(),
             locale: String::new(),
@@ -106,49 +143,65 @@ impl TicketingApi {
         }
     }
 
-    async fn record_suggestions(
-        &self,
-        ticket_id: i64,
-        outcome: Result<Vec<pb::SuggestedArticle>, String>,
-    ) -> ApiResult<()> {
+    /// Records each ticket's suggestions (or why there are none) with its feed event, all in
+    /// one transaction; a ticket whose record fails is left out alone (a savepoint each).
+    async fn record_suggestions(&self, answers: Vec<Answer>) -> ApiResult<()> {
         let mut transaction = self.db.begin().await?;
-        let (event_type, payload) = match outcome {
-            Ok(found) => {
-                suggestions::replace(&mut transaction, ticket_id, &found).await?;
-                (
-                    "ticket.suggestions_attached",
-                    pb::TicketSuggestions {
-                        ticket_id: ticket_id.to_string(),
-                        suggestions: found,
-                        unavailable_reason: String::new(),
-                    },
-                )
+        for (ticket_id, outcome) in answers {
+            let mut savepoint = sqlx::Connection::begin(&mut *transaction).await?;
+            match record_answer(&mut savepoint, ticket_id, outcome).await {
+                Ok(()) => savepoint.commit().await?,
+                Err(error) => {
+                    tracing::warn!(ticket = ticket_id, %error, "could not record article suggestions");
+                    savepoint.rollback().await?;
+                }
             }
-            Err(reason) => {
-                tracing::warn!(ticket = ticket_id, %reason, "ticket created without article suggestions");
-                (
-                    "ticket.suggestions_unavailable",
-                    pb::TicketSuggestions {
-                        ticket_id: ticket_id.to_string(),
-                        suggestions: Vec::new(),
-                        unavailable_reason: reason,
-                    },
-                )
-            }
-        };
-        feed::append(
-            &mut transaction,
-            NewEvent {
-                event_type,
-                aggregate_type: "ticket",
-                aggregate_id: &ticket_id.to_string(),
-                actor: "service:ticketing",
-                payload: &payload,
-            },
-        )
-        .await?;
+        }
         transaction.commit().await?;
         self.committed();
         Ok(())
     }
+}
+
+async fn record_answer(
+    connection: &mut AnyConnection,
+    ticket_id: i64,
+    outcome: Result<Vec<pb::SuggestedArticle>, String>,
+) -> ApiResult<()> {
+    let (event_type, payload) = match outcome {
+        Ok(found) => {
+            suggestions::replace(&mut *connection, ticket_id, &found).await?;
+            (
+                "ticket.suggestions_attached",
+                pb::TicketSuggestions {
+                    ticket_id: ticket_id.to_string(),
+                    suggestions: found,
+                    unavailable_reason: String::new(),
+                },
+            )
+        }
+        Err(reason) => {
+            tracing::warn!(ticket = ticket_id, %reason, "ticket created without article suggestions");
+            (
+                "ticket.suggestions_unavailable",
+                pb::TicketSuggestions {
+                    ticket_id: ticket_id.to_string(),
+                    suggestions: Vec::new(),
+                    unavailable_reason: reason,
+                },
+            )
+        }
+    };
+    feed::append(
+        connection,
+        NewEvent {
+            event_type,
+            aggregate_type: "ticket",
+            aggregate_id: &ticket_id.to_string(),
+            actor: "service:ticketing",
+            payload: &payload,
+        },
+    )
+    .await?;
+    Ok(())
 }
