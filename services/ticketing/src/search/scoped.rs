@@ -99,7 +99,10 @@ impl SegmentScope {
     }
 }
 
-/// A match, ordered by score, then the newer document first.
+/// A match, ordered by score; between equal scores the older document (lower address) ranks
+/// first. That is the order pruning keeps: a document must beat the worst kept to be looked
+/// at, so of equal scores the first seen stays — and templated tickets tie often, so letting a
+/// tie through would turn pruning off exactly where a desk has the most matches.
 #[derive(Clone, Copy)]
 struct Ranked {
     score: Score,
@@ -108,7 +111,7 @@ struct Ranked {
 
 impl Ord for Ranked {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.score.total_cmp(&other.score).then_with(|| self.address.cmp(&other.address))
+        self.score.total_cmp(&other.score).then_with(|| other.address.cmp(&self.address))
     }
 }
 
@@ -137,11 +140,11 @@ pub struct SegmentTop {
 }
 
 impl SegmentTop {
-    /// The score a match must reach to be kept: any while the heap has room; then just below
-    /// the worst kept, so a later (newer) document scoring the same still displaces it.
+    /// The score a match must beat to be looked at: any while the heap has room, then the
+    /// worst kept (see [`Ranked`] for ties).
     fn threshold(&self) -> Score {
         match self.best.peek() {
-            Some(worst) if self.best.len() >= self.depth => worst.0.score.next_down(),
+            Some(worst) if self.best.len() >= self.depth => worst.0.score,
             _ => Score::MIN,
         }
     }
