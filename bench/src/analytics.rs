@@ -171,9 +171,21 @@ pub async fn seed_history(settings: &Settings, tickets: i64) -> anyhow::Result<S
     }
     let slots: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM metric_slots").fetch_one(db.reader()).await?;
     let rollups = Instant::now();
+    rollups_fresh(&db, slots).await?;
+    let built = rollups.elapsed().as_secs_f64();
+    db.close().await;
+    Ok(format!(
+        "analytics history: {tickets} tickets bulk-inserted in {:.1}s; {slots} half-hour slots rolled up in {built:.1}s ({:.0} slots/s)",
+        inserted.as_secs_f64(),
+        slots as f64 / built
+    ))
+}
+
+/// Waits until the refresher has rolled up every stale slot (of `slots`), showing progress.
+pub async fn rollups_fresh(db: &Database, slots: i64) -> anyhow::Result<()> {
     let mut last_report = Instant::now();
     loop {
-        let stale = frontline_analytics::store::rollups::stale_count(&db).await?;
+        let stale = frontline_analytics::store::rollups::stale_count(db).await?;
         if last_report.elapsed() > Duration::from_secs(2) {
             eprint!("\rbuilding rollups: {}/{slots} slots", slots - stale);
             last_report = Instant::now();
@@ -184,13 +196,18 @@ pub async fn seed_history(settings: &Settings, tickets: i64) -> anyhow::Result<S
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     eprintln!();
-    let built = rollups.elapsed().as_secs_f64();
+    Ok(())
+}
+
+/// Analytics has ingested everything imported and rolled it up: what the suite does in the
+/// background after an import, done before anything is measured.
+pub async fn quiet(suite: &Suite, settings: &Settings) -> anyhow::Result<()> {
+    settled(suite).await?;
+    let db = Database::connect(settings, frontline_analytics::DATABASE).await?;
+    let slots: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM metric_slots").fetch_one(db.reader()).await?;
+    rollups_fresh(&db, slots).await?;
     db.close().await;
-    Ok(format!(
-        "analytics history: {tickets} tickets bulk-inserted in {:.1}s; {slots} half-hour slots rolled up in {built:.1}s ({:.0} slots/s)",
-        inserted.as_secs_f64(),
-        slots as f64 / built
-    ))
+    Ok(())
 }
 
 /// Series over the seeded history, three ways, and the naive SQL aggregate beside them.

@@ -1,11 +1,12 @@
 //! Growth: how the cost of a call grows with the data. One desk is grown to each size in turn
 //! — tickets through ImportTickets and articles through ImportArticles, the bulk paths a
 //! migration takes — and at each size create, get, the filtered queue, ticket search and
-//! knowledge search run for the same time at the same concurrency. Where an index serves the
+//! knowledge search run for the same time at the same concurrency, once analytics has ingested
+//! what was imported. Where an index serves the
 //! call its latency should stay flat; where it grows, the table shows by how much.
 use std::{sync::Arc, time::Duration};
 
-use frontline_shared::auth::Role;
+use frontline_shared::{auth::Role, config::Settings};
 
 use crate::{Suite, knowledge, load::Measurement, ticketing};
 
@@ -15,7 +16,13 @@ pub struct Level {
     pub seeding: String,
 }
 
-pub async fn run(suite: &Suite, sizes: &[usize], concurrency: usize, duration: Duration) -> anyhow::Result<Vec<Level>> {
+pub async fn run(
+    suite: &Suite,
+    settings: &Settings,
+    sizes: &[usize],
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<Vec<Level>> {
     let requesters = ticketing::seed_customers(suite).await?;
     knowledge::collections(suite).await?;
     let queries = knowledge::queries()?;
@@ -25,14 +32,21 @@ pub async fn run(suite: &Suite, sizes: &[usize], concurrency: usize, duration: D
     for &size in sizes {
         let tickets_took = ticketing::import_history(suite, &requesters, &mut history, seeded, size).await?;
         let articles_took = knowledge::import(suite, seeded, size).await?;
+        // Analytics ingests the imported history from the feed; measured while it still did,
+        // every figure would carry its backlog (and the larger the step, the more of it).
+        let settling = std::time::Instant::now();
+        crate::analytics::quiet(suite, settings).await?;
+        let settled_took = settling.elapsed();
         let seeding = format!(
-            "{size}: {} tickets imported in {:.0} s ({:.0}/s), {} articles in {:.0} s ({:.0}/s)",
+            "{size}: {} tickets imported in {:.0} s ({:.0}/s), {} articles in {:.0} s ({:.0}/s), \
+             analytics caught up and rolled up {:.0} s later",
             size - seeded,
             tickets_took.as_secs_f64(),
             (size - seeded) as f64 / tickets_took.as_secs_f64(),
             size - seeded,
             articles_took.as_secs_f64(),
             (size - seeded) as f64 / articles_took.as_secs_f64(),
+            settled_took.as_secs_f64(),
         );
         eprintln!("growth: {seeding}");
         seeded = size;

@@ -224,7 +224,7 @@ async fn run(cli: &Cli, settings: &Settings, suite: &Suite) -> anyhow::Result<Re
         report.compare(figure, floor);
     }
     if wants(Group::Growth) {
-        let levels = growth::run(suite, &cli.growth, cli.concurrency, cli.duration).await?;
+        let levels = growth::run(suite, settings, &cli.growth, cli.concurrency, cli.duration).await?;
         report.growth = Some(growth::table(&levels));
     }
     Ok(report)
