@@ -29,8 +29,13 @@ impl Count {
     pub fn exact(value: u64) -> Self {
         Self { value, estimated: false }
     }
+}
 
-    pub fn add(self, other: Count) -> Count {
+/// Segments' counts add up; the sum is an estimate if any part was.
+impl std::ops::Add for Count {
+    type Output = Count;
+
+    fn add(self, other: Count) -> Count {
         Count { value: self.value + other.value, estimated: self.estimated || other.estimated }
     }
 }
@@ -112,7 +117,7 @@ mod tests {
         let index = Index::create_in_ram(schema.build());
         let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
         for i in 0..n {
-            let team_value = if i % team_every == 0 { "a" } else { "b" };
+            let team_value = if i.is_multiple_of(team_every) { "a" } else { "b" };
             writer.add_document(doc!(body => "refund please", team => team_value)).unwrap();
         }
         writer.commit().unwrap();
@@ -124,7 +129,7 @@ mod tests {
 
     fn count(index: &Index, weight: &dyn Weight, tally: &Tally, team_every: u32, seen: u64) -> Count {
         let searcher = index.reader().unwrap().searcher();
-        let visible = |doc: DocId| doc % team_every == 0;
+        let visible = |doc: DocId| doc.is_multiple_of(team_every);
         tally.count_segment(weight, searcher.segment_reader(0), &visible, seen).unwrap()
     }
 

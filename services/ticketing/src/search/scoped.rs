@@ -229,7 +229,7 @@ impl Collector for ScopedTop<'_> {
     }
 
     fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<Self::Fruit> {
-        let count = fruits.iter().fold(Count::default(), |total, (_, count)| total.add(*count));
+        let count = fruits.iter().fold(Count::default(), |total, (_, count)| total + *count);
         let mut all: Vec<Ranked> = fruits
             .into_iter()
             .flat_map(|(ranked, _)| ranked)
