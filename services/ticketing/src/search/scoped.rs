@@ -1,8 +1,9 @@
-//! One pass over a search's matches that applies the caller's scope, keeps the best `depth`
-//! and counts the rest. The scope is read from fast fields of each match — the ticket's team,
-//! assignee, requester and organisation as column ordinals — instead of being intersected as a
-//! union of posting lists: a common word's matches are walked once, not twice (the profile in
-//! BENCHMARKS.md showed that union as the largest cost of a search at 100,000 tickets).
+//! The best `depth` matches within the caller's scope, found with block-max pruning (tantivy
+//! looks only at matches that could beat the worst kept), then counted (see [`super::count`]).
+//! The scope is read from fast fields of each match looked at — the ticket's team, assignee,
+//! requester and organisation as column ordinals — instead of being intersected as a union of
+//! posting lists (the profile in BENCHMARKS.md showed that union as the largest cost of a
+//! search at 100,000 tickets).
 //!
 //! Written by hand because tantivy's collectors filter on one numeric fast field at a time,
 //! and a team's scope is "this team, the shared inbox, or assigned to me".
