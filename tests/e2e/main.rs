@@ -16,6 +16,7 @@ mod demo;
 mod end_users;
 mod feed;
 mod forecasting;
+mod import_batches;
 mod import_streams;
 mod knowledge;
 mod knowledge_publishing;

@@ -6,6 +6,7 @@
 //! separate pool of readers.
 mod group_commit;
 mod migrations;
+pub mod rows;
 pub mod time;
 mod write;
 

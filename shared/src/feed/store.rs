@@ -2,9 +2,9 @@
 use frontline_proto::common::v1::FeedEvent;
 use sqlx::{AnyConnection, AnyPool, Row, any::AnyRow};
 
-use super::NewEvent;
+use super::EncodedEvent;
 use crate::{
-    database::{Backend, Database, time},
+    database::{Backend, Database, rows, time},
     telemetry,
 };
 
@@ -13,24 +13,35 @@ pub(super) const SEQUENCE_BATCH: u64 = 1000;
 /// Any fixed number works; it only has to be the same in every replica.
 const SEQUENCER_LOCK_KEY: i64 = 0x6672_6f6e_746c_696e; // "frontlin"
 
-pub(super) async fn insert<M: prost::Name>(connection: &mut AnyConnection, event: NewEvent<'_, M>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO feed_events (event_id, event_type, aggregate_type, aggregate_id, actor, occurred_at, payload_type, payload,
-             traceparent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(uuid::Uuid::now_v7().to_string())
-    .bind(event.event_type)
-    .bind(event.aggregate_type)
-    .bind(event.aggregate_id)
-    .bind(event.actor)
-    .bind(time::now_micros())
-    .bind(M::type_url())
-    .bind(event.payload.encode_to_vec())
-    .bind(telemetry::current_traceparent())
-    .execute(connection)
-    .await?;
-    Ok(())
+const COLUMNS: &[&str] = &[
+    "event_id",
+    "event_type",
+    "aggregate_type",
+    "aggregate_id",
+    "actor",
+    "occurred_at",
+    "payload_type",
+    "payload",
+    "traceparent",
+];
+
+/// Inserts the events in their order, unnumbered: the sequencer numbers them once committed.
+pub(super) async fn insert(connection: &mut AnyConnection, events: &[EncodedEvent]) -> sqlx::Result<()> {
+    let occurred_at = time::now_micros();
+    let traceparent = telemetry::current_traceparent();
+    rows::insert(connection, "feed_events", COLUMNS, "", events, |query, event| {
+        query
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(event.event_type.as_str())
+            .bind(event.aggregate_type.as_str())
+            .bind(event.aggregate_id.as_str())
+            .bind(event.actor.as_str())
+            .bind(occurred_at)
+            .bind(event.payload_type.as_str())
+            .bind(event.payload.as_slice())
+            .bind(traceparent.clone())
+    })
+    .await
 }
 
 pub(super) async fn sequence(db: &Database) -> sqlx::Result<u64> {

@@ -7,6 +7,7 @@ mod convert;
 mod customers;
 mod escalation;
 mod fields;
+mod import;
 mod organizations;
 mod relations;
 mod routing;
@@ -46,11 +47,6 @@ use crate::{
     domain::access::{Action, authorize},
     store::idempotency,
 };
-
-/// Records an ImportTickets stream commits at a time (each in a savepoint of its own): enough
-/// that commits stop dominating a bulk import, few enough that the one SQLite writer is not held
-/// for long by it.
-const IMPORT_COMMIT_BATCH: usize = 100;
 
 pub use webhook_worker::WebhookWorkerSettings;
 
@@ -239,42 +235,11 @@ macro_rules! ticketing_service {
                 ok(TicketingApi::list_ticket_views(self, &principal).await?)
             }
 
-            /// Each record is imported in its own transaction; a refused record stores nothing and is
-            /// reported with its index, and the stream goes on.
+            /// A refused record stores nothing and is reported with its index; the stream goes on.
             async fn import_tickets(&self, request: Request<tonic::Streaming<pb::ImportTicketRecord>>) -> ApiResponse<pb::ImportTicketsResponse> {
                 let principal = auth::principal(&request)?;
                 authorize(&principal, Action::ImportTickets)?;
-                let mut records = request.into_inner();
-                let mut response = pb::ImportTicketsResponse::default();
-                let mut batch = Vec::new();
-                let mut more = true;
-                while more {
-                    match frontline_shared::deadline::next_message(&mut records).await? {
-                        Some(record) => batch.push(record),
-                        None => more = false,
-                    }
-                    if batch.len() == IMPORT_COMMIT_BATCH || (!more && !batch.is_empty()) {
-                        let records = std::mem::take(&mut batch);
-                        let external_ids: Vec<String> = records.iter().map(|r| r.ticket.as_ref().map(|t| t.external_id.clone()).unwrap_or_default()).collect();
-                        let outcomes = self.import_batch(&principal, records).await?;
-                        for (external_id, outcome) in external_ids.into_iter().zip(outcomes) {
-                            let index = response.results.len() as i32;
-                            let result = match outcome {
-                                Ok(ticket) => {
-                                    response.imported += 1;
-                                    pb::ImportResult { index, external_id, ticket_id: ticket.id.to_string(), error: String::new() }
-                                }
-                                Err(error) => {
-                                    response.failed += 1;
-                                    let status = Status::from(error);
-                                    pb::ImportResult { index, external_id, ticket_id: String::new(), error: status.message().to_string() }
-                                }
-                            };
-                            response.results.push(result);
-                        }
-                    }
-                }
-                ok(response)
+                ok(self.import_ticket_stream(&principal, request.into_inner()).await?)
             }
 
             async fn list_events(&self, request: Request<ListEventsRequest>) -> ApiResponse<ListEventsResponse> {

@@ -16,7 +16,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 use tokio_util::sync::CancellationToken;
 
-use super::{TicketingApi, convert, service_level_convert};
+use super::{TicketingApi, convert, rules_cache::Rules, service_level_convert};
 use crate::{
     domain::{
         CustomerTier, Priority, Ticket,
@@ -40,11 +40,24 @@ pub(super) struct Evaluation {
 }
 
 impl Evaluation {
-    fn next_breach_at(&self) -> Option<i64> {
+    /// The ticket's clocks as of `now` (µs), computed from its SLA history under the first
+    /// policy that covers it.
+    pub fn of(rules: &Rules, ticket: &Ticket, requester_tier: CustomerTier, history: &[Event], now: i64) -> Self {
+        let Some(policy) = service_level::policy_for(&rules.policies, ticket, requester_tier).cloned() else {
+            return Evaluation { policy: None, targets: Vec::new(), clocks: Vec::new(), requester_tier };
+        };
+        let targets = policy.targets_for(ticket.priority);
+        let calendar = rules.calendars.get(&policy.calendar_id).cloned().unwrap_or_else(Calendar::always);
+        let now = DateTime::from_timestamp_micros(now).unwrap_or_default();
+        let clocks = sla::clocks(&targets, history, &calendar, now, policy.warning_lead_minutes);
+        Evaluation { policy: Some(policy), targets, clocks, requester_tier }
+    }
+
+    pub fn next_breach_at(&self) -> Option<i64> {
         self.clocks.iter().filter_map(|c| c.target_at).min().map(|at| at.timestamp_micros())
     }
 
-    fn deadlines(&self) -> Vec<(Metric, AlertKind, i64)> {
+    pub fn deadlines(&self) -> Vec<(Metric, AlertKind, i64)> {
         match &self.policy {
             Some(policy) => service_level::deadlines(&self.clocks, policy, &self.targets),
             None => Vec::new(),
@@ -83,15 +96,12 @@ impl TicketingApi {
         } else {
             customers::get(connection, &ticket.requester_id).await?.map_or(CustomerTier::Standard, |c| c.tier)
         };
-        let Some(policy) = service_level::policy_for(&rules.policies, ticket, requester_tier).cloned() else {
-            return Ok(Evaluation { policy: None, targets: Vec::new(), clocks: Vec::new(), requester_tier });
+        // The history is read only for a ticket some policy covers.
+        let history = match service_level::policy_for(&rules.policies, ticket, requester_tier) {
+            Some(_) => store::history(connection, ticket.id).await?,
+            None => Vec::new(),
         };
-        let targets = policy.targets_for(ticket.priority);
-        let calendar = rules.calendars.get(&policy.calendar_id).cloned().unwrap_or_else(Calendar::always);
-        let history = store::history(connection, ticket.id).await?;
-        let now = DateTime::from_timestamp_micros(now).unwrap_or_default();
-        let clocks = sla::clocks(&targets, &history, &calendar, now, policy.warning_lead_minutes);
-        Ok(Evaluation { policy: Some(policy), targets, clocks, requester_tier })
+        Ok(Evaluation::of(&rules, ticket, requester_tier, &history, now))
     }
 
     /// Records `events` in the ticket's SLA history, recomputes its clocks, stores its next

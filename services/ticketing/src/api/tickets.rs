@@ -8,7 +8,6 @@ use frontline_proto::ticketing::v1 as pb;
 use frontline_shared::{
     ApiError, ApiResult,
     auth::{Principal, Role},
-    database::time,
     feed::{self, NewEvent},
     filter::{self, FieldKind, FilterField, SqlFilter, SqlValue},
     pagination::{self, Cursor},
@@ -19,7 +18,7 @@ use sqlx::AnyConnection;
 use super::{RequestId, TicketingApi, check_request_id, concurrent_write, convert, fingerprint};
 use crate::{
     domain::{
-        Status, Ticket, TicketType,
+        Customer, Status, Ticket, TicketType,
         access::{self, Action, TicketScope, authorize},
         custom_fields,
         escalation::Occurrence,
@@ -29,7 +28,7 @@ use crate::{
         ticket_facts::TicketEvent,
     },
     search::{Count, IndexScope, Notes},
-    store::{comments, custom_fields as field_store, customers, organizations, sla as sla_store, tickets, views},
+    store::{custom_fields as field_store, customers, organizations, sla as sla_store, tickets, views},
 };
 
 /// How deep a search pages: the best this many matches (AIP-158 lets a search stop there).
@@ -189,41 +188,15 @@ impl TicketingApi {
     ) -> ApiResult<Ticket> {
         let incoming_custom = fields.custom_fields.clone();
         let mut ticket = Ticket::create(fields, now)?;
-        let requester = customers::get(connection, &ticket.requester_id).await?.ok_or_else(|| {
-            ApiError::invalid("ticket.requester_id", format!("no customer has id {}", ticket.requester_id))
-        })?;
-        if !requester.merged_into_id.is_empty() {
-            return Err(ApiError::invalid(
-                "ticket.requester_id",
-                format!("customer {} was merged into {}; use that id", requester.id, requester.merged_into_id),
-            ));
-        }
-        // A ticket belongs to its requester's organisation unless the caller says otherwise.
-        if ticket.organization_id.is_empty() {
-            ticket.organization_id = requester.organization_id;
-        }
+        let requester = customers::get(connection, &ticket.requester_id).await?;
+        attach_requester(&mut ticket, requester.as_ref())?;
         self.check_custom_fields(connection, &incoming_custom, &ticket, None).await?;
         self.check_problem(connection, &ticket).await?;
         check_external_id(connection, &ticket).await?;
-        access::check_visible(principal, &ticket).map_err(|_| {
-            ApiError::permission_denied("you may only create tickets for your own team, the shared inbox or yourself")
-        })?;
+        check_may_create(principal, &ticket)?;
         ticket.id = tickets::insert(connection, &ticket).await.map_err(concurrent_write)?;
-        let created = json!({
-            "subject": [null, ticket.subject],
-            "status": [null, ticket.status.name()],
-            "priority": [null, ticket.priority.number()],
-            "requester_id": [null, ticket.requester_id],
-            "assignee_id": [null, ticket.assignee_id],
-            "team_id": [null, ticket.team_id],
-            "tags": [null, ticket.tags],
-        });
-        tickets::insert_audit(connection, ticket.id, &principal.subject, action, &created, now).await?;
-        let at = DateTime::from_timestamp_micros(now).unwrap_or_default();
-        let mut history = vec![sla::Event::Created { at, by_agent: principal.role.is_staff() }];
-        if ticket.status != Status::New {
-            history.push(sla::Event::StatusChanged { at, to: sla_store::sla_status(ticket.status) });
-        }
+        tickets::insert_audit(connection, ticket.id, &principal.subject, action, &created_audit(&ticket), now).await?;
+        let history = creation_history(principal, &ticket, now);
         let (ticket, occurrence) = self.after_ticket_change(connection, ticket, &history).await?;
         let ticket = if action == "imported" {
             ticket
@@ -257,26 +230,14 @@ impl TicketingApi {
         next: &Ticket,
         previous_status: Option<Status>,
     ) -> ApiResult<()> {
-        let becomes_solved = next.status == Status::Solved && previous_status != Some(Status::Solved);
-        if incoming.is_empty() && !becomes_solved {
+        if !needs_field_definitions(incoming, next, previous_status) {
             return Ok(());
         }
-        let definitions = field_store::all(connection).await?;
-        let violations = custom_fields::validate_values(&definitions, incoming);
-        if !violations.is_empty() {
-            return Err(ApiError::InvalidArgument(violations));
-        }
-        if becomes_solved {
-            let missing = custom_fields::missing_on_solve(&definitions, &next.custom_fields);
-            if !missing.is_empty() {
-                return Err(custom_fields::required_on_solve_error(&missing));
-            }
-        }
-        Ok(())
+        check_field_values(&field_store::all(connection).await?, incoming, next, previous_status)
     }
 
     /// An incident's problem must exist and be a problem.
-    async fn check_problem(&self, connection: &mut AnyConnection, ticket: &Ticket) -> ApiResult<()> {
+    pub(super) async fn check_problem(&self, connection: &mut AnyConnection, ticket: &Ticket) -> ApiResult<()> {
         let Some(problem_id) = ticket.problem_id else { return Ok(()) };
         if ticket.ticket_type != TicketType::Incident {
             return Err(ApiError::invalid("ticket.problem_id", "only an incident can be an instance of a problem"));
@@ -664,112 +625,6 @@ impl TicketingApi {
         self.committed();
         Ok(pb::BulkUpdateTicketsResponse { results })
     }
-
-    /// Imports records from another help desk in one transaction, each record (with its
-    /// comments) inside a savepoint of its own: a refused record leaves nothing behind and the
-    /// others still land. One commit for many records is what makes a bulk import fast — on
-    /// SQLite with synchronous=FULL each commit is an fsync — while each record still goes
-    /// through the same validation, index and feed event as one imported alone.
-    pub(super) async fn import_batch(
-        &self,
-        principal: &Principal,
-        records: Vec<pb::ImportTicketRecord>,
-    ) -> ApiResult<Vec<ApiResult<Ticket>>> {
-        let mut transaction = self.db.begin().await?;
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            let mut savepoint = sqlx::Connection::begin(&mut *transaction).await?;
-            let outcome = self.import_one(&mut savepoint, principal, record).await;
-            if outcome.is_ok() {
-                savepoint.commit().await?;
-            } else {
-                savepoint.rollback().await?;
-            }
-            outcomes.push(outcome);
-        }
-        transaction.commit().await?;
-        self.committed();
-        Ok(outcomes)
-    }
-
-    /// Imports one record with its comments (the caller holds the transaction).
-    async fn import_one(
-        &self,
-        transaction: &mut AnyConnection,
-        principal: &Principal,
-        record: pb::ImportTicketRecord,
-    ) -> ApiResult<Ticket> {
-        let given = record.ticket.ok_or_else(|| ApiError::invalid("ticket", "is required"))?;
-        let stamp = |t: &Option<prost_types::Timestamp>, field: &str| -> ApiResult<Option<i64>> {
-            t.as_ref()
-                .map(|t| time::from_timestamp(t).ok_or_else(|| ApiError::invalid(field, "is not a valid time")))
-                .transpose()
-        };
-        let now = self.clock.now_micros();
-        let created_at = stamp(&given.created_at, "ticket.created_at")?.unwrap_or(now);
-        let updated_at = stamp(&given.updated_at, "ticket.updated_at")?.unwrap_or(created_at);
-        let solved_at = stamp(&given.solved_at, "ticket.solved_at")?;
-        let closed_at = stamp(&given.closed_at, "ticket.closed_at")?;
-        let status = convert::status(&mut Default::default(), "ticket.status", given.status);
-        let fields = convert::ticket_fields(pb::Ticket { status: 0, ..given })?;
-        if !fields.external_id.is_empty()
-            && tickets::find_by_external_id(&mut *transaction, fields.external_id.trim()).await?.is_some()
-        {
-            return Err(ApiError::AlreadyExists {
-                reason: "EXTERNAL_ID_TAKEN",
-                message: format!("ticket {} was already imported", fields.external_id),
-            });
-        }
-        let mut ticket = self.insert_ticket(&mut *transaction, principal, fields, created_at, "imported").await?;
-        let mut public_replies = Vec::new();
-        let comment_count = record.comments.len() as i32;
-        for (index, imported) in record.comments.into_iter().enumerate() {
-            let comment = super::conversation::imported_comment(ticket.id, index, imported, created_at)?;
-            comment.check()?;
-            comments::insert(&mut *transaction, &comment).await?;
-            if comment.public && comment.author_role == crate::domain::comment::AuthorRole::Agent {
-                ticket.first_reply_at.get_or_insert(comment.created_at);
-                ticket.last_agent_reply_at = Some(comment.created_at);
-            }
-            if comment.author_role == crate::domain::comment::AuthorRole::Requester {
-                ticket.last_requester_reply_at = Some(comment.created_at);
-            }
-            if comment.public {
-                public_replies.push(pb::ImportedReply {
-                    created_at: Some(time::to_timestamp(comment.created_at)),
-                    author_id: comment.author_id.clone(),
-                    by_agent: comment.author_role != crate::domain::comment::AuthorRole::Requester,
-                });
-            }
-        }
-        // History keeps its own times and final state: the import is a record of the past.
-        let before = ticket.clone();
-        ticket.status = status.unwrap_or(ticket.status);
-        ticket.updated_at = updated_at;
-        ticket.solved_at = solved_at.or(if matches!(ticket.status, Status::Solved | Status::Closed) {
-            Some(updated_at)
-        } else {
-            None
-        });
-        ticket.closed_at = closed_at.or(if ticket.status == Status::Closed { Some(updated_at) } else { None });
-        ticket.solve_count = i64::from(ticket.solved_at.is_some());
-        if ticket != before {
-            tickets::update(&mut *transaction, &ticket, before.revision, false).await?;
-        }
-        let wire = convert::ticket(&ticket);
-        feed::append(
-            &mut *transaction,
-            NewEvent {
-                event_type: "ticket.imported",
-                aggregate_type: "ticket",
-                aggregate_id: &wire.id,
-                actor: &principal.subject,
-                payload: &pb::TicketImported { ticket: Some(wire.clone()), comment_count, public_replies },
-            },
-        )
-        .await?;
-        Ok(ticket)
-    }
 }
 
 /// Trims a page fetched with one extra row and returns the token for the next page.
@@ -806,6 +661,87 @@ fn audit_view(ticket: &Ticket) -> serde_json::Value {
         "last_agent_reply_at": ticket.last_agent_reply_at,
         "escalation_tier": ticket.escalation_tier.name(),
     })
+}
+
+/// Whether a write must consult the custom-field definitions: it sets values, or it solves.
+pub(super) fn needs_field_definitions(
+    incoming: &[custom_fields::CustomValue],
+    next: &Ticket,
+    previous_status: Option<Status>,
+) -> bool {
+    !incoming.is_empty() || becomes_solved(next, previous_status)
+}
+
+fn becomes_solved(next: &Ticket, previous_status: Option<Status>) -> bool {
+    next.status == Status::Solved && previous_status != Some(Status::Solved)
+}
+
+/// Custom-field values must match their definitions; a solve needs the required ones.
+pub(super) fn check_field_values(
+    definitions: &[custom_fields::FieldDefinition],
+    incoming: &[custom_fields::CustomValue],
+    next: &Ticket,
+    previous_status: Option<Status>,
+) -> ApiResult<()> {
+    let violations = custom_fields::validate_values(definitions, incoming);
+    if !violations.is_empty() {
+        return Err(ApiError::InvalidArgument(violations));
+    }
+    if becomes_solved(next, previous_status) {
+        let missing = custom_fields::missing_on_solve(definitions, &next.custom_fields);
+        if !missing.is_empty() {
+            return Err(custom_fields::required_on_solve_error(&missing));
+        }
+    }
+    Ok(())
+}
+
+/// A new ticket's requester must exist and not have been merged away. The ticket belongs to
+/// the requester's organisation unless the caller says otherwise.
+pub(super) fn attach_requester(ticket: &mut Ticket, requester: Option<&Customer>) -> ApiResult<()> {
+    let requester = requester.ok_or_else(|| {
+        ApiError::invalid("ticket.requester_id", format!("no customer has id {}", ticket.requester_id))
+    })?;
+    if !requester.merged_into_id.is_empty() {
+        return Err(ApiError::invalid(
+            "ticket.requester_id",
+            format!("customer {} was merged into {}; use that id", requester.id, requester.merged_into_id),
+        ));
+    }
+    if ticket.organization_id.is_empty() {
+        ticket.organization_id.clone_from(&requester.organization_id);
+    }
+    Ok(())
+}
+
+/// A caller may create only tickets they could then see.
+pub(super) fn check_may_create(principal: &Principal, ticket: &Ticket) -> ApiResult<()> {
+    access::check_visible(principal, ticket).map_err(|_| {
+        ApiError::permission_denied("you may only create tickets for your own team, the shared inbox or yourself")
+    })
+}
+
+/// The audit row of a new ticket: the fields it was created with.
+pub(super) fn created_audit(ticket: &Ticket) -> serde_json::Value {
+    json!({
+        "subject": [null, ticket.subject],
+        "status": [null, ticket.status.name()],
+        "priority": [null, ticket.priority.number()],
+        "requester_id": [null, ticket.requester_id],
+        "assignee_id": [null, ticket.assignee_id],
+        "team_id": [null, ticket.team_id],
+        "tags": [null, ticket.tags],
+    })
+}
+
+/// A new ticket's first SLA history: created, and its status when it did not start as new.
+pub(super) fn creation_history(principal: &Principal, ticket: &Ticket, now: i64) -> Vec<sla::Event> {
+    let at = DateTime::from_timestamp_micros(now).unwrap_or_default();
+    let mut history = vec![sla::Event::Created { at, by_agent: principal.role.is_staff() }];
+    if ticket.status != Status::New {
+        history.push(sla::Event::StatusChanged { at, to: sla_store::sla_status(ticket.status) });
+    }
+    history
 }
 
 async fn check_external_id(connection: &mut AnyConnection, ticket: &Ticket) -> ApiResult<()> {

@@ -46,6 +46,8 @@ impl std::ops::Add for Count {
 pub struct Tally {
     walked: AtomicU64,
     admitted: AtomicU64,
+    /// Documents (matching or not) the walks passed over: what the admitted were found among.
+    spanned: AtomicU64,
 }
 
 impl Tally {
@@ -64,10 +66,12 @@ impl Tally {
         let budget = WALK_BUDGET.saturating_sub(walked_before);
         let exact_left = EXACT_UP_TO.saturating_sub(admitted_before);
         if budget == 0 || exact_left == 0 {
-            // Nothing left to walk here: the segment's matches (tantivy's estimate of them) at
-            // the share of the scope seen in the segments walked before.
-            let share = if walked_before == 0 { 1.0 } else { admitted_before as f64 / walked_before as f64 };
-            let estimate = (f64::from(matches.size_hint()) * share).round() as u64;
+            // Nothing left to walk here: the segment's documents at the rate the segments walked
+            // before admitted them. (Not tantivy's `size_hint`, which for a scoped union of
+            // terms can be 0 for a segment full of matches.)
+            let spanned = self.spanned.load(Relaxed);
+            let rate = if spanned == 0 { 1.0 } else { admitted_before as f64 / spanned as f64 };
+            let estimate = (f64::from(reader.max_doc()) * rate).round() as u64;
             return Ok(Count { value: estimate.max(seen), estimated: true });
         }
         let (mut walked, mut admitted) = (0, 0);
@@ -81,6 +85,8 @@ impl Tally {
         }
         self.walked.fetch_add(walked, Relaxed);
         self.admitted.fetch_add(admitted, Relaxed);
+        let spanned = if doc == TERMINATED { reader.max_doc() } else { doc };
+        self.spanned.fetch_add(u64::from(spanned), Relaxed);
         if doc == TERMINATED {
             return Ok(Count::exact(admitted));
         }
@@ -170,10 +176,11 @@ mod tests {
     fn an_estimate_is_never_below_what_was_seen() {
         let (index, weight) = segment(30_000, 100);
         let tally = Tally::default();
-        // A first segment spent the budget: this one is estimated from its size at the share
-        // seen so far, but never below what the top-k pass saw.
+        // A first segment spent the budget: this one is estimated from its size at the rate
+        // documents were admitted so far, but never below what the top-k pass saw.
         // It saw 1 in 100 in scope: 300 of this segment's 30,000 matches, below the 400 seen.
         tally.walked.store(WALK_BUDGET, Relaxed);
+        tally.spanned.store(WALK_BUDGET, Relaxed);
         tally.admitted.store(WALK_BUDGET / 100, Relaxed);
         let counted = count(&index, &*weight, &tally, 100, 400);
         assert_eq!(counted, Count { value: 400, estimated: true });

@@ -1,4 +1,5 @@
 //! The conversation of each ticket.
+use frontline_shared::database::rows::{self, AnyQuery};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{decode_enum, parse_json};
@@ -7,24 +8,34 @@ use crate::domain::{
     comment::{AuthorRole, Comment},
 };
 
+/// The columns a new comment writes (the database numbers it).
+const WRITTEN: &[&str] =
+    &["ticket_id", "author_id", "author_role", "public", "body", "channel", "attachments", "created_at"];
+
 const COLUMNS: &str = "id, ticket_id, author_id, author_role, public, body, channel, attachments, created_at";
 
 /// Stores a comment and returns its id.
 pub async fn insert(connection: &mut AnyConnection, comment: &Comment) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO ticket_comments (ticket_id, author_id, author_role, public, body, channel, attachments, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    )
-    .bind(comment.ticket_id)
-    .bind(&comment.author_id)
-    .bind(comment.author_role.number())
-    .bind(i64::from(comment.public))
-    .bind(&comment.body)
-    .bind(comment.channel.number())
-    .bind(serde_json::to_string(&comment.attachments).expect("attachments serialise"))
-    .bind(comment.created_at)
-    .fetch_one(connection)
-    .await
+    let sql = format!("{} RETURNING id", rows::insert_sql("ticket_comments", WRITTEN, 1));
+    bind_comment(sqlx::query(&sql), comment).fetch_one(connection).await?.try_get("id")
+}
+
+/// Stores many comments at once (an import's), each ticket's in the order given.
+pub async fn insert_all(connection: &mut AnyConnection, comments: &[Comment]) -> sqlx::Result<()> {
+    rows::insert(connection, "ticket_comments", WRITTEN, "", comments, bind_comment).await
+}
+
+/// Binds a comment's columns in the order of [`WRITTEN`].
+fn bind_comment<'q>(query: AnyQuery<'q>, comment: &'q Comment) -> AnyQuery<'q> {
+    query
+        .bind(comment.ticket_id)
+        .bind(comment.author_id.as_str())
+        .bind(comment.author_role.number())
+        .bind(i64::from(comment.public))
+        .bind(comment.body.as_str())
+        .bind(comment.channel.number())
+        .bind(serde_json::to_string(&comment.attachments).expect("attachments serialise"))
+        .bind(comment.created_at)
 }
 
 /// The ticket's comments after `after_id`, oldest first; internal notes only when asked.

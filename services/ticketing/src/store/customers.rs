@@ -1,5 +1,5 @@
 //! Customers and their email addresses.
-use frontline_shared::{filter::SqlFilter, pagination::Cursor};
+use frontline_shared::{database::rows, filter::SqlFilter, pagination::Cursor};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{bind_all, decode_enum, json_list, optional_text, parse_json_list};
@@ -82,6 +82,27 @@ pub async fn get(connection: &mut AnyConnection, id: &str) -> sqlx::Result<Optio
         .fetch_optional(connection)
         .await?;
     row.as_ref().map(decode).transpose()
+}
+
+/// The customers with these ids (missing ones left out), by id.
+pub async fn get_many(
+    connection: &mut AnyConnection,
+    ids: &[&str],
+) -> sqlx::Result<std::collections::HashMap<String, Customer>> {
+    let mut found = std::collections::HashMap::new();
+    // One statement per chunk, well inside both backends' parameter limits.
+    for chunk in ids.chunks(1_000) {
+        let sql = format!("SELECT {COLUMNS} FROM customers WHERE id IN ({})", rows::placeholders(chunk.len()));
+        let mut query = sqlx::query(&sql).persistent(false);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *connection).await? {
+            let customer = decode(&row)?;
+            found.insert(customer.id.clone(), customer);
+        }
+    }
+    Ok(found)
 }
 
 pub async fn find_by_external_id(connection: &mut AnyConnection, external_id: &str) -> sqlx::Result<Option<Customer>> {

@@ -2,16 +2,11 @@
 //! conversations, and their requesters' names and addresses.
 use std::collections::HashMap;
 
-use frontline_shared::filter::SqlFilter;
+use frontline_shared::{database::rows::placeholders, filter::SqlFilter};
 use sqlx::{AnyConnection, Row};
 
 use super::{parse_json_list, tickets};
 use crate::domain::Ticket;
-
-/// `$1, $2, … $n`.
-fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
 
 /// The tickets with these ids (missing ones left out), in no particular order.
 pub async fn tickets(connection: &mut AnyConnection, ids: &[i64]) -> sqlx::Result<Vec<Ticket>> {

@@ -1,6 +1,7 @@
 //! Each ticket's SLA history (what its clocks are computed from) and its SLA deadlines: the
 //! warning and breach instants still to fire, and those fired, kept so each fires once.
 use chrono::DateTime;
+use frontline_shared::database::rows;
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::decode_enum;
@@ -12,20 +13,21 @@ use crate::domain::{
 
 /// Appends one event to the ticket's SLA history.
 pub async fn record(connection: &mut AnyConnection, ticket_id: i64, event: &Event) -> sqlx::Result<()> {
-    let (kind, status, by_agent) = match *event {
-        Event::Created { by_agent, .. } => ("created", 0, by_agent),
-        Event::StatusChanged { to, .. } => ("status", domain_status(to).number(), false),
-        Event::PublicComment { by_agent, .. } => ("public_comment", 0, by_agent),
-    };
-    sqlx::query("INSERT INTO ticket_sla_events (ticket_id, at, kind, status, by_agent) VALUES ($1, $2, $3, $4, $5)")
-        .bind(ticket_id)
-        .bind(event.at().timestamp_micros())
-        .bind(kind)
-        .bind(status)
-        .bind(i64::from(by_agent))
-        .execute(connection)
-        .await?;
-    Ok(())
+    record_all(connection, &[(ticket_id, *event)]).await
+}
+
+/// Records many tickets' events at once; each ticket's in the order given.
+pub async fn record_all(connection: &mut AnyConnection, events: &[(i64, Event)]) -> sqlx::Result<()> {
+    const COLUMNS: &[&str] = &["ticket_id", "at", "kind", "status", "by_agent"];
+    rows::insert(connection, "ticket_sla_events", COLUMNS, "", events, |query, (ticket_id, event)| {
+        let (kind, status, by_agent) = match *event {
+            Event::Created { by_agent, .. } => ("created", 0, by_agent),
+            Event::StatusChanged { to, .. } => ("status", domain_status(to).number(), false),
+            Event::PublicComment { by_agent, .. } => ("public_comment", 0, by_agent),
+        };
+        query.bind(*ticket_id).bind(event.at().timestamp_micros()).bind(kind).bind(status).bind(i64::from(by_agent))
+    })
+    .await
 }
 
 /// The ticket's SLA history in the order it happened.
@@ -95,20 +97,33 @@ pub async fn replace_pending(
         .bind(ticket_id)
         .execute(&mut *connection)
         .await?;
-    for (metric, kind, due_at) in wanted {
-        sqlx::query(
-            "INSERT INTO sla_deadlines (ticket_id, policy_id, metric, kind, due_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (ticket_id, metric, kind, due_at) DO NOTHING",
-        )
-        .bind(ticket_id)
-        .bind(policy_id)
-        .bind(metric.number())
-        .bind(kind.number())
-        .bind(due_at)
-        .execute(&mut *connection)
-        .await?;
-    }
-    Ok(())
+    let deadlines: Vec<Scheduled> =
+        wanted.iter().map(|&(metric, kind, due_at)| Scheduled { ticket_id, policy_id, metric, kind, due_at }).collect();
+    schedule(connection, &deadlines).await
+}
+
+/// A deadline to schedule for a ticket under its policy.
+pub struct Scheduled<'a> {
+    pub ticket_id: i64,
+    pub policy_id: &'a str,
+    pub metric: Metric,
+    pub kind: AlertKind,
+    pub due_at: i64,
+}
+
+/// Schedules deadlines for any number of tickets; one already scheduled is left as it is.
+pub async fn schedule(connection: &mut AnyConnection, deadlines: &[Scheduled<'_>]) -> sqlx::Result<()> {
+    const COLUMNS: &[&str] = &["ticket_id", "policy_id", "metric", "kind", "due_at"];
+    let suffix = "ON CONFLICT (ticket_id, metric, kind, due_at) DO NOTHING";
+    rows::insert(connection, "sla_deadlines", COLUMNS, suffix, deadlines, |query, deadline| {
+        query
+            .bind(deadline.ticket_id)
+            .bind(deadline.policy_id)
+            .bind(deadline.metric.number())
+            .bind(deadline.kind.number())
+            .bind(deadline.due_at)
+    })
+    .await
 }
 
 /// Unfired deadlines due by `now`, earliest first. A warning is due at its instant; a breach

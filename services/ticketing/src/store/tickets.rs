@@ -1,7 +1,14 @@
 //! Tickets, their tag index, their search index and their audit trail.
 use std::collections::HashSet;
 
-use frontline_shared::{filter::SqlFilter, pagination::Cursor};
+use frontline_shared::{
+    database::{
+        Backend,
+        rows::{self, AnyQuery},
+    },
+    filter::SqlFilter,
+    pagination::Cursor,
+};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{bind_all, decode_enum, json_list, optional_text, parse_json, parse_json_list};
@@ -51,8 +58,6 @@ const WRITTEN: &[&str] = &[
     "satisfaction_rated_at",
     "escalation_tier",
 ];
-
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 fn bind_ticket<'q>(query: AnyQuery<'q>, ticket: &'q Ticket) -> AnyQuery<'q> {
     query
@@ -128,14 +133,79 @@ pub async fn update(
 }
 
 async fn insert_tags(connection: &mut AnyConnection, ticket_id: i64, tags: &[String]) -> sqlx::Result<()> {
-    for tag in tags {
-        sqlx::query("INSERT INTO ticket_tags (tag, ticket_id) VALUES ($1, $2)")
-            .bind(tag)
-            .bind(ticket_id)
-            .execute(&mut *connection)
-            .await?;
+    let tagged: Vec<(i64, &str)> = tags.iter().map(|tag| (ticket_id, tag.as_str())).collect();
+    insert_tag_rows(connection, &tagged).await
+}
+
+async fn insert_tag_rows(connection: &mut AnyConnection, tagged: &[(i64, &str)]) -> sqlx::Result<()> {
+    rows::insert(connection, "ticket_tags", &["tag", "ticket_id"], "", tagged, |query, (ticket_id, tag)| {
+        query.bind(*tag).bind(*ticket_id)
+    })
+    .await
+}
+
+/// `n` ticket numbers no other ticket has or will be given, in rising order, for tickets
+/// written together by [`insert_numbered`]. Numbers are taken up front rather than read back
+/// from a many-row `RETURNING`, whose order neither backend promises. Call inside the write
+/// transaction: on SQLite it holds the only writer, so nothing else numbers a ticket meanwhile.
+pub async fn reserve_ids(connection: &mut AnyConnection, backend: Backend, n: usize) -> sqlx::Result<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
     }
-    Ok(())
+    match backend {
+        Backend::Postgres => {
+            let mut ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT nextval(pg_get_serial_sequence('tickets', 'id')) FROM generate_series(1, $1)",
+            )
+            .bind(n as i64)
+            .fetch_all(connection)
+            .await?;
+            ids.sort_unstable();
+            Ok(ids)
+        }
+        Backend::Sqlite => {
+            // AUTOINCREMENT never reuses a number, even a deleted ticket's: start above both.
+            let last: i64 = sqlx::query_scalar(
+                "SELECT MAX(COALESCE((SELECT MAX(id) FROM tickets), 0),
+                            COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0))",
+            )
+            .fetch_one(connection)
+            .await?;
+            Ok((last + 1..=last + n as i64).collect())
+        }
+    }
+}
+
+/// Stores tickets already numbered by [`reserve_ids`], with their SLA state and tags, in as few
+/// statements as the backend allows: what an import writes.
+pub async fn insert_numbered(connection: &mut AnyConnection, tickets: &[Ticket]) -> sqlx::Result<()> {
+    let columns: Vec<&str> =
+        ["id"].into_iter().chain(WRITTEN.iter().copied()).chain(["sla_policy_id", "sla_breach_at"]).collect();
+    rows::insert(connection, "tickets", &columns, "", tickets, |query, ticket| {
+        bind_ticket(query.bind(ticket.id), ticket).bind(ticket.sla_policy_id.as_str()).bind(ticket.sla_breach_at)
+    })
+    .await?;
+    let tagged: Vec<(i64, &str)> =
+        tickets.iter().flat_map(|ticket| ticket.tags.iter().map(|tag| (ticket.id, tag.as_str()))).collect();
+    insert_tag_rows(connection, &tagged).await
+}
+
+/// Which of `external_ids` tickets already have.
+pub async fn taken_external_ids(
+    connection: &mut AnyConnection,
+    external_ids: &[&str],
+) -> sqlx::Result<HashSet<String>> {
+    let mut taken = HashSet::new();
+    // One statement per chunk, well inside both backends' parameter limits.
+    for chunk in external_ids.chunks(1_000) {
+        let sql = format!("SELECT external_id FROM tickets WHERE external_id IN ({})", rows::placeholders(chunk.len()));
+        let mut query = sqlx::query_scalar::<_, String>(&sql).persistent(false);
+        for external_id in chunk {
+            query = query.bind(*external_id);
+        }
+        taken.extend(query.fetch_all(&mut *connection).await?);
+    }
+    Ok(taken)
 }
 
 /// Records who did what to a ticket; `changes` is a JSON object of field → [before, after].
@@ -147,17 +217,25 @@ pub async fn insert_audit(
     changes: &serde_json::Value,
     at: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO ticket_audits (ticket_id, actor, action, changes, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(ticket_id)
-    .bind(actor)
-    .bind(action)
-    .bind(changes.to_string())
-    .bind(at)
-    .execute(connection)
-    .await?;
-    Ok(())
+    insert_audits(connection, &[NewAudit { ticket_id, actor, action, changes: changes.to_string(), at }]).await
+}
+
+/// An audit row to write: `changes` is a JSON object of field → [before, after].
+pub struct NewAudit<'a> {
+    pub ticket_id: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub changes: String,
+    pub at: i64,
+}
+
+/// Records many audit rows at once.
+pub async fn insert_audits(connection: &mut AnyConnection, audits: &[NewAudit<'_>]) -> sqlx::Result<()> {
+    const COLUMNS: &[&str] = &["ticket_id", "actor", "action", "changes", "created_at"];
+    rows::insert(connection, "ticket_audits", COLUMNS, "", audits, |query, audit| {
+        query.bind(audit.ticket_id).bind(audit.actor).bind(audit.action).bind(audit.changes.as_str()).bind(audit.at)
+    })
+    .await
 }
 
 /// One audit row: (id, actor, action, changes as JSON, created_at).
