@@ -280,6 +280,25 @@ pub async fn import_history(
     Ok(started.elapsed())
 }
 
+/// Waits until ticket search finds past ticket `n` by its external id: the index follows the
+/// feed in the background, and an import outruns it. Returns how long that took.
+pub async fn searchable(suite: &Suite, n: usize) -> anyhow::Result<Duration> {
+    let mut admin = client(suite, Role::Administrator, "bench", None);
+    let started = Instant::now();
+    let query = format!("bench-past-{n}");
+    loop {
+        let found = admin
+            .search_tickets(pb::SearchTicketsRequest { query: query.clone(), page_size: 1, ..Default::default() })
+            .await?
+            .into_inner();
+        if !found.tickets.is_empty() {
+            return Ok(started.elapsed());
+        }
+        anyhow::ensure!(started.elapsed() < Duration::from_secs(1_800), "ticket search never found {query}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// Seeds `tickets` past tickets on a fresh desk and returns the requesters and history.
 pub async fn seed(suite: &Suite, tickets: usize) -> anyhow::Result<(Vec<String>, History)> {
     let requesters = seed_customers(suite).await?;

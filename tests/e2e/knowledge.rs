@@ -572,9 +572,12 @@ on_both_backends! {
         let orphan = "---\ntitle: Osierocony\nlocale: pl\ntranslation_of: kb-missing\n---\nx\n";
         let no_front = "Just text";
         let more = admin.import_articles(pb::ImportArticlesRequest {
-            collection_id: help.id.clone(), documents: vec![doc("orphan.md", orphan), doc("plain.md", no_front)], dry_run: true,
+            collection_id: help.id.clone(),
+            documents: vec![doc("orphan.md", orphan), doc("plain.md", no_front), doc("refund.en.md", refund), doc("refund-again.en.md", refund)],
+            dry_run: true,
         }).await.unwrap().into_inner();
-        assert_eq!(more.errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["translation_of", "front_matter"]);
+        assert_eq!(more.errors.iter().map(|e| (e.index, e.field.as_str())).collect::<Vec<_>>(), [(0, "translation_of"), (1, "front_matter"), (3, "id")]);
+        assert!(more.errors[2].message.contains("document 2"), "{:?}", more.errors[2]);
 
         let imported = admin.import_articles(pb::ImportArticlesRequest {
             collection_id: help.id.clone(), documents: vec![doc("refund.en.md", refund), doc("refund.pl.md", polish)], dry_run: false,
@@ -585,6 +588,9 @@ on_both_backends! {
         let article = &listed[0];
         assert_eq!((article.collection_id.as_str(), article.status, article.external_id.as_str()), (section.id.as_str(), ArticleStatus::Published as i32, "kb-refund"));
         assert_eq!(article.translations.len(), 2);
+        assert_eq!(article.version, 1, "a published import is the article's first version");
+        let versions = admin.list_article_versions(pb::ListArticleVersionsRequest { article_id: article.id.clone(), locale: "en".into() }).await.unwrap().into_inner().versions;
+        assert_eq!(versions.iter().map(|v| (v.version, v.note.as_str(), v.title.as_str())).collect::<Vec<_>>(), [(1, "imported", "Request a refund")]);
 
         let export = admin.export_collection(pb::ExportCollectionRequest { collection_id: help.id.clone() }).await.unwrap().into_inner();
         let paths: Vec<&str> = export.documents.iter().map(|d| d.path.as_str()).collect();

@@ -6,7 +6,7 @@ use frontline_shared::{
     ApiError, ApiResult,
     auth::Principal,
     database::{is_unique_violation, time},
-    feed::{self, NewEvent},
+    feed::{self, EncodedEvent, NewEvent},
     field_mask,
     filter::{self, FieldKind, FilterField},
     pagination::{self, Cursor},
@@ -813,27 +813,38 @@ impl KnowledgeApi {
         changed: &[&str],
         version: i64,
     ) -> ApiResult<()> {
-        let mut payload = convert::article(article, shown, std::slice::from_ref(shown));
-        payload.body_html.clear();
-        payload.translations.clear();
-        feed::append(
-            connection,
-            NewEvent {
-                event_type,
-                aggregate_type: "article",
-                aggregate_id: &article.id,
-                actor: &principal.subject,
-                payload: &pb::ArticleChanged {
-                    article: Some(payload),
-                    locale: shown.locale.clone(),
-                    changed_fields: changed.iter().map(|f| f.to_string()).collect(),
-                    version,
-                },
-            },
-        )
-        .await?;
+        let event = article_event(principal, event_type, article, shown, changed, version);
+        feed::append_all(connection, &[event]).await?;
         Ok(())
     }
+}
+
+/// The feed event of a change to an article, shown in one locale (without its rendered body
+/// and other translations, which a follower reads from the article if it needs them).
+pub(super) fn article_event(
+    principal: &Principal,
+    event_type: &str,
+    article: &Article,
+    shown: &Translation,
+    changed: &[&str],
+    version: i64,
+) -> EncodedEvent {
+    let mut payload = convert::article(article, shown, std::slice::from_ref(shown));
+    payload.body_html.clear();
+    payload.translations.clear();
+    NewEvent {
+        event_type,
+        aggregate_type: "article",
+        aggregate_id: &article.id,
+        actor: &principal.subject,
+        payload: &pb::ArticleChanged {
+            article: Some(payload),
+            locale: shown.locale.clone(),
+            changed_fields: changed.iter().map(|f| f.to_string()).collect(),
+            version,
+        },
+    }
+    .into()
 }
 
 /// A new draft article and its source-locale text, validated.

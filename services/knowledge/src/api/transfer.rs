@@ -4,12 +4,12 @@ use frontline_proto::limits::knowledge as limits;
 use std::collections::HashMap;
 
 use frontline_proto::knowledge::v1 as pb;
-use frontline_shared::{ApiError, ApiResult, auth::Principal, database::time};
+use frontline_shared::{ApiError, ApiResult, auth::Principal, database::time, feed};
 use sqlx::AnyConnection;
 
 use super::{
     KnowledgeApi,
-    articles::{Content, load, version_if_published},
+    articles::{Content, article_event, load, version_if_published},
     convert,
 };
 use crate::{
@@ -18,7 +18,7 @@ use crate::{
         article::{self, ArticleStatus, ArticleType, Visibility},
         content::{BodyFormat, slugify},
         front_matter::{self, Document, FrontMatter},
-        model::{self, Article, Collection, Translation, VerificationRecord, Verifier},
+        model::{self, Article, Collection, Translation, VerificationRecord, Verifier, Version},
         verification::VerificationInterval,
     },
     store::{articles, collections},
@@ -117,6 +117,7 @@ impl KnowledgeApi {
             }
         }
         check_translations(&mut transaction, &request.documents, &planned, &mut problems).await?;
+        check_unique_ids(&request.documents, &planned, &mut problems);
         let mut response = pb::ImportArticlesResponse::default();
         for plan in &planned {
             match (&plan.source, plan.source.as_ref().and_then(|s| s.existing.as_ref())) {
@@ -289,85 +290,44 @@ impl KnowledgeApi {
         let mut ids_by_key: HashMap<String, String> = HashMap::new();
         let mut touched = Vec::new();
         let (sources, translations): (Vec<_>, Vec<_>) = planned.into_iter().partition(|p| p.source.is_some());
-        for plan in sources {
+        let (fresh, updates): (Vec<_>, Vec<_>) =
+            sources.into_iter().partition(|p| p.source.as_ref().is_some_and(|s| s.existing.is_none()));
+        for (key, id) in self.create_all(connection, principal, fresh, now).await? {
+            ids_by_key.insert(key, id.clone());
+            touched.push(id);
+        }
+        for plan in updates {
             let fields = plan.source.expect("partitioned on source");
+            let id = fields.existing.as_ref().expect("partitioned on existing");
             let (title, body, format) = plan.content;
             let content = Content::validate("", &title, &body, format)?;
-            let id = match &fields.existing {
-                Some(id) => {
-                    let loaded = load(connection, id).await?;
-                    let mut next = loaded.article.touched(now);
-                    next.collection_id = fields.collection_id.clone();
-                    next.article_type = fields.article_type;
-                    next.visibility = fields.visibility;
-                    next.status = fields.status;
-                    next.tags = fields.tags.clone();
-                    if !fields.verifier.person_id.is_empty() {
-                        next.verifier = fields.verifier.clone();
-                    } else if fields.verifier.interval.is_some() {
-                        next.verifier.interval = fields.verifier.interval;
-                    }
-                    if next.status == ArticleStatus::Published && next.published_at.is_none() {
-                        next.published_at = Some(now);
-                    }
-                    let previous = loaded.translation(&plan.locale).cloned();
-                    let source =
-                        content.into_translation(id, &plan.locale, previous.as_ref(), None, &principal.subject, now);
-                    articles::save_translation(connection, &source).await?;
-                    if !articles::update(connection, &next, loaded.article.revision).await? {
-                        return Err(ApiError::Aborted {
-                            reason: "CONCURRENT_UPDATE",
-                            message: format!("article {id} changed during the import; retry"),
-                        });
-                    }
-                    self.finish_import(connection, principal, &next, source, "article.updated", now).await?;
-                    id.clone()
-                }
-                None => {
-                    let id = uuid::Uuid::now_v7().to_string();
-                    let external_id = (!plan.key.starts_with('#')).then(|| plan.key.clone());
-                    let article = Article {
-                        id: id.clone(),
-                        external_id,
-                        collection_id: fields.collection_id.clone(),
-                        article_type: fields.article_type,
-                        visibility: fields.visibility,
-                        status: fields.status,
-                        source_locale: plan.locale.clone(),
-                        tags: fields.tags.clone(),
-                        owner_id: principal.subject.clone(),
-                        author_id: principal.subject.clone(),
-                        verifier: fields.verifier.clone(),
-                        verification: VerificationRecord {
-                            unverified_reason: "never verified".into(),
-                            ..Default::default()
-                        },
-                        helpful_votes: 0,
-                        not_helpful_votes: 0,
-                        view_count: 0,
-                        created_at: now,
-                        updated_at: now,
-                        published_at: (fields.status == ArticleStatus::Published).then_some(now),
-                        revision: 1,
-                    };
-                    let source = content.into_translation(&id, &plan.locale, None, None, &principal.subject, now);
-                    articles::insert(connection, &article).await.map_err(|error| {
-                        if frontline_shared::database::is_unique_violation(&error) {
-                            ApiError::AlreadyExists {
-                                reason: "ARTICLE_EXISTS",
-                                message: format!("document {}: an article with id {} exists", plan.index, plan.key),
-                            }
-                        } else {
-                            error.into()
-                        }
-                    })?;
-                    articles::save_translation(connection, &source).await?;
-                    self.finish_import(connection, principal, &article, source, "article.created", now).await?;
-                    id
-                }
-            };
+            let loaded = load(connection, id).await?;
+            let mut next = loaded.article.touched(now);
+            next.collection_id = fields.collection_id.clone();
+            next.article_type = fields.article_type;
+            next.visibility = fields.visibility;
+            next.status = fields.status;
+            next.tags = fields.tags.clone();
+            if !fields.verifier.person_id.is_empty() {
+                next.verifier = fields.verifier.clone();
+            } else if fields.verifier.interval.is_some() {
+                next.verifier.interval = fields.verifier.interval;
+            }
+            if next.status == ArticleStatus::Published && next.published_at.is_none() {
+                next.published_at = Some(now);
+            }
+            let previous = loaded.translation(&plan.locale).cloned();
+            let source = content.into_translation(id, &plan.locale, previous.as_ref(), None, &principal.subject, now);
+            articles::save_translation(connection, &source).await?;
+            if !articles::update(connection, &next, loaded.article.revision).await? {
+                return Err(ApiError::Aborted {
+                    reason: "CONCURRENT_UPDATE",
+                    message: format!("article {id} changed during the import; retry"),
+                });
+            }
+            self.finish_import(connection, principal, &next, source, "article.updated", now).await?;
             ids_by_key.insert(plan.key.clone(), id.clone());
-            touched.push(id);
+            touched.push(id.clone());
         }
         for plan in translations {
             let of = plan.translation_of.expect("partitioned on translation_of");
@@ -398,6 +358,82 @@ impl KnowledgeApi {
         touched.sort();
         touched.dedup();
         Ok(touched)
+    }
+
+    /// Writes the documents that create articles together, many rows to a statement: the
+    /// articles with their tags, their texts, a first version of each published one, and their
+    /// events. What each gets is what CreateArticle and a publish would give it. Returns each
+    /// document's key with the id of its article.
+    async fn create_all(
+        &self,
+        connection: &mut AnyConnection,
+        principal: &Principal,
+        plans: Vec<Planned>,
+        now: i64,
+    ) -> ApiResult<Vec<(String, String)>> {
+        let (mut created, mut texts, mut versions, mut events) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut new_articles = Vec::with_capacity(plans.len());
+        for plan in plans {
+            let fields = plan.source.expect("partitioned on source");
+            let (title, body, format) = plan.content;
+            let content = Content::validate("", &title, &body, format)?;
+            let id = uuid::Uuid::now_v7().to_string();
+            let article = Article {
+                id: id.clone(),
+                external_id: (!plan.key.starts_with('#')).then(|| plan.key.clone()),
+                collection_id: fields.collection_id,
+                article_type: fields.article_type,
+                visibility: fields.visibility,
+                status: fields.status,
+                source_locale: plan.locale.clone(),
+                tags: fields.tags,
+                owner_id: principal.subject.clone(),
+                author_id: principal.subject.clone(),
+                verifier: fields.verifier,
+                verification: VerificationRecord { unverified_reason: "never verified".into(), ..Default::default() },
+                helpful_votes: 0,
+                not_helpful_votes: 0,
+                view_count: 0,
+                created_at: now,
+                updated_at: now,
+                published_at: (fields.status == ArticleStatus::Published).then_some(now),
+                revision: 1,
+            };
+            let mut text = content.into_translation(&id, &plan.locale, None, None, &principal.subject, now);
+            if article.status == ArticleStatus::Published {
+                text.version = 1;
+                versions.push(Version {
+                    article_id: id.clone(),
+                    locale: text.locale.clone(),
+                    version: 1,
+                    title: text.title.clone(),
+                    body: text.body.clone(),
+                    body_format: text.body_format,
+                    tags: article.tags.clone(),
+                    created_by: principal.subject.clone(),
+                    created_at: now,
+                    note: "imported".into(),
+                });
+            }
+            events.push(article_event(principal, "article.created", &article, &text, &["import"], text.version));
+            created.push((plan.key, id));
+            texts.push(text);
+            new_articles.push(article);
+        }
+        articles::insert_all(connection, &new_articles).await.map_err(|error| {
+            if frontline_shared::database::is_unique_violation(&error) {
+                ApiError::AlreadyExists {
+                    reason: "ARTICLE_EXISTS",
+                    message: "an article with one of these documents' ids was created during the import; retry".into(),
+                }
+            } else {
+                error.into()
+            }
+        })?;
+        articles::insert_translations(connection, &texts).await?;
+        articles::insert_versions(connection, &versions).await?;
+        feed::append_all(connection, &events).await?;
+        Ok(created)
     }
 
     /// Versions (when published) and the event of one imported document.
@@ -499,6 +535,18 @@ async fn resolve_article(connection: &mut AnyConnection, key: &str) -> ApiResult
         Some(article) => Some(article.id),
         None => articles::get(connection, key).await?.map(|article| article.id),
     })
+}
+
+/// Two source documents of one import cannot name the same article.
+fn check_unique_ids(documents: &[pb::ImportDocument], planned: &[Planned], problems: &mut Problems) {
+    let mut first_with: HashMap<&str, usize> = HashMap::new();
+    for plan in planned.iter().filter(|p| p.source.is_some()) {
+        if let Some(first) = first_with.insert(&plan.key, plan.index) {
+            let message = format!("is also the id of document {first}; each article is imported once");
+            problems.add(plan.index, &documents[plan.index].name, "id", message);
+            first_with.insert(&plan.key, first);
+        }
+    }
 }
 
 /// Every translation must point at a source in the batch or an existing article, and must

@@ -1,5 +1,8 @@
 //! Articles, their tags, translations and published versions.
-use frontline_shared::filter::{SqlFilter, SqlValue};
+use frontline_shared::{
+    database::rows,
+    filter::{SqlFilter, SqlValue},
+};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{codes, json_list, parse_list};
@@ -11,38 +14,44 @@ const COLUMNS: &str = "id, external_id, collection_id, article_type, visibility,
     published_at, revision";
 
 pub async fn insert(connection: &mut AnyConnection, article: &Article) -> sqlx::Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO articles ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-             $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
-    ))
-    .bind(&article.id)
-    .bind(article.external_id.as_deref())
-    .bind(&article.collection_id)
-    .bind(codes::article_type(article.article_type))
-    .bind(codes::visibility(article.visibility))
-    .bind(codes::status(article.status))
-    .bind(&article.source_locale)
-    .bind(json_list(&article.tags))
-    .bind(&article.owner_id)
-    .bind(&article.author_id)
-    .bind(&article.verifier.person_id)
-    .bind(&article.verifier.team_id)
-    .bind(codes::interval(article.verifier.interval))
-    .bind(article.verification.verified as i64)
-    .bind(&article.verification.verified_by)
-    .bind(article.verification.verified_at)
-    .bind(article.verification.due_at)
-    .bind(&article.verification.unverified_reason)
-    .bind(article.helpful_votes)
-    .bind(article.not_helpful_votes)
-    .bind(article.view_count)
-    .bind(article.created_at)
-    .bind(article.updated_at)
-    .bind(article.published_at)
-    .bind(article.revision)
-    .execute(&mut *connection)
+    insert_all(connection, std::slice::from_ref(article)).await
+}
+
+/// Stores new articles with their tags, many to a statement: what an import writes.
+pub async fn insert_all(connection: &mut AnyConnection, articles: &[Article]) -> sqlx::Result<()> {
+    let columns: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
+    rows::insert(connection, "articles", &columns, "", articles, |query, article| {
+        query
+            .bind(&article.id)
+            .bind(article.external_id.as_deref())
+            .bind(&article.collection_id)
+            .bind(codes::article_type(article.article_type))
+            .bind(codes::visibility(article.visibility))
+            .bind(codes::status(article.status))
+            .bind(&article.source_locale)
+            .bind(json_list(&article.tags))
+            .bind(&article.owner_id)
+            .bind(&article.author_id)
+            .bind(&article.verifier.person_id)
+            .bind(&article.verifier.team_id)
+            .bind(codes::interval(article.verifier.interval))
+            .bind(article.verification.verified as i64)
+            .bind(&article.verification.verified_by)
+            .bind(article.verification.verified_at)
+            .bind(article.verification.due_at)
+            .bind(&article.verification.unverified_reason)
+            .bind(article.helpful_votes)
+            .bind(article.not_helpful_votes)
+            .bind(article.view_count)
+            .bind(article.created_at)
+            .bind(article.updated_at)
+            .bind(article.published_at)
+            .bind(article.revision)
+    })
     .await?;
-    replace_tags(connection, &article.id, &article.tags).await
+    let tagged: Vec<(&str, &str)> =
+        articles.iter().flat_map(|a| a.tags.iter().map(|tag| (tag.as_str(), a.id.as_str()))).collect();
+    insert_tags(connection, &tagged).await
 }
 
 /// Stores `article` if it is still at `expected_revision`; false when someone changed it first.
@@ -85,14 +94,16 @@ pub async fn update(connection: &mut AnyConnection, article: &Article, expected_
 
 async fn replace_tags(connection: &mut AnyConnection, article_id: &str, tags: &[String]) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM article_tags WHERE article_id = $1").bind(article_id).execute(&mut *connection).await?;
-    for tag in tags {
-        sqlx::query("INSERT INTO article_tags (tag, article_id) VALUES ($1, $2)")
-            .bind(tag)
-            .bind(article_id)
-            .execute(&mut *connection)
-            .await?;
-    }
-    Ok(())
+    let tagged: Vec<(&str, &str)> = tags.iter().map(|tag| (tag.as_str(), article_id)).collect();
+    insert_tags(connection, &tagged).await
+}
+
+/// (tag, article id) rows.
+async fn insert_tags(connection: &mut AnyConnection, tagged: &[(&str, &str)]) -> sqlx::Result<()> {
+    rows::insert(connection, "article_tags", &["tag", "article_id"], "", tagged, |query, (tag, article_id)| {
+        query.bind(*tag).bind(*article_id)
+    })
+    .await
 }
 
 /// Counters change without a revision bump: a vote or a view is not an edit, and must not
@@ -329,24 +340,28 @@ pub async fn save_translation(connection: &mut AnyConnection, translation: &Tran
         .bind(&translation.locale)
         .execute(&mut *connection)
         .await?;
-    sqlx::query(&format!(
-        "INSERT INTO article_translations ({TRANSLATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    ))
-    .bind(&translation.article_id)
-    .bind(&translation.locale)
-    .bind(&translation.title)
-    .bind(&translation.body)
-    .bind(codes::body_format(translation.body_format))
-    .bind(&translation.body_html)
-    .bind(&translation.body_text)
-    .bind(translation.content_revision)
-    .bind(translation.source_revision)
-    .bind(translation.version)
-    .bind(translation.updated_at)
-    .bind(&translation.updated_by)
-    .execute(connection)
-    .await?;
-    Ok(())
+    insert_translations(connection, std::slice::from_ref(translation)).await
+}
+
+/// Stores locales no article has yet, many to a statement: what an import writes.
+pub async fn insert_translations(connection: &mut AnyConnection, translations: &[Translation]) -> sqlx::Result<()> {
+    let columns: Vec<&str> = TRANSLATION_COLUMNS.split(',').map(str::trim).collect();
+    rows::insert(connection, "article_translations", &columns, "", translations, |query, translation| {
+        query
+            .bind(&translation.article_id)
+            .bind(&translation.locale)
+            .bind(&translation.title)
+            .bind(&translation.body)
+            .bind(codes::body_format(translation.body_format))
+            .bind(&translation.body_html)
+            .bind(&translation.body_text)
+            .bind(translation.content_revision)
+            .bind(translation.source_revision)
+            .bind(translation.version)
+            .bind(translation.updated_at)
+            .bind(&translation.updated_by)
+    })
+    .await
 }
 
 /// Every locale of an article, the source first is not guaranteed: ordered by locale.
@@ -378,23 +393,37 @@ fn decode_translation(row: &AnyRow) -> sqlx::Result<Translation> {
 }
 
 pub async fn insert_version(connection: &mut AnyConnection, version: &Version) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO article_versions (article_id, locale, version, title, body, body_format, tags, created_by, created_at, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&version.article_id)
-    .bind(&version.locale)
-    .bind(version.version)
-    .bind(&version.title)
-    .bind(&version.body)
-    .bind(codes::body_format(version.body_format))
-    .bind(json_list(&version.tags))
-    .bind(&version.created_by)
-    .bind(version.created_at)
-    .bind(&version.note)
-    .execute(connection)
-    .await?;
-    Ok(())
+    insert_versions(connection, std::slice::from_ref(version)).await
+}
+
+/// Records versions of many articles, many to a statement.
+pub async fn insert_versions(connection: &mut AnyConnection, versions: &[Version]) -> sqlx::Result<()> {
+    const COLUMNS: &[&str] = &[
+        "article_id",
+        "locale",
+        "version",
+        "title",
+        "body",
+        "body_format",
+        "tags",
+        "created_by",
+        "created_at",
+        "note",
+    ];
+    rows::insert(connection, "article_versions", COLUMNS, "", versions, |query, version| {
+        query
+            .bind(&version.article_id)
+            .bind(&version.locale)
+            .bind(version.version)
+            .bind(&version.title)
+            .bind(&version.body)
+            .bind(codes::body_format(version.body_format))
+            .bind(json_list(&version.tags))
+            .bind(&version.created_by)
+            .bind(version.created_at)
+            .bind(&version.note)
+    })
+    .await
 }
 
 pub async fn versions(connection: &mut AnyConnection, article_id: &str, locale: &str) -> sqlx::Result<Vec<Version>> {

@@ -16,7 +16,7 @@ const COLUMNS: &str = "id, ticket_id, author_id, author_role, public, body, chan
 
 /// Stores a comment and returns its id.
 pub async fn insert(connection: &mut AnyConnection, comment: &Comment) -> sqlx::Result<i64> {
-    let sql = format!("{} RETURNING id", rows::insert_sql("ticket_comments", WRITTEN, 1));
+    let sql = format!("{} RETURNING id", rows::insert_sql("ticket_comments", WRITTEN, 1, rows::Placeholders::Numbered));
     bind_comment(sqlx::query(&sql), comment).fetch_one(connection).await?.try_get("id")
 }
 

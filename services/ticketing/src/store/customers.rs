@@ -92,7 +92,10 @@ pub async fn get_many(
     let mut found = std::collections::HashMap::new();
     // One statement per chunk, well inside both backends' parameter limits.
     for chunk in ids.chunks(1_000) {
-        let sql = format!("SELECT {COLUMNS} FROM customers WHERE id IN ({})", rows::placeholders(chunk.len()));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM customers WHERE id IN ({})",
+            rows::Placeholders::of(connection).list(chunk.len())
+        );
         let mut query = sqlx::query(&sql).persistent(false);
         for id in chunk {
             query = query.bind(*id);

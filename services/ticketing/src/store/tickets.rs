@@ -198,7 +198,10 @@ pub async fn taken_external_ids(
     let mut taken = HashSet::new();
     // One statement per chunk, well inside both backends' parameter limits.
     for chunk in external_ids.chunks(1_000) {
-        let sql = format!("SELECT external_id FROM tickets WHERE external_id IN ({})", rows::placeholders(chunk.len()));
+        let sql = format!(
+            "SELECT external_id FROM tickets WHERE external_id IN ({})",
+            rows::Placeholders::of(connection).list(chunk.len())
+        );
         let mut query = sqlx::query_scalar::<_, String>(&sql).persistent(false);
         for external_id in chunk {
             query = query.bind(*external_id);
