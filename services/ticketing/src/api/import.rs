@@ -44,7 +44,8 @@ use crate::{
 
 /// Records written together in one transaction. Large enough that statements and commits stop
 /// dominating (a batch is a handful of statements per table), small enough that the one SQLite
-/// writer is not held for long: about 40 ms on this project's 2-core bench machine.
+/// writer is not held for long. At the 3,000 records a second measured on SQLite (BENCHMARKS.md),
+/// a batch is about a sixth of a second of the import's time, not all of it inside the writer.
 const IMPORT_COMMIT_BATCH: usize = 500;
 
 impl TicketingApi {
