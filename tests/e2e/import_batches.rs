@@ -12,9 +12,15 @@ use prost_types::Timestamp;
 
 use crate::{on_both_backends, support::Ticketing, tickets};
 
+/// The test's "now", read once: records compared with each other must share their times.
+fn now() -> i64 {
+    static NOW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *NOW.get_or_init(|| chrono::Utc::now().timestamp())
+}
+
 /// A record with a history: created ten minutes ago, answered once, waiting on the requester.
 fn record(requester: &str, external_id: &str) -> pb::ImportTicketRecord {
-    let now = chrono::Utc::now().timestamp();
+    let now = now();
     let at = |seconds: i64| Some(Timestamp { seconds, nanos: 0 });
     let ticket = pb::Ticket {
         external_id: external_id.into(),
